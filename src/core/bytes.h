@@ -1,0 +1,57 @@
+/*
+ * bytes.h - little-endian writer and bounds-checked reader for serialized
+ * models.  The reader never reads past its end: a short or damaged buffer
+ * sets a sticky error flag and returns zeros, which callers check once.
+ */
+#ifndef AN_BYTES_H
+#define AN_BYTES_H
+
+#include "an_core.h"
+
+typedef struct an_writer
+{
+	an_ctx	   *ctx;
+	unsigned char *data;
+	size_t		len;
+	size_t		cap;
+} an_writer;
+
+typedef struct an_reader
+{
+	const unsigned char *data;
+	size_t		len;
+	size_t		pos;
+	int			failed;
+} an_reader;
+
+/* Start an empty writer. */
+void		an_writer_init(an_writer *w, an_ctx *ctx, size_t initial);
+
+void		an_write_bytes(an_writer *w, const void *src, size_t n);
+void		an_write_u8(an_writer *w, uint8_t v);
+void		an_write_u16(an_writer *w, uint16_t v);
+void		an_write_u32(an_writer *w, uint32_t v);
+void		an_write_u64(an_writer *w, uint64_t v);
+void		an_write_f64(an_writer *w, double v);
+
+/* Overwrite a u32 already written at offset pos. */
+void		an_patch_u32(an_writer *w, size_t pos, uint32_t v);
+
+/* Start a reader over len bytes. */
+void		an_reader_init(an_reader *r, const void *data, size_t len);
+
+const unsigned char *an_read_bytes(an_reader *r, size_t n);
+uint8_t		an_read_u8(an_reader *r);
+uint16_t	an_read_u16(an_reader *r);
+uint32_t	an_read_u32(an_reader *r);
+uint64_t	an_read_u64(an_reader *r);
+double		an_read_f64(an_reader *r);
+
+/* Bytes left to read. */
+static inline size_t
+an_reader_left(const an_reader *r)
+{
+	return r->failed ? 0 : r->len - r->pos;
+}
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * checksum.c - table-driven CRC32C and FNV-1a string hashing.
+ */
+#include "checksum.h"
+
+/* Lookup table for the reflected Castagnoli polynomial 0x82F63B78. */
+static uint32_t crc_table[256];
+static int	crc_table_ready = 0;
+
+/* Fill crc_table once. */
+static void
+crc_table_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++)
+	{
+		uint32_t	c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ UINT32_C(0x82F63B78) : c >> 1;
+		crc_table[i] = c;
+	}
+	crc_table_ready = 1;
+}
+
+/* CRC32C (Castagnoli) of len bytes. */
+uint32_t
+an_crc32c(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t	crc = UINT32_C(0xFFFFFFFF);
+
+	if (!crc_table_ready)
+		crc_table_init();
+	for (size_t i = 0; i < len; i++)
+		crc = crc_table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+	return crc ^ UINT32_C(0xFFFFFFFF);
+}
+
+/* 64-bit FNV-1a of a byte string with a final avalanche; never 0. */
+uint64_t
+an_hash_bytes(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t	h = UINT64_C(0xCBF29CE484222325);
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= p[i];
+		h *= UINT64_C(0x100000001B3);
+	}
+	h ^= h >> 33;
+	h *= UINT64_C(0xFF51AFD7ED558CCD);
+	h ^= h >> 33;
+	return h ? h : 1;
+}

@@ -1,0 +1,39 @@
+/*
+ * detector.c - the registry of detectors.
+ */
+#include "detector.h"
+
+#include <string.h>
+
+static const an_detector_ops *const registry[] = {
+	&an_iforest_ops,
+};
+
+#define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))
+
+/* The detector named name, or NULL. */
+const an_detector_ops *
+an_detector_by_name(const char *name)
+{
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (strcmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+/* The detector with id, or NULL. */
+const an_detector_ops *
+an_detector_by_id(uint16_t id)
+{
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (registry[i]->id == id)
+			return registry[i];
+	return NULL;
+}
+
+/* Comma-separated names of all detectors, for hints. */
+const char *
+an_detector_names(void)
+{
+	return "iforest";
+}

@@ -1,0 +1,321 @@
+/*
+ * iforest.c - Isolation Forest (Liu, Ting and Zhou, "Isolation Forest",
+ * ICDM 2008).
+ *
+ * Each tree is grown on a subsample of psi rows drawn without replacement,
+ * splitting on a random non-constant feature at a uniform random value
+ * between its minimum and maximum, down to ceil(log2 psi) levels.  A row's
+ * score is 2^(-E[h(x)] / c(psi)), where h(x) is the depth at which it lands
+ * plus c(leaf size), and c(n) is the average path length of an unsuccessful
+ * search in a binary search tree of n items (the paper's equation 1).
+ *
+ * Trees are stored flat in pre-order: the left child of node i is i + 1 and
+ * the right child has a larger index, so every walk strictly increases the
+ * index and ends; the reader checks exactly this on untrusted bytes.
+ */
+#include "detector.h"
+#include "prng.h"
+
+#include <math.h>
+#include <string.h>
+
+enum
+{
+	P_N_TREES = 0,
+	P_SAMPLE_SIZE,
+	P_MAX_DEPTH,
+	P_COUNT
+};
+
+static const an_param_spec iforest_params[P_COUNT] = {
+	{"n_trees", 100, 1, 10000, 1, "number of trees"},
+	{"sample_size", 256, 2, 100000, 1, "rows per tree"},
+	{"max_depth", 0, 0, 64, 1, "depth limit, 0 for ceil(log2(sample_size))"},
+};
+
+typedef struct inode
+{
+	double		value;			/* split value, or a leaf's path length */
+	int32_t		feature;		/* -1 for a leaf */
+	uint32_t	right;			/* index of the right child */
+} inode;
+
+typedef struct iforest
+{
+	uint32_t	n_trees;
+	uint32_t	psi;			/* rows per tree actually used */
+	uint32_t	max_depth;
+	uint32_t	n_nodes;
+	double		c_psi;			/* c(psi), the score's normaliser */
+	uint32_t   *roots;
+	inode	   *nodes;
+} iforest;
+
+/* Average path length of an unsuccessful BST search among n items (eq. 1). */
+static double
+average_path_length(double n)
+{
+	if (n <= 1)
+		return 0.0;
+	if (n <= 2)
+		return 1.0;
+	return 2.0 * (log(n - 1.0) + 0.5772156649015329) - 2.0 * (n - 1.0) / n;
+}
+
+typedef struct grow_state
+{
+	an_ctx	   *ctx;
+	an_prng		rng;
+	const double *X;
+	size_t		d;
+	uint32_t	max_depth;
+	uint32_t   *feature_order;	/* scratch, d entries */
+	inode	   *nodes;
+	uint32_t	n_nodes;
+} grow_state;
+
+/* Find a random non-constant feature over rows idx[0..n); -1 if none. */
+static int
+pick_feature(grow_state *g, const uint32_t *idx, uint32_t n,
+			 double *lo_out, double *hi_out)
+{
+	uint32_t	left = (uint32_t) g->d;
+
+	for (uint32_t i = 0; i < g->d; i++)
+		g->feature_order[i] = i;
+	while (left > 0)
+	{
+		uint32_t	k = (uint32_t) an_prng_below(&g->rng, left);
+		uint32_t	f = g->feature_order[k];
+		double		lo = g->X[(size_t) idx[0] * g->d + f];
+		double		hi = lo;
+
+		g->feature_order[k] = g->feature_order[--left];
+		for (uint32_t i = 1; i < n; i++)
+		{
+			double		v = g->X[(size_t) idx[i] * g->d + f];
+
+			if (v < lo)
+				lo = v;
+			if (v > hi)
+				hi = v;
+		}
+		if (lo < hi)
+		{
+			*lo_out = lo;
+			*hi_out = hi;
+			return (int) f;
+		}
+	}
+	return -1;
+}
+
+/* Grow the subtree over rows idx[0..n) at depth; returns its root index. */
+static uint32_t
+grow(grow_state *g, uint32_t *idx, uint32_t n, uint32_t depth)
+{
+	uint32_t	me = g->n_nodes++;
+	inode	   *node = &g->nodes[me];
+	double		lo = 0,
+				hi = 0,
+				split;
+	int			f = -1;
+	uint32_t	nl = 0;
+
+	if (depth < g->max_depth && n > 1)
+		f = pick_feature(g, idx, n, &lo, &hi);
+	if (f < 0)
+	{
+		node->feature = -1;
+		node->value = depth + average_path_length(n);
+		node->right = 0;
+		return me;
+	}
+	split = lo + an_prng_uniform(&g->rng) * (hi - lo);
+	if (!(split > lo))
+		split = lo + (hi - lo) / 2;
+	/* partition: rows below the split first */
+	for (uint32_t i = 0; i < n; i++)
+		if (g->X[(size_t) idx[i] * g->d + f] < split)
+		{
+			uint32_t	t = idx[i];
+
+			idx[i] = idx[nl];
+			idx[nl++] = t;
+		}
+	node->feature = f;
+	node->value = split;
+	grow(g, idx, nl, depth + 1);
+	node->right = grow(g, idx + nl, n - nl, depth + 1);
+	return me;
+}
+
+/* Fit a forest on X (n rows, d features). */
+static an_status
+iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
+			size_t d, void **model)
+{
+	iforest    *m = an_alloc(ctx, sizeof(iforest));
+	grow_state	g;
+	uint32_t   *perm;
+	uint32_t   *idx;
+	uint32_t	max_nodes;
+
+	if (n < 2)
+		return an_fail(ctx, AN_ERR_DATA,
+					   "Train on at least 2 rows.",
+					   "iforest needs at least 2 rows, got %zu", n);
+	m->n_trees = (uint32_t) p->values[P_N_TREES];
+	m->psi = (uint32_t) (p->values[P_SAMPLE_SIZE] < (double) n ? p->values[P_SAMPLE_SIZE] : (double) n);
+	m->max_depth = p->values[P_MAX_DEPTH] > 0 ? (uint32_t) p->values[P_MAX_DEPTH]
+		: (uint32_t) ceil(log2((double) m->psi));
+	if (m->max_depth < 1)
+		m->max_depth = 1;
+	m->c_psi = average_path_length(m->psi);
+	max_nodes = 2 * m->psi - 1;
+	m->roots = an_alloc(ctx, sizeof(uint32_t) * m->n_trees);
+	m->nodes = an_alloc(ctx, sizeof(inode) * (size_t) max_nodes * m->n_trees);
+
+	memset(&g, 0, sizeof(g));
+	g.ctx = ctx;
+	an_prng_seed(&g.rng, (uint64_t) p->common[AN_P_SEED] ^ UINT64_C(0x1F0E57));
+	g.X = X;
+	g.d = d;
+	g.max_depth = m->max_depth;
+	g.feature_order = an_alloc(ctx, sizeof(uint32_t) * d);
+	g.nodes = m->nodes;
+
+	perm = an_alloc(ctx, sizeof(uint32_t) * n);
+	idx = an_alloc(ctx, sizeof(uint32_t) * m->psi);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = (uint32_t) i;
+	for (uint32_t t = 0; t < m->n_trees; t++)
+	{
+		/* a partial Fisher-Yates shuffle draws psi rows without replacement */
+		for (uint32_t i = 0; i < m->psi; i++)
+		{
+			size_t		j = i + (size_t) an_prng_below(&g.rng, n - i);
+			uint32_t	tmp = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = tmp;
+			idx[i] = perm[i];
+		}
+		m->roots[t] = grow(&g, idx, m->psi, 0);
+		an_check_interrupts(ctx);
+	}
+	m->n_nodes = g.n_nodes;
+	*model = m;
+	return AN_OK;
+}
+
+/* 2^(-E[h(x)] / c(psi)); higher is more anomalous. */
+static double
+iforest_score(const void *model, const double *x)
+{
+	const iforest *m = model;
+	const inode *nodes = m->nodes;
+	double		total = 0.0;
+
+	for (uint32_t t = 0; t < m->n_trees; t++)
+	{
+		uint32_t	i = m->roots[t];
+
+		while (nodes[i].feature >= 0)
+			i = x[nodes[i].feature] < nodes[i].value ? i + 1 : nodes[i].right;
+		total += nodes[i].value;
+	}
+	if (m->c_psi <= 0)
+		return 0.5;
+	return exp2(-(total / m->n_trees) / m->c_psi);
+}
+
+/* Write the forest. */
+static void
+iforest_write(const void *model, an_writer *w)
+{
+	const iforest *m = model;
+
+	an_write_u32(w, m->n_trees);
+	an_write_u32(w, m->psi);
+	an_write_u32(w, m->max_depth);
+	an_write_u32(w, m->n_nodes);
+	for (uint32_t t = 0; t < m->n_trees; t++)
+		an_write_u32(w, m->roots[t]);
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+	{
+		an_write_f64(w, m->nodes[i].value);
+		an_write_u32(w, (uint32_t) m->nodes[i].feature);
+		an_write_u32(w, m->nodes[i].right);
+	}
+}
+
+/* Read and validate a forest over d features. */
+static an_status
+iforest_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d,
+			 void **model)
+{
+	iforest    *m = an_alloc(ctx, sizeof(iforest));
+
+	if (version != 1)
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+					   "unknown iforest layout version %u", version);
+	m->n_trees = an_read_u32(r);
+	m->psi = an_read_u32(r);
+	m->max_depth = an_read_u32(r);
+	m->n_nodes = an_read_u32(r);
+	if (r->failed || m->n_trees < 1 || m->n_trees > 10000 ||
+		m->psi < 1 || m->psi > 100000 || m->max_depth < 1 || m->max_depth > 64 ||
+		m->n_nodes < m->n_trees ||
+		(size_t) m->n_nodes > an_reader_left(r) / 16 ||
+		(size_t) m->n_trees > an_reader_left(r) / 4)
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "iforest header is invalid");
+	m->c_psi = average_path_length(m->psi);
+	m->roots = an_alloc(ctx, sizeof(uint32_t) * m->n_trees);
+	m->nodes = an_alloc(ctx, sizeof(inode) * m->n_nodes);
+	for (uint32_t t = 0; t < m->n_trees; t++)
+	{
+		m->roots[t] = an_read_u32(r);
+		if (m->roots[t] >= m->n_nodes)
+			return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+						   "iforest tree %u has an invalid root", t);
+	}
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+	{
+		inode	   *node = &m->nodes[i];
+
+		node->value = an_read_f64(r);
+		node->feature = (int32_t) an_read_u32(r);
+		node->right = an_read_u32(r);
+		if (!isfinite(node->value))
+			return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+						   "iforest node %u has a non-finite value", i);
+		if (node->feature < 0)
+		{
+			if (node->feature != -1 || node->value < 0)
+				return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+							   "iforest leaf %u is invalid", i);
+		}
+		else if ((size_t) node->feature >= d || i + 1 >= m->n_nodes ||
+				 node->right <= i + 1 || node->right >= m->n_nodes)
+			return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+						   "iforest node %u points outside its tree", i);
+	}
+	if (r->failed)
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "iforest nodes are truncated");
+	*model = m;
+	return AN_OK;
+}
+
+const an_detector_ops an_iforest_ops = {
+	.name = "iforest",
+	.id = 1,
+	.version = 1,
+	.params = iforest_params,
+	.n_params = P_COUNT,
+	.auto_threshold = 0.5,
+	.fit = iforest_fit,
+	.score = iforest_score,
+	.write = iforest_write,
+	.read = iforest_read,
+};

@@ -1,0 +1,573 @@
+/*
+ * model.c - training a model from an anomaly_fit state, scoring, calibration
+ * and the model's byte format.
+ */
+#include "model.h"
+#include "bytes.h"
+#include "checksum.h"
+#include "prng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char model_magic[8] = {'A', 'N', 'O', 'M', 'O', 'D', 'E', 'L'};
+
+/* qsort comparator for doubles, ascending. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* qsort comparator for category entries by hash. */
+static int
+cmp_entry_hash(const void *a, const void *b)
+{
+	uint64_t	x = ((const an_sketch_entry *) a)->hash;
+	uint64_t	y = ((const an_sketch_entry *) b)->hash;
+
+	return (x > y) - (x < y);
+}
+
+/* The k-th smallest of v[0..n) (Hoare's quickselect); reorders v. */
+static double
+select_kth(double *v, size_t n, size_t k)
+{
+	size_t		lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		double		pivot = v[lo + (hi - lo) / 2];
+		size_t		i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				double		t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+/* The q-quantile of sorted v[0..n), linearly interpolated (numpy's default). */
+static double
+sorted_quantile(const double *v, size_t n, double q)
+{
+	double		pos = q * (double) (n - 1);
+	size_t		i = (size_t) floor(pos);
+	double		frac = pos - (double) i;
+
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + frac * (v[i + 1] - v[i]);
+}
+
+/* The training frequency of a category hash in feature f; 0 if unseen. */
+double
+an_feature_encode_category(const an_feature *f, uint64_t hash)
+{
+	uint32_t	lo = 0,
+				hi = f->n_cats;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (f->cat_hash[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < f->n_cats && f->cat_hash[lo] == hash) ? f->cat_freq[lo] : 0.0;
+}
+
+/* Append name to a comma-separated list held in buf of size bytes. */
+static void
+list_append(char *buf, size_t size, const char *name)
+{
+	size_t		used = strlen(buf);
+
+	if (size == 0)
+		return;
+	snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
+}
+
+/* Build the feature for state column col, or return 0 if it must be dropped. */
+static int
+make_feature(an_ctx *ctx, const an_state *st, uint32_t c, an_feature *f)
+{
+	const an_state_col *col = &an_state_cols(st)[c];
+
+	snprintf(f->name, AN_NAME_MAX, "%s", col->name);
+	f->kind = (uint8_t) col->kind;
+	if (col->kind == AN_KIND_NUMERIC)
+	{
+		if (col->n_finite == 0 || !(col->min < col->max))
+			return 0;
+		f->lo = col->min;
+		f->hi = col->max;
+		f->mean = col->mean;
+		f->sd = col->n_finite > 1 ? sqrt(col->m2 / (double) (col->n_finite - 1)) : 0;
+		return 1;
+	}
+	if (col->sketch_used < 2)
+		return 0;
+	f->n_cats = col->sketch_used;
+	{
+		an_sketch_entry *sorted = an_alloc(ctx, sizeof(an_sketch_entry) * f->n_cats);
+
+		memcpy(sorted, an_state_sketch(st, c), sizeof(an_sketch_entry) * f->n_cats);
+		qsort(sorted, f->n_cats, sizeof(an_sketch_entry), cmp_entry_hash);
+		f->cat_hash = an_alloc(ctx, sizeof(uint64_t) * f->n_cats);
+		f->cat_freq = an_alloc(ctx, sizeof(double) * f->n_cats);
+		for (uint32_t i = 0; i < f->n_cats; i++)
+		{
+			double		freq = (double) sorted[i].count / (double) col->n_finite;
+
+			f->cat_hash[i] = sorted[i].hash;
+			f->cat_freq[i] = freq > 1 ? 1 : freq;
+		}
+	}
+	return 1;
+}
+
+/* Encode cell for feature f taken from state column col; NaN for NULL. */
+static double
+encode_cell(const an_feature *f, const an_state_col *col, an_cell cell)
+{
+	if (f->kind == AN_KIND_CATEGORICAL)
+		return cell.cat == 0 ? NAN : an_feature_encode_category(f, cell.cat);
+	if (isinf(cell.num))
+		return cell.num > 0 ? col->max : col->min;
+	return cell.num;
+}
+
+/*
+ * Encode the reservoir into a dense matrix, compute each feature's median
+ * (the imputation value) and fill NULLs with it.  Categorical features get
+ * their range, mean and sd from the encoded sample.
+ */
+static double *
+encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_col)
+{
+	size_t		n = st->filled,
+				d = m->n_features;
+	double	   *X = an_alloc(ctx, sizeof(double) * n * d);
+	double	   *column = an_alloc(ctx, sizeof(double) * n);
+	const an_cell *rows = an_state_rows(st);
+	const an_state_col *cols = an_state_cols(st);
+
+	for (size_t j = 0; j < d; j++)
+	{
+		an_feature *f = &m->features[j];
+		size_t		present = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			double		v = encode_cell(f, &cols[src_col[j]],
+										rows[i * st->n_cols + src_col[j]]);
+
+			X[i * d + j] = v;
+			if (!isnan(v))
+				column[present++] = v;
+		}
+		if (present == 0)
+			f->impute = f->kind == AN_KIND_NUMERIC ? f->mean : 0;
+		else
+			f->impute = select_kth(column, present, present / 2);
+		if (f->kind == AN_KIND_CATEGORICAL)
+		{
+			double		sum = 0,
+						sq = 0;
+
+			f->lo = INFINITY;
+			f->hi = -INFINITY;
+			for (size_t i = 0; i < present; i++)
+			{
+				sum += column[i];
+				if (column[i] < f->lo)
+					f->lo = column[i];
+				if (column[i] > f->hi)
+					f->hi = column[i];
+			}
+			if (present == 0)
+				f->lo = f->hi = 0;
+			f->mean = present ? sum / (double) present : 0;
+			for (size_t i = 0; i < present; i++)
+				sq += (column[i] - f->mean) * (column[i] - f->mean);
+			f->sd = present > 1 ? sqrt(sq / (double) (present - 1)) : 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (isnan(X[i * d + j]))
+				X[i * d + j] = f->impute;
+		an_check_interrupts(ctx);
+	}
+	return X;
+}
+
+/*
+ * Score up to AN_CALIBRATION_ROWS sample rows (a random subset if there are
+ * more), keep AN_CALIBRATION_POINTS quantiles of their scores, and set the
+ * threshold: the (1 - contamination) quantile, or the detector's own rule.
+ */
+static void
+calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
+{
+	size_t		d = m->n_features;
+	size_t		k = n < AN_CALIBRATION_ROWS ? n : AN_CALIBRATION_ROWS;
+	double	   *scores = an_alloc(ctx, sizeof(double) * k);
+	uint32_t   *idx = an_alloc(ctx, sizeof(uint32_t) * n);
+	double	   *x = an_alloc(ctx, sizeof(double) * d);
+	double		contamination = m->params.common[AN_P_CONTAMINATION];
+	an_prng		rng;
+
+	an_prng_seed(&rng, (uint64_t) m->params.common[AN_P_SEED] ^ UINT64_C(0xCA1B));
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (uint32_t) i;
+	for (size_t i = 0; i < k; i++)
+	{
+		size_t		j = i + (size_t) an_prng_below(&rng, n - i);
+		uint32_t	t = idx[i];
+
+		idx[i] = idx[j];
+		idx[j] = t;
+		memcpy(x, X + (size_t) idx[i] * d, sizeof(double) * d);
+		scores[i] = m->ops->score(m->detector, x);
+		if (i % 4096 == 0)
+			an_check_interrupts(ctx);
+	}
+	qsort(scores, k, sizeof(double), cmp_double);
+	m->n_calib = k < AN_CALIBRATION_POINTS ? (uint32_t) k : AN_CALIBRATION_POINTS;
+	m->calib = an_alloc(ctx, sizeof(double) * m->n_calib);
+	for (uint32_t i = 0; i < m->n_calib; i++)
+		m->calib[i] = m->n_calib == 1 ? scores[0]
+			: sorted_quantile(scores, k, (double) i / (double) (m->n_calib - 1));
+	m->threshold = isnan(contamination) ? m->ops->auto_threshold
+		: sorted_quantile(scores, k, 1.0 - contamination);
+}
+
+/* Train a model on a state, leaving out constant and all-NULL columns. */
+an_status
+an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
+			   char *dropped, size_t dropped_size)
+{
+	an_model   *m = an_alloc(ctx, sizeof(an_model));
+	uint32_t   *src_col = an_alloc(ctx, sizeof(uint32_t) * st->n_cols);
+	double	   *X;
+	an_status	status;
+
+	if (dropped_size > 0)
+		dropped[0] = '\0';
+	m->ops = an_detector_by_id(st->params.algorithm);
+	if (m->ops == NULL)
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "unknown algorithm %u",
+					   st->params.algorithm);
+	if (st->seen < 2 || st->filled < 2)
+		return an_fail(ctx, AN_ERR_DATA, "Train on at least 2 rows.",
+					   "cannot train on %llu row%s", (unsigned long long) st->seen,
+					   st->seen == 1 ? "" : "s");
+	m->algo_version = m->ops->version;
+	m->params = st->params;
+	m->train_rows = (int64_t) st->seen;
+	m->features = an_alloc(ctx, sizeof(an_feature) * st->n_cols);
+	for (uint32_t c = 0; c < st->n_cols; c++)
+	{
+		if (make_feature(ctx, st, c, &m->features[m->n_features]))
+			src_col[m->n_features++] = c;
+		else
+			list_append(dropped, dropped_size, an_state_cols(st)[c].name);
+	}
+	if (m->n_features == 0)
+		return an_fail(ctx, AN_ERR_DATA,
+					   "Choose columns that vary: every column given is constant or NULL.",
+					   "no usable feature to train on");
+	X = encode_sample(ctx, st, m, src_col);
+	status = m->ops->fit(ctx, &m->params, X, st->filled, m->n_features, &m->detector);
+	if (status != AN_OK)
+		return status;
+	calibrate(ctx, m, X, st->filled);
+	*out = m;
+	return AN_OK;
+}
+
+/* Score an encoded vector; NaN entries are imputed in place first. */
+double
+an_model_score(const an_model *m, double *x)
+{
+	for (uint32_t j = 0; j < m->n_features; j++)
+		if (isnan(x[j]))
+			x[j] = m->features[j].impute;
+	return m->ops->score(m->detector, x);
+}
+
+/* The percentile (0-100) of score among the training scores. */
+double
+an_model_severity(const an_model *m, double score)
+{
+	const double *q = m->calib;
+	uint32_t	n = m->n_calib;
+	uint32_t	lo = 0,
+				hi = n - 1;
+
+	if (isnan(score) || n == 0)
+		return 0.0;
+	if (n == 1)
+		return score >= q[0] ? 100.0 : 0.0;
+	if (score <= q[0])
+		return 0.0;
+	if (score >= q[n - 1])
+		return 100.0;
+	/* find i with q[i] <= score < q[i + 1] */
+	while (hi - lo > 1)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (q[mid] <= score)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return 100.0 * ((double) lo + (score - q[lo]) / (q[lo + 1] - q[lo])) / (double) (n - 1);
+}
+
+/* The position of feature name in m, or -1. */
+int
+an_model_feature_index(const an_model *m, const char *name)
+{
+	for (uint32_t j = 0; j < m->n_features; j++)
+		if (strcmp(m->features[j].name, name) == 0)
+			return (int) j;
+	return -1;
+}
+
+/* Serialize m into freshly allocated bytes. */
+an_status
+an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *len)
+{
+	an_writer	w;
+
+	an_writer_init(&w, ctx, 4096);
+	an_write_bytes(&w, model_magic, sizeof(model_magic));
+	an_write_u16(&w, AN_MODEL_FORMAT);
+	an_write_u16(&w, m->ops->id);
+	an_write_u16(&w, m->ops->version);
+	an_write_u16(&w, 0);
+	an_write_u32(&w, AN_VERSION_NUM);
+	an_write_u32(&w, 0);		/* total length, patched below */
+	an_write_u32(&w, 0);		/* CRC32C, patched below */
+	for (int i = 0; i < AN_P_COMMON; i++)
+		an_write_f64(&w, m->params.common[i]);
+	an_write_u32(&w, (uint32_t) m->ops->n_params);
+	for (int i = 0; i < m->ops->n_params; i++)
+		an_write_f64(&w, m->params.values[i]);
+	an_write_u64(&w, (uint64_t) m->train_rows);
+	an_write_f64(&w, m->threshold);
+	an_write_u32(&w, m->n_features);
+	for (uint32_t j = 0; j < m->n_features; j++)
+	{
+		const an_feature *f = &m->features[j];
+		size_t		name_len = strlen(f->name);
+
+		an_write_u16(&w, (uint16_t) name_len);
+		an_write_bytes(&w, f->name, name_len);
+		an_write_u8(&w, f->kind);
+		an_write_f64(&w, f->impute);
+		an_write_f64(&w, f->lo);
+		an_write_f64(&w, f->hi);
+		an_write_f64(&w, f->mean);
+		an_write_f64(&w, f->sd);
+		an_write_u32(&w, f->n_cats);
+		for (uint32_t i = 0; i < f->n_cats; i++)
+		{
+			an_write_u64(&w, f->cat_hash[i]);
+			an_write_f64(&w, f->cat_freq[i]);
+		}
+	}
+	an_write_u32(&w, m->n_calib);
+	for (uint32_t i = 0; i < m->n_calib; i++)
+		an_write_f64(&w, m->calib[i]);
+	{
+		size_t		len_pos = w.len;
+
+		an_write_u32(&w, 0);
+		m->ops->write(m->detector, &w);
+		an_patch_u32(&w, len_pos, (uint32_t) (w.len - len_pos - 4));
+	}
+	if (w.len > UINT32_MAX)
+		return an_fail(ctx, AN_ERR_DATA, "Use fewer trees or a smaller sample.",
+					   "model of %zu bytes is too large", w.len);
+	an_patch_u32(&w, 20, (uint32_t) w.len);
+	an_patch_u32(&w, 24, an_crc32c(w.data + AN_MODEL_HEADER, w.len - AN_MODEL_HEADER));
+	*bytes = w.data;
+	*len = w.len;
+	return AN_OK;
+}
+
+/* Fail reading a model: the bytes are corrupt. */
+#define CORRUPT(...) an_fail(ctx, AN_ERR_CORRUPT, \
+	"The model bytes are damaged; train the model again.", __VA_ARGS__)
+
+/* Read and check one feature. */
+static an_status
+read_feature(an_ctx *ctx, an_reader *r, an_feature *f, uint32_t j)
+{
+	uint16_t	name_len = an_read_u16(r);
+	const unsigned char *name = an_read_bytes(r, name_len);
+
+	if (name == NULL || name_len == 0 || name_len >= AN_NAME_MAX ||
+		memchr(name, '\0', name_len) != NULL)
+		return CORRUPT("model feature %u has an invalid name", j + 1);
+	memcpy(f->name, name, name_len);
+	f->kind = an_read_u8(r);
+	f->impute = an_read_f64(r);
+	f->lo = an_read_f64(r);
+	f->hi = an_read_f64(r);
+	f->mean = an_read_f64(r);
+	f->sd = an_read_f64(r);
+	f->n_cats = an_read_u32(r);
+	if (r->failed || (f->kind != AN_KIND_NUMERIC && f->kind != AN_KIND_CATEGORICAL) ||
+		!isfinite(f->impute) || !isfinite(f->lo) || !isfinite(f->hi) ||
+		!isfinite(f->mean) || !isfinite(f->sd) || f->lo > f->hi || f->sd < 0 ||
+		(f->kind == AN_KIND_NUMERIC && f->n_cats != 0) ||
+		(size_t) f->n_cats > an_reader_left(r) / 16)
+		return CORRUPT("model feature \"%s\" is invalid", f->name);
+	f->cat_hash = an_alloc(ctx, sizeof(uint64_t) * (f->n_cats ? f->n_cats : 1));
+	f->cat_freq = an_alloc(ctx, sizeof(double) * (f->n_cats ? f->n_cats : 1));
+	for (uint32_t i = 0; i < f->n_cats; i++)
+	{
+		f->cat_hash[i] = an_read_u64(r);
+		f->cat_freq[i] = an_read_f64(r);
+		if (!(f->cat_freq[i] >= 0 && f->cat_freq[i] <= 1) ||
+			(i > 0 && f->cat_hash[i] <= f->cat_hash[i - 1]))
+			return CORRUPT("model feature \"%s\" has invalid categories", f->name);
+	}
+	return AN_OK;
+}
+
+/* Read and validate len untrusted bytes into a model. */
+an_status
+an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out)
+{
+	an_model   *m = an_alloc(ctx, sizeof(an_model));
+	an_reader	r;
+	const unsigned char *magic;
+	uint16_t	format,
+				algo_id,
+				reserved;
+	uint32_t	total,
+				crc,
+				n_values,
+				detector_len;
+	size_t		detector_end;
+	an_status	st;
+
+	an_reader_init(&r, bytes, len);
+	magic = an_read_bytes(&r, sizeof(model_magic));
+	if (magic == NULL || memcmp(magic, model_magic, sizeof(model_magic)) != 0)
+		return CORRUPT("not an anomaly model (bad magic)");
+	format = an_read_u16(&r);
+	algo_id = an_read_u16(&r);
+	m->algo_version = an_read_u16(&r);
+	reserved = an_read_u16(&r);
+	(void) an_read_u32(&r);		/* extension version that wrote it */
+	total = an_read_u32(&r);
+	crc = an_read_u32(&r);
+	if (r.failed)
+		return CORRUPT("model is truncated (%zu bytes)", len);
+	if (format != AN_MODEL_FORMAT || reserved != 0)
+		return an_fail(ctx, AN_ERR_CORRUPT,
+					   "Upgrade the anomaly extension to read this model, or train it again.",
+					   "unsupported model format %u", format);
+	if (total != len)
+		return CORRUPT("model length is %zu bytes, header says %u", len, total);
+	if (an_crc32c((const unsigned char *) bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER) != crc)
+		return CORRUPT("model checksum mismatch");
+	m->ops = an_detector_by_id(algo_id);
+	if (m->ops == NULL || m->algo_version < 1 || m->algo_version > m->ops->version)
+		return an_fail(ctx, AN_ERR_CORRUPT,
+					   "Upgrade the anomaly extension to read this model, or train it again.",
+					   "model uses unknown algorithm %u version %u", algo_id, m->algo_version);
+	an_params_defaults(&m->params, m->ops);
+	for (int i = 0; i < AN_P_COMMON; i++)
+		m->params.common[i] = an_read_f64(&r);
+	n_values = an_read_u32(&r);
+	if (n_values != (uint32_t) m->ops->n_params)
+		return CORRUPT("model has %u options, expected %d", n_values, m->ops->n_params);
+	for (uint32_t i = 0; i < n_values; i++)
+		m->params.values[i] = an_read_f64(&r);
+	if (r.failed)
+		return CORRUPT("model options are truncated");
+	if (an_params_check(ctx, &m->params, m->ops) != AN_OK)
+	{
+		char		why[AN_MSG_MAX];
+
+		memcpy(why, ctx->message, sizeof(why));
+		return CORRUPT("model options are invalid: %s", why);
+	}
+	m->train_rows = (int64_t) an_read_u64(&r);
+	m->threshold = an_read_f64(&r);
+	m->n_features = an_read_u32(&r);
+	if (r.failed || m->train_rows < 0 || isnan(m->threshold) ||
+		m->n_features < 1 || m->n_features > AN_MAX_COLUMNS)
+		return CORRUPT("model summary is invalid");
+	m->features = an_alloc(ctx, sizeof(an_feature) * m->n_features);
+	for (uint32_t j = 0; j < m->n_features; j++)
+	{
+		if ((st = read_feature(ctx, &r, &m->features[j], j)) != AN_OK)
+			return st;
+		for (uint32_t o = 0; o < j; o++)
+			if (strcmp(m->features[o].name, m->features[j].name) == 0)
+				return CORRUPT("model repeats feature \"%s\"", m->features[j].name);
+	}
+	m->n_calib = an_read_u32(&r);
+	if (m->n_calib < 1 || m->n_calib > AN_CALIBRATION_POINTS ||
+		(size_t) m->n_calib > an_reader_left(&r) / 8)
+		return CORRUPT("model calibration is invalid");
+	m->calib = an_alloc(ctx, sizeof(double) * m->n_calib);
+	for (uint32_t i = 0; i < m->n_calib; i++)
+	{
+		m->calib[i] = an_read_f64(&r);
+		if (!isfinite(m->calib[i]) || (i > 0 && m->calib[i] < m->calib[i - 1]))
+			return CORRUPT("model calibration is not sorted");
+	}
+	detector_len = an_read_u32(&r);
+	if (r.failed || detector_len != an_reader_left(&r))
+		return CORRUPT("model detector length is invalid");
+	detector_end = r.pos + detector_len;
+	if ((st = m->ops->read(ctx, &r, m->algo_version, m->n_features, &m->detector)) != AN_OK)
+	{
+		if (st == AN_ERR_CORRUPT)
+			an_set_hint(ctx, st, "The model bytes are damaged; train the model again.");
+		return st;
+	}
+	if (r.failed || r.pos != detector_end)
+		return CORRUPT("model detector bytes are inconsistent");
+	*out = m;
+	return AN_OK;
+}

@@ -1,0 +1,82 @@
+/*
+ * model.h - a trained model: its features and their encoding, the
+ * calibration of its training scores, and its detector; trained from an
+ * anomaly_fit state, scored one vector at a time, and written to and read
+ * from a validated, versioned byte format.
+ *
+ * Format (all integers little-endian):
+ *   header  "ANOMODEL" magic, u16 format version, u16 algorithm id,
+ *           u16 algorithm version, u16 reserved (0), u32 extension version,
+ *           u32 total length, u32 CRC32C of every byte after the header
+ *   body    options, training row count, threshold, features (name, kind,
+ *           imputation value, training range, mean, sd, category
+ *           frequencies sorted by hash), calibration quantiles, then the
+ *           detector's own bytes prefixed by their length.
+ */
+#ifndef AN_MODEL_H
+#define AN_MODEL_H
+
+#include "an_core.h"
+#include "detector.h"
+#include "fitstate.h"
+
+#define AN_MODEL_FORMAT 1
+#define AN_MODEL_HEADER 28
+#define AN_CALIBRATION_POINTS 1001
+#define AN_CALIBRATION_ROWS 20000
+
+typedef struct an_feature
+{
+	char		name[AN_NAME_MAX];
+	uint8_t		kind;			/* an_kind */
+	double		impute;			/* training median of the encoded value */
+	double		lo;				/* training range of the encoded value */
+	double		hi;
+	double		mean;
+	double		sd;
+	uint32_t	n_cats;
+	uint64_t   *cat_hash;		/* sorted ascending */
+	double	   *cat_freq;		/* training frequency of each */
+} an_feature;
+
+typedef struct an_model
+{
+	const an_detector_ops *ops;
+	uint16_t	algo_version;
+	an_params	params;
+	int64_t		train_rows;
+	double		threshold;
+	uint32_t	n_features;
+	an_feature *features;
+	uint32_t	n_calib;
+	double	   *calib;			/* sorted quantiles of the training scores */
+	void	   *detector;
+} an_model;
+
+/*
+ * Train a model on a state.  Columns that are constant or all NULL are left
+ * out; their names go to dropped (comma-separated, truncated to its size).
+ */
+an_status	an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
+						   char *dropped, size_t dropped_size);
+
+/* The training frequency of a category hash in feature f; 0 if unseen. */
+double		an_feature_encode_category(const an_feature *f, uint64_t hash);
+
+/* Score an encoded vector; NaN entries are imputed in place first. */
+double		an_model_score(const an_model *m, double *x);
+
+/* The percentile (0-100) of score among the training scores. */
+double		an_model_severity(const an_model *m, double score);
+
+/* Serialize m into freshly allocated bytes. */
+an_status	an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes,
+						   size_t *len);
+
+/* Read and validate len untrusted bytes into a model. */
+an_status	an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out);
+
+/* The position of feature name in m, or -1. */
+int			an_model_feature_index(const an_model *m, const char *name);
+
+#endif

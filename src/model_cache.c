@@ -1,0 +1,250 @@
+/*
+ * model_cache.c - deserialized models cached per backend, by id and by name.
+ *
+ * Models are read from anomaly_models once per backend and kept in their
+ * own memory context.  A statement trigger on anomaly_models fires a
+ * relcache invalidation for it (as pg_cron does for cron.job); our relcache
+ * callback then marks the cache stale and bumps its generation, so every
+ * call site notices on its next row and looks the model up again.
+ */
+#include "glue.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(anomaly_models_changed);
+
+typedef struct cache_entry
+{
+	int64		id;				/* hash key */
+	char		name[NAMEDATALEN];
+	an_model   *model;
+} cache_entry;
+
+typedef struct name_entry
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	int64		id;
+} name_entry;
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *by_id = NULL;
+static HTAB *by_name = NULL;
+static uint64 generation = 1;
+static bool stale = false;
+static bool callback_registered = false;
+
+static Oid	models_relid = InvalidOid;
+
+/* Relcache callback: drop the cache when anomaly_models (or everything) changes. */
+static void
+cache_invalidate(Datum arg, Oid relid)
+{
+	if (OidIsValid(relid) && relid != models_relid)
+		return;
+	stale = true;
+	generation++;
+}
+
+/* Make sure the cache exists and is not stale. */
+static void
+cache_prepare(void)
+{
+	HASHCTL		ctl;
+	Oid			nsp;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(cache_invalidate, (Datum) 0);
+		callback_registered = true;
+	}
+	if (cache_cxt != NULL && !stale)
+		return;
+	if (cache_cxt == NULL)
+		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "anomaly model cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_cxt);
+	stale = false;
+	nsp = an_glue_schema_oid();
+	models_relid = OidIsValid(nsp) ? get_relname_relid("anomaly_models", nsp) : InvalidOid;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(cache_entry);
+	ctl.hcxt = cache_cxt;
+	by_id = hash_create("anomaly models by id", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(name_entry);
+	ctl.hcxt = cache_cxt;
+	by_name = hash_create("anomaly models by name", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* The current cache generation: call sites compare it before reuse. */
+uint64
+an_cache_generation(void)
+{
+	if (stale)
+		cache_prepare();
+	return generation;
+}
+
+/*
+ * Fetch one model row with SPI: by id when name is NULL, else the latest
+ * version of name.  Returns false if there is none; fills id and a copy of
+ * the model bytes in the caller's context.
+ */
+static bool
+fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **bytes)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *sql;
+	Oid			argtypes[1];
+	Datum		args[1];
+	bool		found = false;
+	int			rc;
+
+	if (name != NULL)
+	{
+		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE name = $1 "
+					   "ORDER BY version DESC LIMIT 1", an_glue_schema());
+		argtypes[0] = TEXTOID;
+		args[0] = CStringGetTextDatum(name);
+	}
+	else
+	{
+		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE id = $1",
+					   an_glue_schema());
+		argtypes[0] = INT8OID;
+		args[0] = Int64GetDatum(want_id);
+	}
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading anomaly_models failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		strlcpy(name_out, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 2, &isnull)),
+				NAMEDATALEN);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+		*bytes = isnull ? NULL : DatumGetByteaPCopy(d);
+		MemoryContextSwitchTo(spi);
+		found = true;
+	}
+	SPI_finish();
+	return found;
+}
+
+/* Deserialize bytes into an entry of the cache. */
+static cache_entry *
+cache_insert(int64 id, const char *name, bytea *bytes)
+{
+	MemoryContext model_cxt;
+	an_ctx		ctx;
+	an_model   *model;
+	an_status	st;
+	cache_entry *e;
+	bool		found;
+
+	if (bytes == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model %lld has no model bytes", (long long) id)));
+	model_cxt = AllocSetContextCreate(cache_cxt, "anomaly model", ALLOCSET_SMALL_SIZES);
+	an_glue_ctx(&ctx, model_cxt);
+	st = an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model);
+	if (st != AN_OK)
+	{
+		MemoryContextDelete(model_cxt);
+		an_glue_raise(&ctx, st);
+	}
+	e = hash_search(by_id, &id, HASH_ENTER, &found);
+	e->model = model;
+	strlcpy(e->name, name, NAMEDATALEN);
+	return e;
+}
+
+/* Fill ref with the model of id, reading it if it is not cached. */
+void
+an_cache_by_id(int64 id, an_model_ref *ref)
+{
+	cache_entry *e;
+
+	cache_prepare();
+	e = hash_search(by_id, &id, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		int64		got;
+		char		name[NAMEDATALEN];
+		bytea	   *bytes;
+
+		if (!fetch_model(id, NULL, &got, name, &bytes))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("anomaly model with id %lld does not exist", (long long) id),
+					 errhint("SELECT * FROM anomaly_model_list shows the models.")));
+		cache_prepare();		/* SPI may have processed invalidations */
+		e = cache_insert(id, name, bytes);
+	}
+	ref->id = id;
+	ref->model = e->model;
+	ref->generation = generation;
+}
+
+/* Fill ref with the latest version of the model called name. */
+void
+an_cache_by_name(const char *name, an_model_ref *ref)
+{
+	name_entry *ne;
+	bool		found;
+
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("anomaly model name \"%s\" is too long", name),
+				 errhint("Model names have at most %d bytes.", NAMEDATALEN - 1)));
+	cache_prepare();
+	ne = hash_search(by_name, name, HASH_FIND, NULL);
+	if (ne == NULL)
+	{
+		int64		id;
+		char		stored[NAMEDATALEN];
+		bytea	   *bytes;
+
+		if (!fetch_model(0, name, &id, stored, &bytes))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("anomaly model \"%s\" does not exist", name),
+					 errhint("Train it with anomaly_train('%s', ...); SELECT * FROM anomaly_model_list shows the models.", name)));
+		cache_prepare();
+		if (hash_search(by_id, &id, HASH_FIND, NULL) == NULL)
+			cache_insert(id, stored, bytes);
+		ne = hash_search(by_name, name, HASH_ENTER, &found);
+		ne->id = id;
+	}
+	an_cache_by_id(ne->id, ref);
+}
+
+/* Trigger on anomaly_models: tell every backend its cached models are stale. */
+Datum
+anomaly_models_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "anomaly_models_changed must be called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	PG_RETURN_POINTER(NULL);
+}

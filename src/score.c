@@ -1,0 +1,371 @@
+/*
+ * score.c - anomaly_score, anomaly_flag and anomaly_severity.
+ *
+ * The model is a text name (its latest version), a bigint id or a bytea
+ * model value; the row is a composite (columns matched by name, extra
+ * columns ignored), a float8[] in the model's feature order, or a jsonb
+ * object keyed by feature name.  Each call site keeps, in fn_extra, the
+ * model reference and the map from the row's columns to the model's
+ * features, so scoring a composite or float8[] row allocates nothing.
+ */
+#include "glue.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include <math.h>
+
+#include "checksum.h"
+
+PG_FUNCTION_INFO_V1(anomaly_score);
+PG_FUNCTION_INFO_V1(anomaly_flag);
+PG_FUNCTION_INFO_V1(anomaly_severity);
+
+typedef enum row_form
+{
+	ROW_COMPOSITE,
+	ROW_ARRAY,
+	ROW_JSONB
+} row_form;
+
+/* What one call site remembers between rows. */
+typedef struct score_site
+{
+	Oid			model_type;		/* TEXTOID, INT8OID or BYTEAOID */
+	row_form	form;
+	/* the model */
+	an_model_ref ref;
+	char		name[NAMEDATALEN];	/* for the text form */
+	uint32		bytes_len;		/* for the bytea form: length and CRC */
+	uint32		bytes_crc;
+	MemoryContext inline_cxt;	/* holds an inline (bytea) model */
+	/* the row map, for composites */
+	Oid			row_type;
+	int32		row_typmod;
+	TupleDesc	tupdesc;
+	int		   *attidx;			/* per feature: attribute position */
+	an_conv    *conv;			/* per feature */
+	Datum	   *values;			/* natts */
+	bool	   *nulls;
+	double	   *x;				/* per feature */
+} score_site;
+
+/* The site of this call, created on first use. */
+static score_site *
+site_for(FunctionCallInfo fcinfo)
+{
+	score_site *site = fcinfo->flinfo->fn_extra;
+	Oid			row_type;
+
+	if (site)
+		return site;
+	site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(score_site));
+	site->model_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	row_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (row_type == FLOAT8ARRAYOID)
+		site->form = ROW_ARRAY;
+	else if (row_type == JSONBOID)
+		site->form = ROW_JSONB;
+	else if (OidIsValid(row_type) && type_is_rowtype(row_type))
+		site->form = ROW_COMPOSITE;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot score a row of type %s",
+						OidIsValid(row_type) ? format_type_be(row_type) : "unknown"),
+				 errhint("Pass a whole-row reference such as t, a float8[] in the model's feature order, or a jsonb object.")));
+	fcinfo->flinfo->fn_extra = site;
+	return site;
+}
+
+/* Forget the row map (the model changed). */
+static void
+reset_row_map(score_site *site)
+{
+	site->row_type = InvalidOid;
+	site->x = NULL;
+}
+
+/* Point the site at the model named by argument 0, reusing it if unchanged. */
+static const an_model *
+resolve_model(FunctionCallInfo fcinfo, score_site *site)
+{
+	if (site->model_type == BYTEAOID)
+	{
+		bytea	   *b = PG_GETARG_BYTEA_PP(0);
+		const char *data = VARDATA_ANY(b);
+		uint32		len = VARSIZE_ANY_EXHDR(b);
+		uint32		crc = 0;
+		an_ctx		ctx;
+		an_model   *model;
+		an_status	st;
+
+		if (len >= AN_MODEL_HEADER)
+			memcpy(&crc, data + 24, sizeof(crc));
+		if (site->ref.model && len == site->bytes_len && crc == site->bytes_crc)
+			return site->ref.model;
+		if (site->inline_cxt)
+			MemoryContextReset(site->inline_cxt);
+		else
+			site->inline_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+													 "anomaly inline model",
+													 ALLOCSET_SMALL_SIZES);
+		site->ref.model = NULL;
+		reset_row_map(site);
+		an_glue_ctx(&ctx, site->inline_cxt);
+		st = an_model_read(&ctx, data, len, &model);
+		if (st != AN_OK)
+			an_glue_raise(&ctx, st);
+		site->ref.model = model;
+		site->bytes_len = len;
+		site->bytes_crc = crc;
+		return model;
+	}
+	if (site->ref.model && site->ref.generation == an_cache_generation())
+	{
+		if (site->model_type == INT8OID && site->ref.id == PG_GETARG_INT64(0))
+			return site->ref.model;
+		if (site->model_type == TEXTOID)
+		{
+			text	   *t = PG_GETARG_TEXT_PP(0);
+
+			if (VARSIZE_ANY_EXHDR(t) < NAMEDATALEN &&
+				strncmp(VARDATA_ANY(t), site->name, VARSIZE_ANY_EXHDR(t)) == 0 &&
+				site->name[VARSIZE_ANY_EXHDR(t)] == '\0')
+				return site->ref.model;
+		}
+	}
+	reset_row_map(site);
+	if (site->model_type == INT8OID)
+		an_cache_by_id(PG_GETARG_INT64(0), &site->ref);
+	else
+	{
+		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+		an_cache_by_name(name, &site->ref);
+		strlcpy(site->name, name, NAMEDATALEN);
+	}
+	return site->ref.model;
+}
+
+/* The model's feature names, for hints. */
+static char *
+feature_list(const an_model *m)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (uint32 j = 0; j < m->n_features; j++)
+		appendStringInfo(&buf, "%s%s", j ? ", " : "", m->features[j].name);
+	return buf.data;
+}
+
+/* Build the map from a composite row type to the model's features. */
+static void
+build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
+			  Oid type, int32 typmod)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type, typmod);
+
+	site->attidx = palloc0(sizeof(int) * m->n_features);
+	site->conv = palloc0(sizeof(an_conv) * m->n_features);
+	site->values = palloc0(sizeof(Datum) * Max(desc->natts, 1));
+	site->nulls = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	site->x = palloc0(sizeof(double) * m->n_features);
+	MemoryContextSwitchTo(old);
+	for (uint32 j = 0; j < m->n_features; j++)
+	{
+		const an_feature *f = &m->features[j];
+		int			found = -1;
+		an_kind		kind;
+
+		for (int i = 0; i < desc->natts && found < 0; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), f->name) == 0)
+				found = i;
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("the row has no column \"%s\", a feature of the model", f->name),
+					 errhint("The model needs columns: %s.", feature_list(m))));
+		site->attidx[j] = found;
+		site->conv[j] = an_conv_for_type(TupleDescAttr(desc, found)->atttypid, &kind);
+		if (site->conv[j] == AN_CONV_UNSUPPORTED || kind != f->kind)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" is of type %s, but the model's feature is %s",
+							f->name, format_type_be(TupleDescAttr(desc, found)->atttypid),
+							f->kind == AN_KIND_NUMERIC ? "numeric" : "categorical"),
+					 errhint("Cast the column to %s in the query.",
+							 f->kind == AN_KIND_NUMERIC ? "float8" : "text")));
+	}
+	site->tupdesc = desc;
+	site->row_type = type;
+	site->row_typmod = typmod;
+}
+
+/* Encode a composite row into site->x. */
+static void
+encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+	Oid			type = HeapTupleHeaderGetTypeId(rec);
+	int32		typmod = HeapTupleHeaderGetTypMod(rec);
+	HeapTupleData tuple;
+
+	if (site->x == NULL || site->row_type != type || site->row_typmod != typmod)
+		build_row_map(fcinfo, site, m, type, typmod);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	heap_deform_tuple(&tuple, site->tupdesc, site->values, site->nulls);
+	for (uint32 j = 0; j < m->n_features; j++)
+	{
+		an_cell		cell = an_cell_from_datum(site->values[site->attidx[j]],
+											  site->nulls[site->attidx[j]], site->conv[j]);
+
+		site->x[j] = m->features[j].kind == AN_KIND_NUMERIC ? cell.num
+			: cell.cat == 0 ? NAN : an_feature_encode_category(&m->features[j], cell.cat);
+	}
+}
+
+/* Encode a float8[] row (the model's feature order) into site->x. */
+static void
+encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+	int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	const double *v = (const double *) ARR_DATA_PTR(a);
+	bits8	   *nullmap = ARR_NULLBITMAP(a);
+
+	if (site->x == NULL)
+	{
+		for (uint32 j = 0; j < m->n_features; j++)
+			if (m->features[j].kind != AN_KIND_NUMERIC)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("feature \"%s\" is categorical and cannot come from a float8[]",
+								m->features[j].name),
+						 errhint("Score a composite row or a jsonb object instead.")));
+		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
+	}
+	if (ARR_NDIM(a) > 1 || n != (int) m->n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the array has %d elements, the model has %u features", n, m->n_features),
+				 errhint("Pass one value per feature, in this order: %s.", feature_list(m))));
+	for (int j = 0; j < n; j++)
+	{
+		if (nullmap && !(nullmap[j / 8] & (1 << (j % 8))))
+			site->x[j] = NAN;
+		else
+			site->x[j] = *v++;
+	}
+}
+
+/* Encode a jsonb object row into site->x; a missing key counts as NULL. */
+static void
+encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
+{
+	Jsonb	   *j = PG_GETARG_JSONB_P(1);
+
+	if (!JB_ROOT_IS_OBJECT(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a jsonb row must be an object keyed by feature name"),
+				 errhint("The model needs keys: %s.", feature_list(m))));
+	if (site->x == NULL)
+		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
+	for (uint32 k = 0; k < m->n_features; k++)
+	{
+		const an_feature *f = &m->features[k];
+		JsonbValue	v;
+		double		x = NAN;
+
+		if (getKeyJsonValueFromContainer(&j->root, f->name, strlen(f->name), &v) != NULL)
+		{
+			if (v.type == jbvNumeric && f->kind == AN_KIND_NUMERIC)
+				x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													   NumericGetDatum(v.val.numeric)));
+			else if (v.type == jbvBool && f->kind == AN_KIND_NUMERIC)
+				x = v.val.boolean ? 1.0 : 0.0;
+			else if (v.type == jbvString && f->kind == AN_KIND_CATEGORICAL)
+				x = an_feature_encode_category(f, an_hash_text(v.val.string.val, v.val.string.len));
+			else if (v.type == jbvNumeric && f->kind == AN_KIND_CATEGORICAL)
+			{
+				char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	NumericGetDatum(v.val.numeric)));
+
+				x = an_feature_encode_category(f, an_hash_text(s, strlen(s)));
+			}
+			else if (v.type != jbvNull)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("key \"%s\" has the wrong JSON type for a %s feature", f->name,
+								f->kind == AN_KIND_NUMERIC ? "numeric" : "categorical"),
+						 errhint("Give numeric features as numbers or booleans, categorical ones as strings.")));
+		}
+		site->x[k] = x;
+	}
+}
+
+/* Score argument 1 with the model of argument 0. */
+static double
+score_call(FunctionCallInfo fcinfo, const an_model **model_out)
+{
+	score_site *site = site_for(fcinfo);
+	const an_model *m = resolve_model(fcinfo, site);
+
+	switch (site->form)
+	{
+		case ROW_COMPOSITE:
+			encode_composite(fcinfo, site, m);
+			break;
+		case ROW_ARRAY:
+			encode_array(fcinfo, site, m);
+			break;
+		case ROW_JSONB:
+			encode_jsonb(fcinfo, site, m);
+			break;
+	}
+	*model_out = m;
+	return an_model_score(m, site->x);
+}
+
+/* anomaly_score(model, row): higher is more anomalous. */
+Datum
+anomaly_score(PG_FUNCTION_ARGS)
+{
+	const an_model *m;
+
+	PG_RETURN_FLOAT8(score_call(fcinfo, &m));
+}
+
+/* anomaly_flag(model, row): whether the score reaches the model's threshold. */
+Datum
+anomaly_flag(PG_FUNCTION_ARGS)
+{
+	const an_model *m;
+	double		s = score_call(fcinfo, &m);
+
+	PG_RETURN_BOOL(s >= m->threshold);
+}
+
+/* anomaly_severity(model, row): the score's percentile among training scores. */
+Datum
+anomaly_severity(PG_FUNCTION_ARGS)
+{
+	const an_model *m;
+	double		s = score_call(fcinfo, &m);
+
+	PG_RETURN_FLOAT8(an_model_severity(m, s));
+}

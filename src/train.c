@@ -1,0 +1,460 @@
+/*
+ * train.c - anomaly_train(): a training session over a table, view or
+ * query that stores a new, immutable model version in anomaly_models.
+ *
+ * The training pass is the anomaly_fit aggregate run through SPI with the
+ * caller's rights, so a large source gets parallel workers for free.  With
+ * a label column, a second pass scores the source and stores precision,
+ * recall, F1 and ROC AUC in the model's metrics; labels never reach fitting.
+ */
+#include "glue.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/json.h"
+#include "utils/regproc.h"
+#include "utils/varlena.h"
+
+#include "metrics.h"
+
+PG_FUNCTION_INFO_V1(anomaly_train);
+
+/* Whether source is a query rather than a table or view name. */
+static bool
+looks_like_query(const char *s)
+{
+	static const char *const starts[] = {"select", "with", "values", "table"};
+
+	while (isspace((unsigned char) *s))
+		s++;
+	if (*s == '(')
+		return true;
+	for (int i = 0; i < 4; i++)
+	{
+		size_t		n = strlen(starts[i]);
+
+		if (pg_strncasecmp(s, starts[i], n) == 0 &&
+			(isspace((unsigned char) s[n]) || s[n] == '(' || s[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* The FROM-clause text for source; sets *relid for a table or view. */
+static char *
+source_clause(const char *source, Oid *relid)
+{
+	*relid = InvalidOid;
+	if (looks_like_query(source))
+	{
+		char	   *q = pstrdup(source);
+		size_t		n = strlen(q);
+
+		while (n > 0 && (isspace((unsigned char) q[n - 1]) || q[n - 1] == ';'))
+			q[--n] = '\0';
+		return psprintf("(%s)", q);
+	}
+	else
+	{
+		List	   *names = stringToQualifiedNameList(source);
+		RangeVar   *rv = makeRangeVarFromNameList(names);
+
+		*relid = RangeVarGetRelid(rv, NoLock, false);
+		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(*relid)),
+										  get_rel_name(*relid));
+	}
+}
+
+/* Whether a column name looks like an identifier: id, *_id, *uuid. */
+static bool
+identifier_like(const char *name, Oid type)
+{
+	size_t		n = strlen(name);
+
+	return type == UUIDOID || pg_strcasecmp(name, "id") == 0 ||
+		(n > 3 && pg_strcasecmp(name + n - 3, "_id") == 0) ||
+		(n >= 4 && pg_strcasecmp(name + n - 4, "uuid") == 0);
+}
+
+/* Whether column name is part of relid's primary key. */
+static bool
+in_primary_key(Oid relid, const char *name)
+{
+	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name)};
+	Oid			types[2] = {OIDOID, TEXTOID};
+	int			rc;
+
+	if (!OidIsValid(relid))
+		return false;
+	rc = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+							   "ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+							   "AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey) "
+							   "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisprimary "
+							   "AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+							   2, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "primary key lookup failed");
+	return SPI_processed > 0;
+}
+
+/* Position of column name in desc, or -1. */
+static int
+find_column(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	return -1;
+}
+
+/* The source's column names, for hints. */
+static char *
+column_list(TupleDesc desc)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+							 NameStr(TupleDescAttr(desc, i)->attname));
+	return buf.data;
+}
+
+/*
+ * Choose the feature columns: the given ones (checked), or every usable
+ * column but the primary key, identifier-like ones and the label.  Returns
+ * a quoted, comma-separated select list.
+ */
+static char *
+choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
+{
+	StringInfoData list,
+				used,
+				left;
+
+	initStringInfo(&list);
+	initStringInfo(&used);
+	initStringInfo(&left);
+	if (columns != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("columns is an empty array"),
+					 errhint("Name at least one column, or pass NULL to use every usable column.")));
+		for (int i = 0; i < n; i++)
+		{
+			char	   *name;
+			int			pos;
+			an_kind		kind;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("columns must not contain NULL")));
+			name = TextDatumGetCString(elems[i]);
+			pos = find_column(desc, name);
+			if (pos < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" is not in the source", name),
+						 errhint("The source has columns: %s.", column_list(desc))));
+			if (label && strcmp(name, label) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is the label and cannot be a feature", name),
+						 errhint("Labels are only used to evaluate the model.")));
+			if (an_conv_for_type(TupleDescAttr(desc, pos)->atttypid, &kind) == AN_CONV_UNSUPPORTED)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has unsupported type %s", name,
+								format_type_be(TupleDescAttr(desc, pos)->atttypid)),
+						 errhint("Use numeric, boolean, date, timestamp, text or enum columns, or cast it in a query.")));
+			appendStringInfo(&list, "%s%s", list.len ? ", " : "", quote_identifier(name));
+		}
+		return list.data;
+	}
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		const char *why = NULL;
+		an_kind		kind;
+
+		if (att->attisdropped)
+			continue;
+		if (label && strcmp(name, label) == 0)
+			why = "label";
+		else if (in_primary_key(relid, name))
+			why = "primary key";
+		else if (identifier_like(name, att->atttypid))
+			why = "identifier";
+		else if (an_conv_for_type(att->atttypid, &kind) == AN_CONV_UNSUPPORTED)
+			why = "unsupported type";
+		if (why)
+			appendStringInfo(&left, "%s%s (%s)", left.len ? ", " : "", name, why);
+		else
+		{
+			appendStringInfo(&list, "%s%s", list.len ? ", " : "", quote_identifier(name));
+			appendStringInfo(&used, "%s%s", used.len ? ", " : "", name);
+		}
+	}
+	if (list.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source has no column to train on"),
+				 errdetail("Left out: %s.", left.len ? left.data : "none"),
+				 errhint("Name the columns with columns => ARRAY[...].")));
+	ereport(NOTICE,
+			(errmsg("anomaly_train uses features: %s", used.data),
+			 left.len ? errdetail("Left out: %s.", left.data) : 0,
+			 left.len ? errhint("Pass columns => ARRAY[...] to choose the features yourself.") : 0));
+	return list.data;
+}
+
+/* Run the anomaly_fit aggregate over the source; returns the model bytes. */
+static bytea *
+fit_source(const char *schema, const char *from, const char *cols, const char *algorithm,
+		   const char *options, MemoryContext outer)
+{
+	char	   *sql = psprintf("SELECT %s.anomaly_fit(s, $1, $2::pg_catalog.jsonb) "
+							   "FROM (SELECT %s FROM %s s0) s", schema, cols, from);
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2] = {CStringGetTextDatum(algorithm), CStringGetTextDatum(options)};
+	bool		isnull;
+	Datum		d;
+	int			rc;
+
+	rc = SPI_execute_with_args(sql, 2, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "training query failed: %s", SPI_result_code_string(rc));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return NULL;
+	{
+		MemoryContext old = MemoryContextSwitchTo(outer);
+		bytea	   *copy = DatumGetByteaPCopy(d);
+
+		MemoryContextSwitchTo(old);
+		return copy;
+	}
+}
+
+/* Score the source against its label; returns the metrics as JSON text. */
+static char *
+evaluate_source(const char *schema, const char *from, const char *cols, const char *label,
+				TupleDesc desc, bytea *model, double threshold)
+{
+	int			pos = find_column(desc, label);
+	Oid			type;
+	char	   *sql;
+	Oid			types[1] = {BYTEAOID};
+	Datum		args[1] = {PointerGetDatum(model)};
+	double	   *scores;
+	uint8	   *labels;
+	an_metrics	mt;
+	an_ctx		ctx;
+	int			rc;
+
+	if (pos < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("label column \"%s\" is not in the source", label),
+				 errhint("The source has columns: %s.", column_list(desc))));
+	type = TupleDescAttr(desc, pos)->atttypid;
+	if (type != BOOLOID && type != INT2OID && type != INT4OID && type != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("label column \"%s\" is of type %s", label, format_type_be(type)),
+				 errhint("The label must be boolean or an integer 0/1.")));
+	sql = psprintf("SELECT %s.anomaly_score($1, s), (s.%s)::pg_catalog.int4 "
+				   "FROM (SELECT %s, %s FROM %s s0) s WHERE s.%s IS NOT NULL",
+				   schema, quote_identifier(label), cols, quote_identifier(label), from,
+				   quote_identifier(label));
+	rc = SPI_execute_with_args(sql, 1, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "evaluation query failed: %s", SPI_result_code_string(rc));
+	scores = palloc(sizeof(double) * Max(SPI_processed, 1));
+	labels = palloc(sizeof(uint8) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int32		l;
+
+		scores[i] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		l = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		if (l != 0 && l != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("label column \"%s\" has value %d", label, l),
+					 errhint("The label must be boolean or an integer 0/1.")));
+		labels[i] = (uint8) l;
+	}
+	an_glue_ctx(&ctx, CurrentMemoryContext);
+	an_metrics_compute(&ctx, scores, labels, SPI_processed, threshold, &mt);
+	return psprintf("{\"rows\": %lld, \"anomalies\": %lld, \"roc_auc\": %s, "
+					"\"average_precision\": %s, \"precision\": %.6f, \"recall\": %.6f, "
+					"\"f1\": %.6f, \"precision_at_n\": %s, \"tp\": %lld, \"fp\": %lld, "
+					"\"tn\": %lld, \"fn\": %lld}",
+					(long long) mt.rows, (long long) mt.positives,
+					isnan(mt.roc_auc) ? "null" : psprintf("%.6f", mt.roc_auc),
+					isnan(mt.average_precision) ? "null" : psprintf("%.6f", mt.average_precision),
+					mt.precision, mt.recall, mt.f1,
+					isnan(mt.precision_at_n) ? "null" : psprintf("%.6f", mt.precision_at_n),
+					(long long) mt.tp, (long long) mt.fp, (long long) mt.tn, (long long) mt.fn);
+}
+
+/* The model's features as a JSON array of {name, kind}. */
+static char *
+features_json(const an_model *m)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (uint32 j = 0; j < m->n_features; j++)
+	{
+		appendStringInfoString(&buf, j ? ", {\"name\": " : "{\"name\": ");
+		escape_json(&buf, m->features[j].name);
+		appendStringInfo(&buf, ", \"kind\": \"%s\"}",
+						 m->features[j].kind == AN_KIND_NUMERIC ? "numeric" : "categorical");
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/* Insert the model as the next version of name; returns its id. */
+static int64
+store_model(const char *schema, const char *name, const an_model *m, const char *algorithm,
+			const char *options, double contamination, const char *source,
+			const char *metrics, bytea *bytes)
+{
+	char	   *sql = psprintf("INSERT INTO %s.anomaly_models (name, version, algorithm, features, "
+							   "params, contamination, threshold, source, train_rows, metrics, model) "
+							   "SELECT $1, COALESCE(max(version), 0) + 1, $2, $3::pg_catalog.jsonb, "
+							   "$4::pg_catalog.jsonb, $5, $6, $7, $8, $9::pg_catalog.jsonb, $10 "
+							   "FROM %s.anomaly_models WHERE name OPERATOR(pg_catalog.=) $1 RETURNING id",
+							   schema, schema);
+	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID,
+	TEXTOID, INT8OID, TEXTOID, BYTEAOID};
+	Datum		args[10];
+	char		nulls[10] = "          ";
+	bool		isnull;
+	int			rc;
+	Oid			lock_types[1] = {TEXTOID};
+	Datum		lock_args[1] = {CStringGetTextDatum(name)};
+
+	/* one trainer at a time per name, so versions are consecutive */
+	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(1634627949, pg_catalog.hashtext($1))",
+							   1, lock_types, lock_args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not lock model name");
+	args[0] = CStringGetTextDatum(name);
+	args[1] = CStringGetTextDatum(algorithm);
+	args[2] = CStringGetTextDatum(features_json(m));
+	args[3] = CStringGetTextDatum(options);
+	args[4] = Float8GetDatum(contamination);
+	nulls[4] = isnan(contamination) ? 'n' : ' ';
+	args[5] = Float8GetDatum(m->threshold);
+	args[6] = CStringGetTextDatum(source);
+	args[7] = Int64GetDatum(m->train_rows);
+	args[8] = metrics ? CStringGetTextDatum(metrics) : (Datum) 0;
+	nulls[8] = metrics ? ' ' : 'n';
+	args[9] = PointerGetDatum(bytes);
+	rc = SPI_execute_with_args(sql, 10, types, args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "storing the model failed: %s", SPI_result_code_string(rc));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* anomaly_train(name, source, columns, algorithm, contamination, options, label). */
+Datum
+anomaly_train(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *name,
+			   *source,
+			   *label,
+			   *from,
+			   *cols,
+			   *options,
+			   *metrics = NULL;
+	const char *schema;
+	const an_detector_ops *ops;
+	an_params	params;
+	an_ctx		ctx;
+	an_model   *model;
+	bytea	   *bytes;
+	Oid			relid;
+	TupleDesc	desc;
+	int64		id;
+	int			rc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name, source and algorithm must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	label = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
+	if (name[0] == '\0' || strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid anomaly model name \"%s\"", name),
+				 errhint("A model name has 1 to %d bytes.", NAMEDATALEN - 1)));
+	ops = an_options_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	an_options_parse(ops, PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &params);
+	if (!PG_ARGISNULL(4))
+	{
+		an_glue_ctx(&ctx, CurrentMemoryContext);
+		an_glue_check(&ctx, an_params_set(&ctx, &params, ops, "contamination",
+										  PG_GETARG_FLOAT8(4)));
+	}
+	options = an_options_to_json(&params);
+	schema = an_glue_schema();
+	from = source_clause(source, &relid);
+
+	SPI_connect();
+	rc = SPI_execute(psprintf("SELECT * FROM %s s LIMIT 0", from), true, 0);
+	if (rc != SPI_OK_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" is not a table, view or query", source)));
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	if (label && find_column(desc, label) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("label column \"%s\" is not in the source", label),
+				 errhint("The source has columns: %s.", column_list(desc))));
+	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid);
+	bytes = fit_source(schema, from, cols, ops->name, options, outer);
+	if (bytes == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" has no rows", source),
+				 errhint("Train on a table, view or query that returns rows.")));
+	an_glue_ctx(&ctx, CurrentMemoryContext);
+	an_glue_check(&ctx, an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model));
+	if (label)
+		metrics = evaluate_source(schema, from, cols, label, desc, bytes, model->threshold);
+	id = store_model(schema, name, model, ops->name, options,
+					 params.common[AN_P_CONTAMINATION], source, metrics, bytes);
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}

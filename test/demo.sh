@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job on an embedded default: a private PostgreSQL, the e-commerce
+# sample, a trained Isolation Forest, the top anomalies and how good they are.
+source "$(dirname "$0")/lib.sh"
+
+ensure_packages
+build_install
+start_cluster
+
+step "training on anomaly_sample('ecommerce') and scoring in place"
+psql_q -P footer=off <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION anomaly;
+CREATE TABLE tx AS SELECT * FROM anomaly_sample('ecommerce', rows => 1000, anomaly_rate => 0.05, seed => 42);
+SELECT anomaly_train('fraud', 'tx',
+       columns => ARRAY['amount', 'customer_id', 'hour_of_day', 'day_of_week',
+                        'merchant_category', 'payment_method'],
+       algorithm => 'iforest', contamination => 0.05, label => 'is_anomaly') AS model_id \gset
+\echo
+\echo Top 10 anomalies
+SELECT transaction_id, amount, customer_id, hour_of_day, payment_method, is_anomaly,
+       round(anomaly_score('fraud', t)::numeric, 4) AS score,
+       round(anomaly_severity('fraud', t)::numeric, 1) AS severity
+FROM tx t ORDER BY anomaly_score('fraud', t) DESC, transaction_id LIMIT 10;
+\echo How good: flags (score >= threshold) against the ground truth of the sample
+SELECT algorithm, round(threshold::numeric, 4) AS threshold,
+       metrics->>'tp' AS tp, metrics->>'fp' AS fp, metrics->>'fn' AS fn,
+       round((metrics->>'precision')::numeric, 3) AS precision,
+       round((metrics->>'recall')::numeric, 3) AS recall,
+       round((metrics->>'f1')::numeric, 3) AS f1,
+       round((metrics->>'roc_auc')::numeric, 3) AS roc_auc
+FROM anomaly_model_list WHERE id = :model_id;
+SQL

@@ -1,0 +1,76 @@
+# test/lib.sh - shared set-up for the README's two commands: install what is
+# missing, build and install the extension, and run a private PostgreSQL
+# instance as an unprivileged user on a unix socket in a temporary directory.
+# Sourced by test/demo.sh and test/run_all.sh.
+
+set -euo pipefail
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev"
+
+# Print a step heading.
+step() { printf '\n== %s\n' "$*"; }
+
+# Install the Debian packages that are missing (needs root, or sudo).
+ensure_packages() {
+    local missing="" p
+    for p in $PACKAGES "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    step "installing:$missing"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    # the server package must not start a cluster of its own
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/anomaly.conf >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# Build and install the extension.
+build_install() {
+    step "building and installing the extension"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    make -C "$REPO" -s -j2 PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
+    $sudo make -C "$REPO" -s install PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
+}
+
+# The unprivileged user that runs the server: postgres when we are root.
+RUN_USER=$(id -un)
+[ "$(id -u)" -eq 0 ] && RUN_USER=postgres
+
+# Run a command as RUN_USER.
+as_user() {
+    if [ "$(id -un)" = "$RUN_USER" ]; then "$@"; else runuser -u "$RUN_USER" -- "$@"; fi
+}
+
+# Start a private server in a fresh temporary directory; stopped on exit.
+start_cluster() {
+    PGTMP=$(mktemp -d /tmp/anomaly-pg.XXXXXX)
+    chown "$RUN_USER" "$PGTMP"
+    chmod 755 "$PGTMP"
+    export PGHOST=$PGTMP PGPORT=5432 PGUSER=$RUN_USER PGDATABASE=postgres
+    trap stop_cluster EXIT
+    step "starting a private PostgreSQL $PG_MAJOR in $PGTMP"
+    as_user $PG_BIN/initdb -D "$PGTMP/data" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_user $PG_BIN/pg_ctl -D "$PGTMP/data" -l "$PGTMP/server.log" -w \
+        -o "-c listen_addresses='' -k $PGTMP -p $PGPORT -c max_worker_processes=8" start >/dev/null
+}
+
+# Stop the private server and remove its directory.
+stop_cluster() {
+    if [ -n "${PGTMP:-}" ] && [ -d "$PGTMP/data" ]; then
+        as_user $PG_BIN/pg_ctl -D "$PGTMP/data" -m fast -w stop >/dev/null 2>&1 || true
+        rm -rf "$PGTMP"
+    fi
+}
+
+# psql against the private server, quiet and stopping at the first error.
+psql_q() {
+    as_user $PG_BIN/psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
