@@ -22,18 +22,25 @@ crc_table_init(void)
 	crc_table_ready = 1;
 }
 
+/* Continue a CRC32C over more bytes: an_crc32c(ab) = update(an_crc32c(a), b). */
+uint32_t
+an_crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	if (!crc_table_ready)
+		crc_table_init();
+	crc ^= UINT32_C(0xFFFFFFFF);
+	for (size_t i = 0; i < len; i++)
+		crc = crc_table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+	return crc ^ UINT32_C(0xFFFFFFFF);
+}
+
 /* CRC32C (Castagnoli) of len bytes. */
 uint32_t
 an_crc32c(const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	uint32_t	crc = UINT32_C(0xFFFFFFFF);
-
-	if (!crc_table_ready)
-		crc_table_init();
-	for (size_t i = 0; i < len; i++)
-		crc = crc_table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-	return crc ^ UINT32_C(0xFFFFFFFF);
+	return an_crc32c_update(0, data, len);
 }
 
 /* 64-bit FNV-1a of a byte string with a final avalanche; never 0. */

@@ -354,8 +354,8 @@ col_is_valid(const an_state_col *col)
 		return 0;
 	if (isnan(col->mean) || isnan(col->m2) || col->m2 < 0 || isinf(col->mean))
 		return 0;
-	if (col->n_finite > 0 && !(col->min <= col->max && isfinite(col->min) &&
-							   isfinite(col->max)))
+	if (col->kind == AN_KIND_NUMERIC && col->n_finite > 0 &&
+		!(col->min <= col->max && isfinite(col->min) && isfinite(col->max)))
 		return 0;
 	return 1;
 }

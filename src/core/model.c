@@ -366,6 +366,15 @@ an_model_feature_index(const an_model *m, const char *name)
 	return -1;
 }
 
+/* The CRC32C of a serialized model: every byte but the CRC field itself. */
+uint32_t
+an_model_checksum(const unsigned char *bytes, size_t len)
+{
+	uint32_t	crc = an_crc32c(bytes, AN_MODEL_HEADER - 4);
+
+	return an_crc32c_update(crc, bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER);
+}
+
 /* Serialize m into freshly allocated bytes. */
 an_status
 an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *len)
@@ -423,7 +432,7 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 		return an_fail(ctx, AN_ERR_DATA, "Use fewer trees or a smaller sample.",
 					   "model of %zu bytes is too large", w.len);
 	an_patch_u32(&w, 20, (uint32_t) w.len);
-	an_patch_u32(&w, 24, an_crc32c(w.data + AN_MODEL_HEADER, w.len - AN_MODEL_HEADER));
+	an_patch_u32(&w, 24, an_model_checksum(w.data, w.len));
 	*bytes = w.data;
 	*len = w.len;
 	return AN_OK;
@@ -506,7 +515,7 @@ an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out)
 					   "unsupported model format %u", format);
 	if (total != len)
 		return CORRUPT("model length is %zu bytes, header says %u", len, total);
-	if (an_crc32c((const unsigned char *) bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER) != crc)
+	if (an_model_checksum(bytes, len) != crc)
 		return CORRUPT("model checksum mismatch");
 	m->ops = an_detector_by_id(algo_id);
 	if (m->ops == NULL || m->algo_version < 1 || m->algo_version > m->ops->version)

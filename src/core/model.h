@@ -7,7 +7,7 @@
  * Format (all integers little-endian):
  *   header  "ANOMODEL" magic, u16 format version, u16 algorithm id,
  *           u16 algorithm version, u16 reserved (0), u32 extension version,
- *           u32 total length, u32 CRC32C of every byte after the header
+ *           u32 total length, u32 CRC32C of every other byte of the model
  *   body    options, training row count, threshold, features (name, kind,
  *           imputation value, training range, mean, sd, category
  *           frequencies sorted by hash), calibration quantiles, then the
@@ -68,6 +68,9 @@ double		an_model_score(const an_model *m, double *x);
 
 /* The percentile (0-100) of score among the training scores. */
 double		an_model_severity(const an_model *m, double score);
+
+/* The CRC32C of a serialized model: every byte but the CRC field itself. */
+uint32_t	an_model_checksum(const unsigned char *bytes, size_t len);
 
 /* Serialize m into freshly allocated bytes. */
 an_status	an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes,
