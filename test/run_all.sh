@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every test: core unit tests, pg_regress on a private server, the accuracy
+# test on the ADBench datasets, and a short libFuzzer run of the readers.
+source "$(dirname "$0")/lib.sh"
+
+ensure_packages
+build_install
+suites_passed=0 suites_failed=0
+
+# Run one suite, counting it as passed or failed.
+suite() {
+    local name=$1; shift
+    step "$name"
+    if "$@"; then
+        suites_passed=$((suites_passed + 1))
+    else
+        echo "FAILED: $name"
+        suites_failed=$((suites_failed + 1))
+    fi
+}
+
+# pg_regress over sql/ and expected/, printing the diffs on failure.
+regress() {
+    if make -C "$REPO" -s installcheck PG_CONFIG=$PG_BIN/pg_config; then
+        return 0
+    fi
+    cat "$REPO/regression.diffs" 2>/dev/null | head -200
+    return 1
+}
+
+suite "core unit tests" make -C "$REPO" -s unitcheck
+start_cluster
+suite "pg_regress" regress
+suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
+suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck
+
+step "summary"
+echo "$suites_passed passed, $suites_failed failed"
+[ "$suites_failed" -eq 0 ]
