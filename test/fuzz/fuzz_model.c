@@ -1,0 +1,240 @@
+/*
+ * fuzz_model.c - libFuzzer harness for the model reader (an_model_read).
+ *
+ * Input: byte 0 is a mode, the rest is the model.  When the mode is odd the
+ * harness first patches the length (offset 20) and the CRC32C (offset 24,
+ * an_model_checksum) so that mutations get past the checksum and reach the
+ * body parser; when even, the bytes are read as they are.
+ *
+ * An accepted model must score a vector of NaNs and vectors of random finite
+ * values, give a severity in [0, 100] for any score, and write back to bytes
+ * that read again to the same bytes.
+ *
+ * Allocation: a bump arena freed after every input.  Each allocation is
+ * followed by a poisoned red zone (AddressSanitizer), so overruns are still
+ * caught; past a memory budget the allocator longjmps out, as palloc's
+ * ereport(ERROR) does in the server.
+ */
+#include "an_core.h"
+#include "checksum.h"
+#include "model.h"
+#include "prng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+#ifndef ASAN_POISON_MEMORY_REGION
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
+#endif
+
+/* Make UndefinedBehaviorSanitizer reports fatal (the build does not pass
+ * -fno-sanitize-recover). */
+const char *__ubsan_default_options(void);
+const char *
+__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
+#define ARENA_CHUNK (64 * 1024)
+#define ARENA_REDZONE 16
+#define ARENA_BUDGET ((size_t) 256 * 1024 * 1024)
+
+typedef struct chunk
+{
+	struct chunk *next;
+	unsigned char *data;
+	size_t		size;
+	size_t		used;
+} chunk;
+
+static chunk *arena_chunks = NULL;
+static size_t arena_total = 0;
+static jmp_buf arena_oom;
+
+static void *
+arena_alloc(void *arg, size_t size)
+{
+	size_t		need = (size + 15) & ~(size_t) 15;
+	chunk	   *c = arena_chunks;
+	unsigned char *p;
+
+	(void) arg;
+	if (size > ARENA_BUDGET || arena_total + need > ARENA_BUDGET)
+		longjmp(arena_oom, 1);
+	if (c == NULL || c->size - c->used < need + ARENA_REDZONE)
+	{
+		size_t		csize = need + ARENA_REDZONE > ARENA_CHUNK ? need + ARENA_REDZONE
+			: ARENA_CHUNK;
+
+		c = malloc(sizeof(chunk));
+		if (c == NULL || (c->data = malloc(csize)) == NULL)
+			abort();
+		c->size = csize;
+		c->used = 0;
+		c->next = arena_chunks;
+		arena_chunks = c;
+		ASAN_POISON_MEMORY_REGION(c->data, csize);
+	}
+	p = c->data + c->used;
+	c->used += need + ARENA_REDZONE;
+	arena_total += need;
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
+	memset(p, 0, size);
+	return p;
+}
+
+static void
+arena_reset(void)
+{
+	while (arena_chunks)
+	{
+		chunk	   *c = arena_chunks;
+
+		arena_chunks = c->next;
+		ASAN_UNPOISON_MEMORY_REGION(c->data, c->size);
+		free(c->data);
+		free(c);
+	}
+	arena_total = 0;
+}
+
+static void
+check_severity(const an_model *m, double score)
+{
+	double		s = an_model_severity(m, score);
+
+	if (!(s >= 0 && s <= 100))
+	{
+		fprintf(stderr, "severity %g of score %g is outside [0, 100]\n", s, score);
+		abort();
+	}
+}
+
+/* Exercise an accepted model. */
+static void
+use_model(an_ctx *ctx, const an_model *m, const unsigned char *bytes, size_t len)
+{
+	size_t		d = m->n_features;
+	double	   *x = an_alloc(ctx, sizeof(double) * d);
+	an_prng		rng;
+	double		s;
+	unsigned char *out;
+	size_t		out_len;
+	an_model   *again = NULL;
+
+	an_prng_seed(&rng, an_hash_bytes(bytes, len));
+	for (size_t j = 0; j < d; j++)
+		x[j] = NAN;
+	s = an_model_score(m, x);
+	check_severity(m, s);
+	for (int k = 0; k < 4; k++)
+	{
+		for (size_t j = 0; j < d; j++)
+		{
+			double		scale = k == 3 ? 1e300 : pow(10.0, (double) k * 2);
+
+			x[j] = (an_prng_uniform(&rng) * 2 - 1) * scale;
+		}
+		s = an_model_score(m, x);
+		check_severity(m, s);
+	}
+	check_severity(m, NAN);
+	check_severity(m, INFINITY);
+	check_severity(m, -INFINITY);
+	check_severity(m, m->threshold);
+	for (uint32_t i = 0; i < m->n_calib; i++)
+		check_severity(m, m->calib[i]);
+	for (size_t j = 0; j < d; j++)
+		if (an_model_feature_index(m, m->features[j].name) != (int) j)
+			abort();
+
+	/* the format is canonical: write(read(bytes)) == bytes */
+	if (an_model_write(ctx, m, &out, &out_len) != AN_OK)
+	{
+		fprintf(stderr, "cannot write a model just read: %s\n", ctx->message);
+		abort();
+	}
+	if (an_model_read(ctx, out, out_len, &again) != AN_OK)
+	{
+		fprintf(stderr, "cannot read a model just written: %s\n", ctx->message);
+		abort();
+	}
+	/*
+	 * Bytes 16..19 hold the writing extension's version, and the CRC covers
+	 * them: compare everything else, and the CRC only when they agree.
+	 */
+	if (out_len != len ||
+		memcmp(out, bytes, 16) != 0 ||
+		memcmp(out + 20, bytes + 20, 4) != 0 ||
+		(memcmp(out + 16, bytes + 16, 4) == 0 && memcmp(out + 24, bytes + 24, 4) != 0) ||
+		memcmp(out + AN_MODEL_HEADER, bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER) != 0)
+	{
+		fprintf(stderr, "write(read(bytes)) differs from bytes (%zu vs %zu bytes)\n",
+				out_len, len);
+		abort();
+	}
+}
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	an_ctx		ctx;
+	unsigned char *bytes;
+	size_t		len;
+	an_model   *m = NULL;
+
+	if (size < 1)
+		return 0;
+	len = size - 1;
+	/* an exact-size heap copy, so reads past the end are caught */
+	bytes = malloc(len ? len : 1);
+	if (bytes == NULL)
+		abort();
+	memcpy(bytes, data + 1, len);
+	if ((data[0] & 1) && len >= AN_MODEL_HEADER)
+	{
+		uint32_t	crc;
+
+		for (int i = 0; i < 4; i++)
+			bytes[20 + i] = (unsigned char) ((uint32_t) len >> (8 * i));
+		crc = an_model_checksum(bytes, len);
+		for (int i = 0; i < 4; i++)
+			bytes[24 + i] = (unsigned char) (crc >> (8 * i));
+	}
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.alloc = arena_alloc;
+	if (setjmp(arena_oom) == 0)
+	{
+		an_status	st = an_model_read(&ctx, bytes, len, &m);
+
+		if (st == AN_OK)
+		{
+			if (m == NULL)
+				abort();
+			use_model(&ctx, m, bytes, len);
+		}
+		else if (st != AN_ERR_CORRUPT || ctx.message[0] == '\0')
+		{
+			fprintf(stderr, "an_model_read: status %d, message \"%s\"\n", (int) st,
+					ctx.message);
+			abort();
+		}
+	}
+	arena_reset();
+	free(bytes);
+	return 0;
+}

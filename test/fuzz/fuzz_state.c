@@ -1,0 +1,303 @@
+/*
+ * fuzz_state.c - libFuzzer harness for the anomaly_fit state validator
+ * (an_state_validate) and for what the server does with a state that passes
+ * it: train a model on it, merge it, and add rows to it.
+ *
+ * The input is copied into an 8-byte aligned buffer of exactly its size (as
+ * the server's deserialize function does).  The first four bytes belong to
+ * the host (the varlena length word) and are not validated.
+ *
+ * Every operation must be free of crashes and sanitizer reports.  With
+ * FUZZ_STRICT=1 in the environment, the harness also asserts two properties
+ * that are known not to hold today (see the unit tests' --known-bugs): a
+ * model trained on a valid state reads back, and a valid state stays valid
+ * after rows are added.
+ *
+ * Allocation: a bump arena freed after every input, with poisoned red zones
+ * between allocations; past a memory budget the allocator longjmps out, as
+ * palloc's ereport(ERROR) does in the server.
+ */
+#include "an_core.h"
+#include "checksum.h"
+#include "fitstate.h"
+#include "model.h"
+#include "prng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+#ifndef ASAN_POISON_MEMORY_REGION
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void) (addr), (void) (size))
+#endif
+
+/* Make UndefinedBehaviorSanitizer reports fatal (the build does not pass
+ * -fno-sanitize-recover). */
+const char *__ubsan_default_options(void);
+const char *
+__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
+#define ARENA_CHUNK (64 * 1024)
+#define ARENA_REDZONE 16
+#define ARENA_BUDGET ((size_t) 256 * 1024 * 1024)
+
+typedef struct chunk
+{
+	struct chunk *next;
+	unsigned char *data;
+	size_t		size;
+	size_t		used;
+} chunk;
+
+static chunk *arena_chunks = NULL;
+static size_t arena_total = 0;
+static jmp_buf arena_oom;
+
+static void *
+arena_alloc(void *arg, size_t size)
+{
+	size_t		need = (size + 15) & ~(size_t) 15;
+	chunk	   *c = arena_chunks;
+	unsigned char *p;
+
+	(void) arg;
+	if (size > ARENA_BUDGET || arena_total + need > ARENA_BUDGET)
+		longjmp(arena_oom, 1);
+	if (c == NULL || c->size - c->used < need + ARENA_REDZONE)
+	{
+		size_t		csize = need + ARENA_REDZONE > ARENA_CHUNK ? need + ARENA_REDZONE
+			: ARENA_CHUNK;
+
+		c = malloc(sizeof(chunk));
+		if (c == NULL || (c->data = malloc(csize)) == NULL)
+			abort();
+		c->size = csize;
+		c->used = 0;
+		c->next = arena_chunks;
+		arena_chunks = c;
+		ASAN_POISON_MEMORY_REGION(c->data, csize);
+	}
+	p = c->data + c->used;
+	c->used += need + ARENA_REDZONE;
+	arena_total += need;
+	ASAN_UNPOISON_MEMORY_REGION(p, size);
+	memset(p, 0, size);
+	return p;
+}
+
+static void
+arena_reset(void)
+{
+	while (arena_chunks)
+	{
+		chunk	   *c = arena_chunks;
+
+		arena_chunks = c->next;
+		ASAN_UNPOISON_MEMORY_REGION(c->data, c->size);
+		free(c->data);
+		free(c);
+	}
+	arena_total = 0;
+}
+
+/* Bounds on the work done for one input. */
+#define MAX_CELLS 200000		/* filled * n_cols */
+#define MAX_TREE_ROWS 1000000	/* n_trees * filled */
+#define ADDED_ROWS 64
+
+static int	strict = 0;
+
+int			LLVMFuzzerInitialize(int *argc, char ***argv);
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *s = getenv("FUZZ_STRICT");
+
+	(void) argc;
+	(void) argv;
+	strict = s != NULL && strcmp(s, "1") == 0;
+	return 0;
+}
+
+static void
+fail(const char *what, const an_ctx *ctx)
+{
+	fprintf(stderr, "%s: %s (%s)\n", what, ctx->message, ctx->hint);
+	abort();
+}
+
+static an_state *
+copy_state(an_ctx *ctx, const an_state *st, uint32_t capacity)
+{
+	size_t		size = an_state_size(st->n_cols, st->n_cat, capacity);
+	an_state   *c = an_alloc(ctx, size);
+
+	an_state_grow(c, st, capacity);
+	c->host_len = (uint32_t) size;
+	return c;
+}
+
+/* Train on a valid state, bounded. */
+static void
+train(an_ctx *ctx, const an_state *valid)
+{
+	an_state   *st;
+	an_model   *m = NULL;
+	char		dropped[256];
+	double		n_trees;
+
+	if ((uint64_t) valid->filled * valid->n_cols > MAX_CELLS)
+		return;
+	st = copy_state(ctx, valid, valid->capacity);
+	n_trees = st->params.values[0];
+	if (st->filled > 0 && n_trees * st->filled > MAX_TREE_ROWS)
+	{
+		n_trees = floor(MAX_TREE_ROWS / (double) st->filled);
+		st->params.values[0] = n_trees < 1 ? 1 : n_trees;
+	}
+	if (an_model_train(ctx, st, &m, dropped, sizeof(dropped)) == AN_OK)
+	{
+		unsigned char *bytes;
+		size_t		len;
+		an_model   *back = NULL;
+		double	   *x;
+
+		if (m == NULL || strlen(dropped) >= sizeof(dropped))
+			abort();
+		x = an_alloc(ctx, sizeof(double) * m->n_features);
+		for (uint32_t j = 0; j < m->n_features; j++)
+			x[j] = NAN;
+		(void) an_model_severity(m, an_model_score(m, x));
+		if (an_model_write(ctx, m, &bytes, &len) != AN_OK)
+			fail("an_model_write", ctx);
+		if (an_model_read(ctx, bytes, len, &back) != AN_OK && strict)
+			fail("a model trained on a valid state does not read back", ctx);
+	}
+	else if (ctx->message[0] == '\0')
+		abort();
+}
+
+/* Merge a valid state with itself, as a parallel aggregate's combine does. */
+static void
+self_merge(an_ctx *ctx, const an_state *valid, size_t len)
+{
+	an_state   *a = copy_state(ctx, valid, valid->capacity);
+	an_state   *b = copy_state(ctx, valid, valid->capacity);
+	uint32_t	need;
+	int			small = valid->seen < (UINT64_C(1) << 40);
+	const an_state_col *cols = an_state_cols(valid);
+
+	if (an_state_compatible(ctx, a, b) != AN_OK)
+		fail("a state is not compatible with itself", ctx);
+	need = an_state_merge_capacity(a, b);
+	if (need > an_state_max_rows(a) || need < a->filled)
+		abort();
+	if (need > a->capacity)
+		a = copy_state(ctx, a, need);
+	an_state_merge(a, b);
+	for (uint32_t c = 0; c < valid->n_cols; c++)
+		if (cols[c].n_finite >= (UINT64_C(1) << 40) || cols[c].n_null >= (UINT64_C(1) << 40) ||
+			cols[c].n_posinf >= (UINT64_C(1) << 40) || cols[c].n_neginf >= (UINT64_C(1) << 40))
+			small = 0;
+	(void) len;
+	if (an_state_validate(ctx, a, an_state_size(a->n_cols, a->n_cat, a->capacity)) != AN_OK &&
+		small)
+		fail("a valid state merged with itself is invalid", ctx);
+}
+
+/* Add rows made from the input bytes, growing as the host does. */
+static void
+add_rows(an_ctx *ctx, const an_state *valid, const uint8_t *data, size_t size)
+{
+	an_state   *st = copy_state(ctx, valid, valid->capacity);
+	an_cell    *row = an_alloc(ctx, sizeof(an_cell) * st->n_cols);
+	an_prng		rng;
+	static const double specials[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1e308, -1e308,
+	5e-324, 1.0, -1.0};
+
+	an_prng_seed(&rng, an_hash_bytes(data, size));
+	for (int i = 0; i < ADDED_ROWS; i++)
+	{
+		uint32_t	want = an_state_wants_capacity(st);
+
+		if (want)
+		{
+			if (want <= st->capacity || want > an_state_max_rows(st))
+				abort();
+			st = copy_state(ctx, st, want);
+		}
+		for (uint32_t c = 0; c < st->n_cols; c++)
+		{
+			uint64_t	r = an_prng_next(&rng);
+
+			if (an_state_cols(st)[c].kind == AN_KIND_CATEGORICAL)
+				row[c].cat = (r & 3) == 0 ? 0 : (r >> 8) % 200;
+			else if ((r & 7) == 0)
+				row[c].num = specials[(r >> 8) % (sizeof(specials) / sizeof(specials[0]))];
+			else
+				row[c].num = ((double) (r >> 11) / 9007199254740992.0 - 0.5) * 1000;
+		}
+		an_state_add_row(st, row);
+		if (st->filled > st->capacity)
+			abort();
+	}
+	if (an_state_validate(ctx, st, an_state_size(st->n_cols, st->n_cat, st->capacity)) != AN_OK &&
+		strict)
+		fail("a valid state became invalid after adding rows", ctx);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	an_ctx		ctx;
+	void	   *buf;
+	an_status	st;
+
+	/* malloc's result is suitably aligned for any type (at least 8 bytes) */
+	buf = malloc(size ? size : 1);
+	if (buf == NULL)
+		abort();
+	if (((uintptr_t) buf & 7) != 0)
+		abort();
+	memcpy(buf, data, size);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.alloc = arena_alloc;
+	if (setjmp(arena_oom) == 0)
+	{
+		st = an_state_validate(&ctx, buf, size);
+		if (st == AN_OK)
+		{
+			const an_state *valid = buf;
+
+			if (an_state_size(valid->n_cols, valid->n_cat, valid->capacity) != size)
+				abort();
+			train(&ctx, valid);
+			self_merge(&ctx, valid, size);
+			add_rows(&ctx, valid, data, size);
+		}
+		else if (st != AN_ERR_CORRUPT || ctx.message[0] == '\0')
+		{
+			fprintf(stderr, "an_state_validate: status %d, message \"%s\"\n", (int) st,
+					ctx.message);
+			abort();
+		}
+	}
+	arena_reset();
+	free(buf);
+	return 0;
+}

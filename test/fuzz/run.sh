@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# run.sh - run each libFuzzer harness for a short time over a copy of the
+# seed corpus.  Used by `make fuzzcheck`, which builds the harnesses first.
+#
+#   FUZZ_SECONDS   seconds per harness (default 30)
+#   FUZZ_STRICT=1  also assert the properties known to fail today (fuzz_state)
+#   FUZZ_KEEP=1    keep the temporary corpus directories
+#
+# Exits non-zero if any harness finds a crash, a leak, a timeout or an
+# out-of-memory; the reproducer is kept and its path printed.  The seeds in
+# seeds/ are made by `test/unit/test_core --seeds test/fuzz/seeds`.
+set -u
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+here=$(cd "$(dirname "$0")" && pwd)
+seconds=${FUZZ_SECONDS:-30}
+case $seconds in
+	'' | *[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a whole number" >&2; exit 2 ;;
+esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/anomaly-fuzz.XXXXXX")
+status=0
+keep=${FUZZ_KEEP:-0}
+
+for name in model state; do
+	bin=$here/fuzz_$name
+	if [ ! -x "$bin" ]; then
+		echo "fuzz_$name: not built (run make fuzzcheck)"
+		status=1
+		continue
+	fi
+	corpus=$work/corpus-$name
+	artifacts=$work/artifacts-$name
+	log=$work/fuzz_$name.log
+	mkdir -p "$corpus" "$artifacts"
+	cp "$here/seeds/$name"/* "$corpus"/ 2>/dev/null
+	seeds=$(ls "$corpus" | wc -l)
+
+	"$bin" "$corpus" \
+		-max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+		-timeout=25 -print_final_stats=1 \
+		-artifact_prefix="$artifacts/" >"$log" 2>&1
+	rc=$?
+
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
+	last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+	corp=$(ls "$corpus" | wc -l)
+	crashes=$(ls "$artifacts" | wc -l)
+
+	ubsan=$(grep -c 'runtime error:' "$log")
+	if [ $rc -eq 0 ] && [ "$crashes" -eq 0 ] && [ "$ubsan" -eq 0 ]; then
+		result=ok
+	else
+		result="FAILED (exit $rc)"
+		status=1
+		keep=1
+	fi
+	printf 'fuzz_%s: %s in %ss: %s execs, %s exec/s, cov %s, ft %s, corpus %s -> %s, peak rss %s MB\n' \
+		"$name" "$result" "$seconds" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
+		"$seeds" "$corp" "${rss:-?}"
+	if [ "$result" != ok ]; then
+		grep -E 'ERROR|SUMMARY|runtime error|^    #[0-9] |Test unit written' "$log" | head -20 | sed 's/^/    /'
+		for a in "$artifacts"/*; do
+			[ -e "$a" ] && echo "    reproducer: $a (run: $bin $a)"
+		done
+		echo "    log: $log"
+	fi
+done
+
+if [ "$keep" = 1 ]; then
+	echo "run.sh: kept $work"
+else
+	rm -rf "$work"
+fi
+exit $status
