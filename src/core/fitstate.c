@@ -352,8 +352,7 @@ col_is_valid(const an_state_col *col)
 	if (col->sketch_used > AN_SKETCH_K ||
 		(col->kind == AN_KIND_NUMERIC && col->sketch_used != 0))
 		return 0;
-	if (isnan(col->mean) || isnan(col->m2) || col->m2 < 0 || isinf(col->mean))
-		return 0;
+	/* mean and m2 may overflow on values near DBL_MAX; training copes */
 	if (col->kind == AN_KIND_NUMERIC && col->n_finite > 0 &&
 		!(col->min <= col->max && isfinite(col->min) && isfinite(col->max)))
 		return 0;

@@ -131,9 +131,15 @@ grow(grow_state *g, uint32_t *idx, uint32_t n, uint32_t depth)
 		node->right = 0;
 		return me;
 	}
-	split = lo + an_prng_uniform(&g->rng) * (hi - lo);
-	if (!(split > lo))
-		split = lo + (hi - lo) / 2;
+	/* a convex combination cannot overflow, unlike lo + u * (hi - lo) */
+	{
+		double		u = an_prng_uniform(&g->rng);
+
+		split = lo * (1.0 - u) + hi * u;
+	}
+	/* lo < split <= hi keeps both children non-empty, bounding the tree */
+	if (!(split > lo && split <= hi))
+		split = hi;
 	/* partition: rows below the split first */
 	for (uint32_t i = 0; i < n; i++)
 		if (g->X[(size_t) idx[i] * g->d + f] < split)

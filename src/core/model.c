@@ -134,6 +134,11 @@ make_feature(an_ctx *ctx, const an_state *st, uint32_t c, an_feature *f)
 		f->hi = col->max;
 		f->mean = col->mean;
 		f->sd = col->n_finite > 1 ? sqrt(col->m2 / (double) (col->n_finite - 1)) : 0;
+		/* values near DBL_MAX overflow the running moments: keep them finite */
+		if (!isfinite(f->mean))
+			f->mean = f->lo / 2 + f->hi / 2;
+		if (!isfinite(f->sd))
+			f->sd = f->hi / 2 - f->lo / 2;
 		return 1;
 	}
 	if (col->sketch_used < 2)
