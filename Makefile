@@ -40,7 +40,7 @@ unitcheck: test/unit/test_core
 	test/unit/test_core
 
 # libFuzzer harnesses for the model reader and the aggregate state reader.
-test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(CORE_SRCS) src/core/*.h
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/core/*.h
 	clang -std=c99 -D_GNU_SOURCE -O1 -g -Isrc/core \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lm
 
