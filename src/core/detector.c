@@ -3,6 +3,7 @@
  */
 #include "detector.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const an_detector_ops *const registry[] = {
@@ -35,5 +36,11 @@ an_detector_by_id(uint16_t id)
 const char *
 an_detector_names(void)
 {
-	return "iforest";
+	static char names[AN_MSG_MAX];
+
+	if (names[0] == '\0')
+		for (size_t i = 0; i < N_DETECTORS; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 i ? ", " : "", registry[i]->name);
+	return names;
 }
