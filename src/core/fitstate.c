@@ -140,7 +140,7 @@ sketch_add(an_sketch_entry *s, uint32_t *used, uint64_t hash, uint64_t count)
 			s[i].hash = hash;
 		}
 	}
-	s[i].count += count;
+	s[i].count += count < UINT64_MAX - s[i].count ? count : UINT64_MAX - s[i].count;
 	while (i > 0 && s[i].count > s[i - 1].count)
 	{
 		an_sketch_entry t = s[i];
@@ -169,7 +169,12 @@ col_add_number(an_state_col *col, double v)
 			col->n_neginf++;
 		return;
 	}
-	col->n_finite++;
+	if (col->n_finite++ == 0)
+	{
+		col->min = col->max = col->mean = v;
+		col->m2 = 0;
+		return;
+	}
 	if (v < col->min)
 		col->min = v;
 	if (v > col->max)
@@ -201,7 +206,8 @@ an_state_add_row(an_state *st, const an_cell *row)
 			sketch_add(an_state_sketch(st, c), &cols[c].sketch_used, row[c].cat, 1);
 		}
 	}
-	st->seen++;
+	if (st->seen < UINT64_MAX)
+		st->seen++;
 	if (st->filled < max_rows && st->filled < st->capacity)
 		slot = st->filled++;
 	else
@@ -255,7 +261,14 @@ col_merge(an_state_col *a, const an_state_col *b)
 {
 	uint64_t	n = a->n_finite + b->n_finite;
 
-	if (b->n_finite > 0)
+	if (a->n_finite == 0)
+	{
+		a->mean = b->mean;
+		a->m2 = b->m2;
+		a->min = b->min;
+		a->max = b->max;
+	}
+	else if (b->n_finite > 0)
 	{
 		double		delta = b->mean - a->mean;
 
@@ -288,8 +301,9 @@ an_state_merge(an_state *dst, const an_state *src)
 	const an_cell *src_rows = an_state_rows(src);
 	uint32_t	k = an_state_merge_capacity(dst, src);
 	uint32_t	n_cols = dst->n_cols;
-	uint64_t	seen = dst->seen + src->seen;
-	double		share = seen ? (double) dst->seen / (double) seen : 0;
+	uint64_t	seen = dst->seen > UINT64_MAX - src->seen ? UINT64_MAX : dst->seen + src->seen;
+	double		total = (double) dst->seen + (double) src->seen;
+	double		share = total > 0 ? (double) dst->seen / total : 0;
 	uint32_t	from_dst = (uint32_t) floor(share * k + 0.5);
 	uint32_t	need;
 	uint32_t	out;
@@ -359,6 +373,21 @@ col_is_valid(const an_state_col *col)
 	return 1;
 }
 
+/* Whether a sketch has nonzero, distinct hashes in descending count order. */
+static int
+sketch_is_valid(const an_sketch_entry *s, uint32_t used)
+{
+	for (uint32_t i = 0; i < used; i++)
+	{
+		if (s[i].hash == 0 || s[i].count == 0 || (i > 0 && s[i].count > s[i - 1].count))
+			return 0;
+		for (uint32_t o = 0; o < i; o++)
+			if (s[o].hash == s[i].hash)
+				return 0;
+	}
+	return 1;
+}
+
 /* Validate an untrusted buffer of len bytes as a state. */
 an_status
 an_state_validate(an_ctx *ctx, const void *buf, size_t len)
@@ -402,5 +431,10 @@ an_state_validate(an_ctx *ctx, const void *buf, size_t len)
 	}
 	if (n_cat != st->n_cat)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "anomaly_fit state column kinds are invalid");
+	for (uint32_t c = 0; c < st->n_cols; c++)
+		if (cols[c].kind == AN_KIND_CATEGORICAL &&
+			!sketch_is_valid(an_state_sketch(st, c), cols[c].sketch_used))
+			return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+						   "anomaly_fit state column %u has an invalid category sketch", c + 1);
 	return AN_OK;
 }

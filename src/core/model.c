@@ -299,7 +299,7 @@ an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 					   st->seen == 1 ? "" : "s");
 	m->algo_version = m->ops->version;
 	m->params = st->params;
-	m->train_rows = (int64_t) st->seen;
+	m->train_rows = st->seen > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) st->seen;
 	m->features = an_alloc(ctx, sizeof(an_feature) * st->n_cols);
 	for (uint32_t c = 0; c < st->n_cols; c++)
 	{

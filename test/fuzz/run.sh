@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# run.sh - run each libFuzzer harness for a short time over a copy of the
-# seed corpus.  Used by `make fuzzcheck`, which builds the harnesses first.
+# run.sh - run each libFuzzer harness over a copy of the seed corpus.  Used
+# by `make fuzzcheck`, which builds the harnesses first.
 #
-#   FUZZ_SECONDS   seconds per harness (default 30)
-#   FUZZ_STRICT=1  also assert the properties known to fail today (fuzz_state)
+# By default each harness makes a fixed number of runs from a fixed random
+# seed, so the result is the same on every machine and CI is repeatable.
+# Exploring for new bugs is a longer, random run: set FUZZ_SECONDS.
+#
+#   FUZZ_RUNS      runs per harness in the repeatable mode (default 300000)
+#   FUZZ_SECONDS   instead run each harness this long from a random seed
 #   FUZZ_KEEP=1    keep the temporary corpus directories
 #
 # Exits non-zero if any harness finds a crash, a leak, a timeout or an
@@ -13,10 +17,18 @@ set -u
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 here=$(cd "$(dirname "$0")" && pwd)
-seconds=${FUZZ_SECONDS:-30}
-case $seconds in
-	'' | *[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a whole number" >&2; exit 2 ;;
+runs=${FUZZ_RUNS:-300000}
+seconds=${FUZZ_SECONDS:-}
+case $runs$seconds in
+	'' | *[!0-9]*) echo "run.sh: FUZZ_RUNS and FUZZ_SECONDS must be whole numbers" >&2; exit 2 ;;
 esac
+if [ -n "$seconds" ]; then
+	budget=(-max_total_time="$seconds")
+	what="${seconds}s, random seed"
+else
+	budget=(-runs="$runs" -seed=1)
+	what="$runs runs, seed 1"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/anomaly-fuzz.XXXXXX")
 status=0
 keep=${FUZZ_KEEP:-0}
@@ -36,7 +48,7 @@ for name in model state; do
 	seeds=$(ls "$corpus" | wc -l)
 
 	"$bin" "$corpus" \
-		-max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+		"${budget[@]}" -max_len=65536 -rss_limit_mb=2048 \
 		-timeout=25 -print_final_stats=1 \
 		-artifact_prefix="$artifacts/" >"$log" 2>&1
 	rc=$?
@@ -58,8 +70,8 @@ for name in model state; do
 		status=1
 		keep=1
 	fi
-	printf 'fuzz_%s: %s in %ss: %s execs, %s exec/s, cov %s, ft %s, corpus %s -> %s, peak rss %s MB\n' \
-		"$name" "$result" "$seconds" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
+	printf 'fuzz_%s: %s (%s): %s execs, %s exec/s, cov %s, ft %s, corpus %s -> %s, peak rss %s MB\n' \
+		"$name" "$result" "$what" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
 		"$seeds" "$corp" "${rss:-?}"
 	if [ "$result" != ok ]; then
 		grep -E 'ERROR|SUMMARY|runtime error|^    #[0-9] |Test unit written' "$log" | head -20 | sed 's/^/    /'
