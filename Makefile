@@ -5,17 +5,21 @@ EXTVERSION = 0.1.0
 MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
-	src/core/detector.o src/core/fitstate.o src/core/iforest.o \
-	src/core/metrics.o src/core/model.o src/core/params.o src/core/prng.o \
-	src/core/sample.o
+	src/core/copod.o src/core/detector.o src/core/ecdf.o src/core/ecod.o \
+	src/core/ensemble.o src/core/fitstate.o src/core/hbos.o src/core/iforest.o \
+	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
+	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
+	src/core/params.o src/core/prng.o src/core/robust_scale.o src/core/sample.o \
+	src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/fit.o \
 	src/model_cache.o src/score.o src/train.o src/sample_srf.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA_built = anomaly--$(EXTVERSION).sql
-EXTRA_CLEAN = test/unit/test_core test/fuzz/fuzz_model test/fuzz/fuzz_state
+EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
+	test/fuzz/fuzz_state test/bench/detector_bench
 
-REGRESS = setup sample fit train score errors corrupt parallel
+REGRESS = setup sample fit train score detectors errors corrupt parallel
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
@@ -25,19 +29,29 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: every object depends on every header.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 anomaly--$(EXTVERSION).sql: src/anomaly.sql
 	cp $< $@
 
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 
-# Plain C unit tests of the core, without PostgreSQL.
-test/unit/test_core: test/unit/test_core.c $(CORE_SRCS) src/core/*.h
-	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Isrc/core \
-		-fsanitize=address,undefined -fno-omit-frame-pointer \
-		-o $@ test/unit/test_core.c $(CORE_SRCS) -lm
+# Plain C unit tests of the core, without PostgreSQL: every test/unit/test_*.c.
+UNIT_TESTS = $(patsubst %.c,%,$(wildcard test/unit/test_*.c))
 
-unitcheck: test/unit/test_core
-	test/unit/test_core
+test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-fsanitize=address,undefined -fno-omit-frame-pointer \
+		-o $@ $< $(CORE_SRCS) -lm
+
+unitcheck: $(UNIT_TESTS)
+	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
+
+# Accuracy and speed of one detector on the benchmark datasets.
+test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-o $@ $< $(CORE_SRCS) -lm
 
 # libFuzzer harnesses for the model reader and the aggregate state reader.
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/core/*.h

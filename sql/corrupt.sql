@@ -1,6 +1,6 @@
 -- Damaged models give ERRCODE_DATA_CORRUPTED (XX001), never a crash.
 SELECT anomaly_train('c', 'tx', columns => ARRAY['amount', 'hour_of_day'],
-                     options => '{"n_trees": 3}') AS cid \gset
+                     algorithm => 'iforest', options => '{"n_trees": 3}') AS cid \gset
 CREATE TABLE good AS SELECT model FROM anomaly_models WHERE id = :cid;
 CREATE FUNCTION try_score(b bytea) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

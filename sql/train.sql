@@ -19,7 +19,7 @@ SELECT name, version, features, contamination FROM anomaly_model_list WHERE name
 SELECT count(*) FILTER (WHERE anomaly_flag('fraud', t)) BETWEEN 45 AND 55 AS about_5_percent FROM tx t;
 -- a query as source, with options
 SELECT anomaly_train('night', 'SELECT amount, hour_of_day FROM tx WHERE day_of_week < 6',
-                     options => '{"n_trees": 50, "sample_size": 128, "seed": 1}') > 0 AS trained;
+                     algorithm => 'iforest', options => '{"n_trees": 50, "sample_size": 128, "seed": 1}') > 0 AS trained;
 SELECT params->>'n_trees' AS n_trees, params->>'sample_size' AS sample_size, train_rows
   FROM anomaly_model_list WHERE name = 'night';
 -- a view as source

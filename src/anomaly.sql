@@ -100,11 +100,13 @@ CREATE AGGREGATE anomaly_fit(anyelement, text, jsonb) (
 
 -- anomaly_train: a training session that stores a new model version.
 CREATE FUNCTION anomaly_train(name text, source text, columns text[] DEFAULT NULL,
-                              algorithm text DEFAULT 'iforest',
+                              algorithm text DEFAULT 'auto',
                               contamination float8 DEFAULT NULL,
                               options jsonb DEFAULT '{}', label text DEFAULT NULL)
     RETURNS bigint AS 'MODULE_PATHNAME', 'anomaly_train'
-    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    -- a synchronized scan starts mid-table and would change the sample
+    SET synchronize_seqscans = off;
 
 -- anomaly_drop: drop one version of a model, or all of them.
 CREATE FUNCTION anomaly_drop(name text, version int DEFAULT NULL) RETURNS int

@@ -18,6 +18,8 @@
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
+#include <math.h>
+
 /* The largest training state we build: a quarter of palloc's limit. */
 #define AN_STATE_MAX_BYTES (MaxAllocSize / 4)
 
@@ -30,7 +32,7 @@ PG_FUNCTION_INFO_V1(anomaly_fit_final);
 /* What one call site of the aggregate remembers about its row type. */
 typedef struct fit_site
 {
-	Oid			row_type;
+	Oid			row_type;		/* InvalidOid until the first row */
 	int32		row_typmod;
 	TupleDesc	tupdesc;
 	int			n_cols;			/* columns used */
@@ -41,22 +43,40 @@ typedef struct fit_site
 	an_cell    *row;			/* n_cols */
 } fit_site;
 
-/* Build the per-call-site map from a row type to the state's columns. */
+/* The call site's memory, made on the first call once the argument is a row. */
 static fit_site *
-fit_site_for(FunctionCallInfo fcinfo, HeapTupleHeader rec)
+fit_site_get(FunctionCallInfo fcinfo)
 {
 	fit_site   *site = fcinfo->flinfo->fn_extra;
+	Oid			argtype;
+
+	if (site)
+		return site;
+	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (!OidIsValid(argtype) || !type_is_rowtype(argtype))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("anomaly_fit needs a row, not %s",
+						OidIsValid(argtype) ? format_type_be(argtype) : "an unknown type"),
+				 errhint("Pass a whole-row reference, e.g. SELECT anomaly_fit(t) FROM (SELECT a, b FROM tab) t.")));
+	site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(fit_site));
+	fcinfo->flinfo->fn_extra = site;
+	return site;
+}
+
+/* Map the row type of rec to the state's columns, unless already done. */
+static void
+fit_site_map(FunctionCallInfo fcinfo, fit_site *site, HeapTupleHeader rec)
+{
 	Oid			type = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
 	MemoryContext old;
 	StringInfoData skipped;
 
-	if (site && site->row_type == type && site->row_typmod == typmod)
-		return site;
+	if (site->row_type == type && site->row_typmod == typmod)
+		return;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	site = palloc0(sizeof(fit_site));
-	site->row_type = type;
-	site->row_typmod = typmod;
+	site->n_cols = 0;
 	site->tupdesc = lookup_rowtype_tupdesc_copy(type, typmod);
 	site->attidx = palloc0(sizeof(int) * Max(site->tupdesc->natts, 1));
 	site->conv = palloc0(sizeof(an_conv) * Max(site->tupdesc->natts, 1));
@@ -93,8 +113,8 @@ fit_site_for(FunctionCallInfo fcinfo, HeapTupleHeader rec)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the row has no column anomaly_fit can use"),
 				 errhint("Use numeric, boolean, date, timestamp, text or enum columns.")));
-	fcinfo->flinfo->fn_extra = site;
-	return site;
+	site->row_type = type;
+	site->row_typmod = typmod;
 }
 
 /* A new, empty state for the site's columns, in the aggregate context. */
@@ -112,7 +132,7 @@ new_state(FunctionCallInfo fcinfo, fit_site *site, MemoryContext aggcxt)
 	an_state   *st;
 
 	ops = an_options_algorithm(PG_NARGS() > 2 && !PG_ARGISNULL(2)
-							   ? text_to_cstring(PG_GETARG_TEXT_PP(2)) : "iforest");
+							   ? text_to_cstring(PG_GETARG_TEXT_PP(2)) : AN_DEFAULT_ALGORITHM);
 	an_options_parse(ops, PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
 					 &params);
 	for (int c = 0; c < site->n_cols; c++)
@@ -163,17 +183,11 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 	HeapTupleHeader rec;
 	HeapTupleData tuple;
 	fit_site   *site;
-	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	uint32		want;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "anomaly_fit_accum called in non-aggregate context");
-	if (!OidIsValid(argtype) || !type_is_rowtype(argtype))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("anomaly_fit needs a row, not %s",
-						OidIsValid(argtype) ? format_type_be(argtype) : "an unknown type"),
-				 errhint("Pass a whole-row reference, e.g. SELECT anomaly_fit(t) FROM (SELECT a, b FROM tab) t.")));
+	site = fit_site_get(fcinfo);
 	if (PG_ARGISNULL(1))
 	{
 		if (st == NULL)
@@ -181,7 +195,7 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	rec = PG_GETARG_HEAPTUPLEHEADER(1);
-	site = fit_site_for(fcinfo, rec);
+	fit_site_map(fcinfo, site, rec);
 	if (st == NULL)
 		st = new_state(fcinfo, site, aggcxt);
 	else if (st->n_cols != (uint32) site->n_cols)
@@ -198,8 +212,15 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 	tuple.t_data = rec;
 	heap_deform_tuple(&tuple, site->tupdesc, site->values, site->nulls);
 	for (int c = 0; c < site->n_cols; c++)
-		site->row[c] = an_cell_from_datum(site->values[site->attidx[c]],
-										  site->nulls[site->attidx[c]], site->conv[c]);
+	{
+		int			a = site->attidx[c];
+
+		/* float8, the common case, without a call */
+		if (site->conv[c] == AN_CONV_FLOAT8)
+			site->row[c].num = site->nulls[a] ? NAN : DatumGetFloat8(site->values[a]);
+		else
+			site->row[c] = an_cell_from_datum(site->values[a], site->nulls[a], site->conv[c]);
+	}
 	an_state_add_row(st, site->row);
 	PG_RETURN_POINTER(st);
 }

@@ -55,6 +55,13 @@ an_options_parse(const an_detector_ops *ops, Jsonb *options, an_params *p)
 		}
 		if (tok != WJB_VALUE)
 			continue;
+		if (v.type == jbvString)
+		{
+			char	   *word = pnstrdup(v.val.string.val, v.val.string.len);
+
+			an_glue_check(&ctx, an_params_set_word(&ctx, p, ops, key, word));
+			continue;
+		}
 		if (v.type == jbvNull && strcmp(key, "contamination") == 0)
 			value = NAN;
 		else if (v.type == jbvNumeric)
@@ -63,8 +70,8 @@ an_options_parse(const an_detector_ops *ops, Jsonb *options, an_params *p)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" must be a number", key),
-					 errhint("Write it as a JSON number, e.g. '{\"%s\": 1}'.", key)));
+					 errmsg("option \"%s\" must be a number or a word", key),
+					 errhint("Write it as a JSON number or string, e.g. '{\"%s\": 1}'.", key)));
 		an_glue_check(&ctx, an_params_set(&ctx, p, ops, key, value));
 	}
 }
@@ -80,13 +87,16 @@ an_options_to_json(const an_params *p)
 	appendStringInfoChar(&buf, '{');
 	for (int i = 0; i < AN_P_COMMON + ops->n_params; i++)
 	{
-		const char *name = i < AN_P_COMMON ? an_common_params[i].name
-			: ops->params[i - AN_P_COMMON].name;
+		const an_param_spec *spec = i < AN_P_COMMON ? &an_common_params[i]
+			: &ops->params[i - AN_P_COMMON];
+		const char *name = spec->name;
 		double		value = i < AN_P_COMMON ? p->common[i] : p->values[i - AN_P_COMMON];
 
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
-		if (isnan(value))
+		if (spec->choices)
+			appendStringInfo(&buf, "\"%s\": \"%s\"", name, spec->choices[(int) value]);
+		else if (isnan(value))
 			appendStringInfo(&buf, "\"%s\": null", name);
 		else
 			appendStringInfo(&buf, "\"%s\": %.15g", name, value);

@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -49,11 +50,10 @@ typedef struct score_site
 	/* the row map, for composites */
 	Oid			row_type;
 	int32		row_typmod;
-	TupleDesc	tupdesc;
+	TupleTableSlot *slot;		/* deforms the row up to the last attribute used */
+	int			n_atts;			/* the last attribute used, plus one */
 	int		   *attidx;			/* per feature: attribute position */
 	an_conv    *conv;			/* per feature */
-	Datum	   *values;			/* natts */
-	bool	   *nulls;
 	double	   *x;				/* per feature */
 } score_site;
 
@@ -174,11 +174,10 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 {
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type, typmod);
+	int			last = 0;
 
 	site->attidx = palloc0(sizeof(int) * m->n_features);
 	site->conv = palloc0(sizeof(an_conv) * m->n_features);
-	site->values = palloc0(sizeof(Datum) * Max(desc->natts, 1));
-	site->nulls = palloc0(sizeof(bool) * Max(desc->natts, 1));
 	site->x = palloc0(sizeof(double) * m->n_features);
 	MemoryContextSwitchTo(old);
 	for (uint32 j = 0; j < m->n_features; j++)
@@ -197,6 +196,7 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 					 errmsg("the row has no column \"%s\", a feature of the model", f->name),
 					 errhint("The model needs columns: %s.", feature_list(m))));
 		site->attidx[j] = found;
+		last = Max(last, found);
 		site->conv[j] = an_conv_for_type(TupleDescAttr(desc, found)->atttypid, &kind);
 		if (site->conv[j] == AN_CONV_UNSUPPORTED || kind != f->kind)
 			ereport(ERROR,
@@ -207,7 +207,10 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 					 errhint("Cast the column to %s in the query.",
 							 f->kind == AN_KIND_NUMERIC ? "float8" : "text")));
 	}
-	site->tupdesc = desc;
+	site->n_atts = last + 1;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	site->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
 	site->row_type = type;
 	site->row_typmod = typmod;
 }
@@ -220,6 +223,8 @@ encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	Oid			type = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
 	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
 
 	if (site->x == NULL || site->row_type != type || site->row_typmod != typmod)
 		build_row_map(fcinfo, site, m, type, typmod);
@@ -227,12 +232,23 @@ encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
-	heap_deform_tuple(&tuple, site->tupdesc, site->values, site->nulls);
+	/* deform only the attributes up to the last one a feature uses */
+	ExecStoreHeapTuple(&tuple, site->slot, false);
+	slot_getsomeattrs(site->slot, site->n_atts);
+	values = site->slot->tts_values;
+	nulls = site->slot->tts_isnull;
 	for (uint32 j = 0; j < m->n_features; j++)
 	{
-		an_cell		cell = an_cell_from_datum(site->values[site->attidx[j]],
-											  site->nulls[site->attidx[j]], site->conv[j]);
+		int			a = site->attidx[j];
+		an_cell		cell;
 
+		/* float8, the common case, without a call */
+		if (site->conv[j] == AN_CONV_FLOAT8)
+		{
+			site->x[j] = nulls[a] ? NAN : DatumGetFloat8(values[a]);
+			continue;
+		}
+		cell = an_cell_from_datum(values[a], nulls[a], site->conv[j]);
 		site->x[j] = m->features[j].kind == AN_KIND_NUMERIC ? cell.num
 			: cell.cat == 0 ? NAN : an_feature_encode_category(&m->features[j], cell.cat);
 	}

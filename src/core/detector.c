@@ -7,7 +7,17 @@
 #include <string.h>
 
 static const an_detector_ops *const registry[] = {
+	&an_auto_ops,
 	&an_iforest_ops,
+	&an_lof_ops,
+	&an_knn_ops,
+	&an_ocsvm_ops,
+	&an_hbos_ops,
+	&an_ecod_ops,
+	&an_copod_ops,
+	&an_zscore_ops,
+	&an_mahalanobis_ops,
+	&an_ensemble_ops,
 };
 
 #define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))

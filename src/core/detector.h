@@ -31,6 +31,9 @@ typedef struct an_detector_ops
 						 size_t d, void **model);
 } an_detector_ops;
 
+/* The algorithm used when none is named. */
+#define AN_DEFAULT_ALGORITHM "auto"
+
 /* The detector named name, or NULL. */
 const an_detector_ops *an_detector_by_name(const char *name);
 
@@ -41,5 +44,15 @@ const an_detector_ops *an_detector_by_id(uint16_t id);
 const char *an_detector_names(void);
 
 extern const an_detector_ops an_iforest_ops;
+extern const an_detector_ops an_lof_ops;
+extern const an_detector_ops an_knn_ops;
+extern const an_detector_ops an_ocsvm_ops;
+extern const an_detector_ops an_hbos_ops;
+extern const an_detector_ops an_ecod_ops;
+extern const an_detector_ops an_copod_ops;
+extern const an_detector_ops an_zscore_ops;
+extern const an_detector_ops an_mahalanobis_ops;
+extern const an_detector_ops an_ensemble_ops;
+extern const an_detector_ops an_auto_ops;
 
 #endif

@@ -237,9 +237,26 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 }
 
 /*
+ * The automatic threshold of a detector whose scores have no natural one:
+ * Tukey's upper fence Q3 + 1.5 IQR of the training scores (Tukey,
+ * Exploratory Data Analysis, 1977); with no spread, anything above Q3.
+ */
+static double
+upper_fence(const double *sorted, size_t n)
+{
+	double		q1 = sorted_quantile(sorted, n, 0.25);
+	double		q3 = sorted_quantile(sorted, n, 0.75);
+
+	if (q3 > q1)
+		return q3 + 1.5 * (q3 - q1);
+	return nextafter(q3, INFINITY);
+}
+
+/*
  * Score up to AN_CALIBRATION_ROWS sample rows (a random subset if there are
  * more), keep AN_CALIBRATION_POINTS quantiles of their scores, and set the
- * threshold: the (1 - contamination) quantile, or the detector's own rule.
+ * threshold: the (1 - contamination) quantile, the detector's own, or the
+ * upper fence of the scores.
  */
 static void
 calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
@@ -273,8 +290,12 @@ calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
 	for (uint32_t i = 0; i < m->n_calib; i++)
 		m->calib[i] = m->n_calib == 1 ? scores[0]
 			: sorted_quantile(scores, k, (double) i / (double) (m->n_calib - 1));
-	m->threshold = isnan(contamination) ? m->ops->auto_threshold
-		: sorted_quantile(scores, k, 1.0 - contamination);
+	if (!isnan(contamination))
+		m->threshold = sorted_quantile(scores, k, 1.0 - contamination);
+	else if (!isnan(m->ops->auto_threshold))
+		m->threshold = m->ops->auto_threshold;
+	else
+		m->threshold = upper_fence(scores, k);
 }
 
 /* Train a model on a state, leaving out constant and all-NULL columns. */

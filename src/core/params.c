@@ -5,6 +5,7 @@
 #include "detector.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 const an_param_spec an_common_params[AN_P_COMMON] = {
@@ -23,6 +24,19 @@ an_params_defaults(an_params *p, const an_detector_ops *ops)
 		p->common[i] = an_common_params[i].def;
 	for (int i = 0; i < ops->n_params; i++)
 		p->values[i] = ops->params[i].def;
+}
+
+/* Set the hint of a bad choice option to its list of words. */
+static an_status
+choice_hint(an_ctx *ctx, const an_param_spec *spec)
+{
+	char		words[AN_MSG_MAX] = "";
+
+	for (int i = 0; spec->choices[i]; i++)
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s\"%s\"",
+				 i ? ", " : "", spec->choices[i]);
+	return an_set_hint(ctx, AN_ERR_PARAM, "%s (%s) must be one of %s.",
+					   spec->name, spec->doc, words);
 }
 
 /* Check value against spec; AN_ERR_PARAM with the range in the hint. */
@@ -44,6 +58,8 @@ check_value(an_ctx *ctx, const an_param_spec *spec, double value)
 		return an_set_hint(ctx, AN_ERR_PARAM,
 						   "contamination must be greater than 0 and at most %g, or null for the automatic threshold.",
 						   spec->max);
+	if (spec->choices)
+		return choice_hint(ctx, spec);
 	if (spec->integer)
 		return an_set_hint(ctx, AN_ERR_PARAM,
 						   "%s (%s) must be a whole number from %.0f to %.0f.",
@@ -72,6 +88,29 @@ find_slot(an_params *p, const an_detector_ops *ops, const char *name,
 	return NULL;
 }
 
+/* Fail for an unknown option name, listing the valid ones in the hint. */
+static an_status
+unknown_option(an_ctx *ctx, const an_detector_ops *ops, const char *name)
+{
+	char		known[AN_MSG_MAX] = "";
+
+	for (int i = 0; i < AN_P_COMMON + ops->n_params; i++)
+	{
+		const char *n = i < AN_P_COMMON ? an_common_params[i].name
+			: ops->params[i - AN_P_COMMON].name;
+
+		if (strlen(known) + strlen(n) + 3 < sizeof(known))
+		{
+			if (known[0])
+				strcat(known, ", ");
+			strcat(known, n);
+		}
+	}
+	an_fail(ctx, AN_ERR_PARAM, NULL,
+			"unknown option \"%s\" for algorithm \"%s\"", name, ops->name);
+	return an_set_hint(ctx, AN_ERR_PARAM, "Valid options are: %s.", known);
+}
+
 /* Set option name to value after checking its range; AN_ERR_PARAM if bad. */
 an_status
 an_params_set(an_ctx *ctx, an_params *p, const an_detector_ops *ops,
@@ -79,31 +118,37 @@ an_params_set(an_ctx *ctx, an_params *p, const an_detector_ops *ops,
 {
 	const an_param_spec *spec = NULL;
 	double	   *slot = find_slot(p, ops, name, &spec);
-	char		known[AN_MSG_MAX] = "";
 	an_status	st;
 
 	if (slot == NULL)
-	{
-		for (int i = 0; i < AN_P_COMMON + ops->n_params; i++)
-		{
-			const char *n = i < AN_P_COMMON ? an_common_params[i].name
-				: ops->params[i - AN_P_COMMON].name;
-
-			if (strlen(known) + strlen(n) + 3 < sizeof(known))
-			{
-				if (known[0])
-					strcat(known, ", ");
-				strcat(known, n);
-			}
-		}
-		an_fail(ctx, AN_ERR_PARAM, NULL,
-				"unknown option \"%s\" for algorithm \"%s\"", name, ops->name);
-		return an_set_hint(ctx, AN_ERR_PARAM, "Valid options are: %s.", known);
-	}
+		return unknown_option(ctx, ops, name);
 	st = check_value(ctx, spec, value);
 	if (st == AN_OK)
 		*slot = value;
 	return st;
+}
+
+/* Set choice option name to the index of word; AN_ERR_PARAM if bad. */
+an_status
+an_params_set_word(an_ctx *ctx, an_params *p, const an_detector_ops *ops,
+				   const char *name, const char *word)
+{
+	const an_param_spec *spec = NULL;
+	double	   *slot = find_slot(p, ops, name, &spec);
+
+	if (slot == NULL)
+		return unknown_option(ctx, ops, name);
+	if (spec->choices == NULL)
+		return an_fail(ctx, AN_ERR_PARAM, "Write it as a JSON number.",
+					   "option \"%s\" must be a number, not \"%s\"", name, word);
+	for (int i = 0; spec->choices[i]; i++)
+		if (strcmp(spec->choices[i], word) == 0)
+		{
+			*slot = i;
+			return AN_OK;
+		}
+	an_fail(ctx, AN_ERR_PARAM, NULL, "option \"%s\" is \"%s\", not a known choice", name, word);
+	return choice_hint(ctx, spec);
 }
 
 /* Check every value of p against its spec (for bytes read from outside). */

@@ -18,6 +18,8 @@ typedef struct an_param_spec
 	double		max;
 	int			integer;		/* must be a whole number */
 	const char *doc;
+	/* for a choice among words: their list, NULL-terminated; the value is the index */
+	const char *const *choices;
 } an_param_spec;
 
 /* Indices of the options every algorithm accepts. */
@@ -48,6 +50,11 @@ void		an_params_defaults(an_params *p, const struct an_detector_ops *ops);
 an_status	an_params_set(an_ctx *ctx, an_params *p,
 						  const struct an_detector_ops *ops,
 						  const char *name, double value);
+
+/* Set choice option name to the index of word; AN_ERR_PARAM if bad. */
+an_status	an_params_set_word(an_ctx *ctx, an_params *p,
+							   const struct an_detector_ops *ops,
+							   const char *name, const char *word);
 
 /* Check every value of p against its spec (for bytes read from outside). */
 an_status	an_params_check(an_ctx *ctx, const an_params *p,

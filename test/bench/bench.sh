@@ -34,7 +34,7 @@ FORCED="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
 SCORE_SQL="SELECT sum(anomaly_score('bench', t)) FROM t t;"
 CTAS_SQL="CREATE TABLE s AS SELECT anomaly_score('bench', t) AS score FROM t t;"
-TRAIN_SQL="SELECT anomaly_train('bench', 't');"
+TRAIN_SQL="SELECT anomaly_train('bench', 't', algorithm => 'iforest');"
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -100,6 +100,8 @@ psql_q -At -c "SET client_min_messages = warning;" -c "$SERIAL" \
     -c "SELECT anomaly_drop('bench');" -c "$TRAIN_SQL" >/dev/null
 
 bench "score: sum(anomaly_score), serial" "$SERIAL" "$SCORE_SQL"
+# the same without JIT: the compile time that each statement pays up front
+bench "score: sum(anomaly_score), serial, jit off" "$SERIAL SET jit = off;" "$SCORE_SQL"
 bench "score: sum(anomaly_score), parallel (2 w.)" "$FORCED" "$SCORE_SQL"
 bench "score: CREATE TABLE AS, serial" "$SERIAL" "$CTAS_SQL" "DROP TABLE IF EXISTS s;"
 bench "score: CREATE TABLE AS, parallel (2 w.)" "$FORCED" "$CTAS_SQL" "DROP TABLE IF EXISTS s;"
@@ -118,7 +120,7 @@ SET auto_explain.log_nested_statements = on;
 SET auto_explain.log_analyze = on;
 SET auto_explain.log_timing = off;
 SET auto_explain.log_level = warning;
-SELECT anomaly_train('bench_plan', 't');
+SELECT anomaly_train('bench_plan', 't', algorithm => 'iforest');
 SET auto_explain.log_min_duration = -1;
 SELECT anomaly_drop('bench_plan');
 SQL
@@ -155,7 +157,7 @@ SUMS=$(psql_q -At -F' ' \
 # Is training reproducible (fixed seed, same data)?  Two models each way.
 model_md5() { # model_md5 SETTINGS
     psql_q -At -c "SET client_min_messages = warning;" -c "$1" \
-        -c "SELECT anomaly_train('bench_repro', 't');" \
+        -c "SELECT anomaly_train('bench_repro', 't', algorithm => 'iforest');" \
         -c "SELECT md5(model) FROM anomaly_models WHERE name = 'bench_repro';" \
         -c "SELECT anomaly_drop('bench_repro');" | sed -n 2p
 }
@@ -190,7 +192,7 @@ model:       iforest defaults (100 trees, 256 samples per tree), all 8 columns
 method:      1 warm-up + $R timed runs per operation, median of psql \\timing;
              serial = max_parallel_workers_per_gather 0; parallel = 2, and
              parallel_setup_cost = parallel_tuple_cost = min_parallel_table_scan_size = 0
-             for scoring
+             for scoring; jit off = the serial run with jit = off
 
 EOF
 printf '%-44s %10s %19s %9s %8s\n' "operation" "median ms" "min..max ms" "ns/row" "x scan"

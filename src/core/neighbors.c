@@ -1,0 +1,733 @@
+/*
+ * neighbors.c - robust scaling and an exact k-d tree over the reference
+ * sample (see neighbors.h for the design).
+ */
+#include "neighbors.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The interquartile range of a normal distribution, in standard deviations. */
+#define NORMAL_IQR 1.3489795003921634
+
+/* qsort comparator for doubles, ascending. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of sorted v[0..n), linearly interpolated. */
+static double
+sorted_quantile(const double *v, size_t n, double q)
+{
+	double		pos = q * (double) (n - 1);
+	size_t		i = (size_t) floor(pos);
+	double		frac = pos - (double) i;
+
+	if (i + 1 >= n)
+		return v[n - 1];
+	/* a convex combination cannot overflow */
+	return v[i] * (1.0 - frac) + v[i + 1] * frac;
+}
+
+const char *const an_nn_scalings[AN_NN_SCALINGS + 1] = {
+	"robust", "standard", "minmax", NULL
+};
+
+/* Mean of v[0..n), computed so that it cannot overflow. */
+static double
+safe_mean(const double *v, size_t n)
+{
+	double		mean = 0;
+
+	for (size_t i = 0; i < n; i++)
+		mean += v[i] / (double) n;
+	return mean;
+}
+
+/* Standard deviation of v[0..n) around mean, or NaN if it overflows. */
+static double
+standard_deviation(const double *v, size_t n, double mean)
+{
+	double		sq = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		/* halved so that the difference of two finite values stays finite */
+		double		t = v[i] * 0.5 - mean * 0.5;
+
+		sq += t * t / (double) n;
+	}
+	return isfinite(sq) ? 2.0 * sqrt(sq) : NAN;
+}
+
+/*
+ * Set the index's center and scale of each feature.  robust: the median
+ * and IQR / 1.349; standard: the mean and standard deviation; minmax: the
+ * minimum and range.  A spread that is zero or overflows falls back to the
+ * standard deviation, then to the half range, then to 1.
+ */
+static void
+fit_scaling(an_ctx *ctx, an_nn_index *ix, const double *X, int scaling)
+{
+	size_t		n = ix->n,
+				d = ix->d;
+	double	   *column = an_alloc(ctx, sizeof(double) * n);
+
+	for (size_t j = 0; j < d; j++)
+	{
+		double		spread,
+					mean;
+
+		for (size_t i = 0; i < n; i++)
+			column[i] = X[i * d + j];
+		qsort(column, n, sizeof(double), cmp_double);
+		mean = safe_mean(column, n);
+		/* halves keep the difference of two finite values finite */
+		if (scaling == AN_NN_SCALE_STANDARD)
+		{
+			ix->center[j] = mean;
+			spread = standard_deviation(column, n, mean);
+		}
+		else if (scaling == AN_NN_SCALE_MINMAX)
+		{
+			ix->center[j] = column[0];
+			spread = (column[n - 1] * 0.5 - column[0] * 0.5) * 2.0;
+		}
+		else
+		{
+			ix->center[j] = sorted_quantile(column, n, 0.5);
+			spread = (sorted_quantile(column, n, 0.75) * 0.5 -
+					  sorted_quantile(column, n, 0.25) * 0.5) * (2.0 / NORMAL_IQR);
+		}
+		if (!(spread > 0 && isfinite(spread)))
+			spread = standard_deviation(column, n, mean);
+		if (!(spread > 0 && isfinite(spread)))
+			spread = column[n - 1] * 0.5 - column[0] * 0.5;
+		if (!(spread > 0 && isfinite(spread)))
+			spread = 1.0;
+		ix->scale[j] = spread;
+		an_check_interrupts(ctx);
+	}
+}
+
+/* Scale a raw row x into q (d values) as the index's points are. */
+void
+an_nn_scale(const an_nn_index *ix, const double *x, double *q)
+{
+	for (uint32_t j = 0; j < ix->d; j++)
+	{
+		double		v = (x[j] - ix->center[j]) / ix->scale[j];
+
+		/* also catches an overflow to infinity */
+		if (!(v <= AN_NN_LIMIT))
+			v = AN_NN_LIMIT;
+		else if (v < -AN_NN_LIMIT)
+			v = -AN_NN_LIMIT;
+		q[j] = v;
+	}
+}
+
+/* The depth at which every leaf holds at most AN_NN_LEAF of n points. */
+static uint32_t
+tree_depth(uint64_t n)
+{
+	uint32_t	depth = 0;
+
+	/* a node at depth t holds at most ceil(n / 2^t) points */
+	while (((n + (UINT64_C(1) << depth) - 1) >> depth) > AN_NN_LEAF)
+		depth++;
+	return depth;
+}
+
+/* Scratch for building the tree. */
+typedef struct build_state
+{
+	an_ctx	   *ctx;
+	const double *P;			/* scaled points, in input order */
+	size_t		d;
+	uint32_t   *perm;			/* tree order -> input row */
+	double	   *lo;				/* d per-feature minima */
+	double	   *hi;				/* d per-feature maxima */
+} build_state;
+
+/* The feature over which rows perm[lo..hi) spread the widest. */
+static uint32_t
+widest_feature(build_state *b, uint32_t lo, uint32_t hi)
+{
+	size_t		d = b->d;
+	uint32_t	best = 0;
+	double		best_width = -1;
+
+	memcpy(b->lo, b->P + (size_t) b->perm[lo] * d, sizeof(double) * d);
+	memcpy(b->hi, b->lo, sizeof(double) * d);
+	for (uint32_t i = lo + 1; i < hi; i++)
+	{
+		const double *p = b->P + (size_t) b->perm[i] * d;
+
+		for (size_t j = 0; j < d; j++)
+		{
+			if (p[j] < b->lo[j])
+				b->lo[j] = p[j];
+			if (p[j] > b->hi[j])
+				b->hi[j] = p[j];
+		}
+	}
+	for (size_t j = 0; j < d; j++)
+		if (b->hi[j] - b->lo[j] > best_width)
+		{
+			best_width = b->hi[j] - b->lo[j];
+			best = (uint32_t) j;
+		}
+	return best;
+}
+
+/*
+ * Reorder perm[lo..hi) so that position k holds the row whose feature f is
+ * the k-th smallest, smaller ones before it and larger ones after (Hoare's
+ * selection).
+ */
+static void
+select_position(build_state *b, uint32_t f, uint32_t lo, uint32_t hi,
+				uint32_t k)
+{
+	const double *P = b->P;
+	uint32_t   *perm = b->perm;
+	size_t		d = b->d;
+	uint32_t	left = lo,
+				right = hi - 1;
+
+	while (left < right)
+	{
+		double		pivot = P[(size_t) perm[left + (right - left) / 2] * d + f];
+		uint32_t	i = left,
+					j = right;
+
+		while (i <= j)
+		{
+			while (P[(size_t) perm[i] * d + f] < pivot)
+				i++;
+			while (P[(size_t) perm[j] * d + f] > pivot)
+				j--;
+			if (i <= j)
+			{
+				uint32_t	t = perm[i];
+
+				perm[i] = perm[j];
+				perm[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			right = j;
+		else if (k >= i)
+			left = i;
+		else
+			break;
+	}
+}
+
+/* Split rows perm[lo..hi) at their middle position, levels times down. */
+static void
+split_node(build_state *b, uint32_t lo, uint32_t hi, uint32_t levels)
+{
+	uint32_t	mid = lo + (hi - lo) / 2;
+
+	if (levels == 0)
+		return;
+	an_check_interrupts(b->ctx);
+	select_position(b, widest_feature(b, lo, hi), lo, hi, mid);
+	split_node(b, lo, mid, levels - 1);
+	split_node(b, mid, hi, levels - 1);
+}
+
+/* The block of AN_NN_LEAF points of leaf node (feature j of point i at j * AN_NN_LEAF + i). */
+static inline double *
+leaf_block(const an_nn_index *ix, uint32_t node)
+{
+	size_t		first_leaf = ((size_t) 1 << ix->depth) - 1;
+
+	return ix->points + (node - first_leaf) * AN_NN_LEAF * ix->d;
+}
+
+/*
+ * Set the bounding box of node over rows [lo, hi) at level, and below; at
+ * the leaves, also copy the rows into the leaf's block.
+ */
+static void
+lay_out_node(an_nn_index *ix, const double *rows, uint32_t node, uint32_t lo,
+			 uint32_t hi, uint32_t level)
+{
+	size_t		d = ix->d;
+	double	   *box = ix->boxes + (size_t) node * 2 * d;
+
+	if (level == ix->depth)
+	{
+		double	   *block = leaf_block(ix, node);
+
+		memcpy(box, rows + (size_t) lo * d, sizeof(double) * d);
+		memcpy(box + d, box, sizeof(double) * d);
+		for (uint32_t i = lo; i < hi; i++)
+		{
+			const double *p = rows + (size_t) i * d;
+
+			for (size_t j = 0; j < d; j++)
+			{
+				if (p[j] < box[j])
+					box[j] = p[j];
+				if (p[j] > box[d + j])
+					box[d + j] = p[j];
+				block[j * AN_NN_LEAF + (i - lo)] = p[j];
+			}
+		}
+		return;
+	}
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+		const double *left = ix->boxes + (size_t) (2 * node + 1) * 2 * d;
+		const double *right = left + 2 * d;
+
+		lay_out_node(ix, rows, 2 * node + 1, lo, mid, level + 1);
+		lay_out_node(ix, rows, 2 * node + 2, mid, hi, level + 1);
+		for (size_t j = 0; j < d; j++)
+		{
+			box[j] = left[j] < right[j] ? left[j] : right[j];
+			box[d + j] = left[d + j] > right[d + j] ? left[d + j] : right[d + j];
+		}
+	}
+}
+
+/* Fill the boxes and leaf blocks of ix from its rows in tree order. */
+static void
+lay_out(an_ctx *ctx, an_nn_index *ix, const double *rows)
+{
+	size_t		n_nodes = ((size_t) 2 << ix->depth) - 1;
+
+	ix->boxes = an_alloc(ctx, sizeof(double) * 2 * ix->d * n_nodes);
+	/* leaves hold AN_NN_LEAF / 2 to AN_NN_LEAF points; blocks are padded */
+	ix->points = an_alloc(ctx, sizeof(double) * AN_NN_LEAF * ix->d *
+						  ((size_t) 1 << ix->depth));
+	lay_out_node(ix, rows, 0, 0, ix->n, 0);
+}
+
+/* AN_OK if k neighbours can be found among n reference rows, k < n. */
+an_status
+an_nn_check_k(an_ctx *ctx, const char *detector, uint32_t k, size_t n)
+{
+	if ((size_t) k < n)
+		return AN_OK;
+	an_fail(ctx, AN_ERR_DATA, NULL,
+			"%s with k = %u needs more than %u reference rows, got %zu",
+			detector, k, k, n);
+	return an_set_hint(ctx, AN_ERR_DATA,
+					   "Set k from 1 to %zu (below the number of training rows), or train on more rows.",
+					   n - 1);
+}
+
+/* Build the index over X (n rows, d features) with a scaling of an_nn_scalings. */
+an_nn_index *
+an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d, int scaling)
+{
+	an_nn_index *ix = an_alloc(ctx, sizeof(an_nn_index));
+	double	   *scaled = an_alloc(ctx, sizeof(double) * n * d);
+	double	   *rows = an_alloc(ctx, sizeof(double) * n * d);
+	build_state b;
+
+	ix->n = (uint32_t) n;
+	ix->d = (uint32_t) d;
+	ix->depth = tree_depth(n);
+	ix->center = an_alloc(ctx, sizeof(double) * d);
+	ix->scale = an_alloc(ctx, sizeof(double) * d);
+	fit_scaling(ctx, ix, X, scaling);
+	for (size_t i = 0; i < n; i++)
+		an_nn_scale(ix, X + i * d, scaled + i * d);
+
+	b.ctx = ctx;
+	b.P = scaled;
+	b.d = d;
+	b.perm = an_alloc(ctx, sizeof(uint32_t) * n);
+	b.lo = an_alloc(ctx, sizeof(double) * d);
+	b.hi = an_alloc(ctx, sizeof(double) * d);
+	for (size_t i = 0; i < n; i++)
+		b.perm[i] = (uint32_t) i;
+	split_node(&b, 0, (uint32_t) n, ix->depth);
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(rows + i * d, scaled + (size_t) b.perm[i] * d, sizeof(double) * d);
+	lay_out(ctx, ix, rows);
+	return ix;
+}
+
+/* Copy the scaled point at position pos into row (d values). */
+void
+an_nn_point(const an_nn_index *ix, uint32_t pos, double *row)
+{
+	uint32_t	lo = 0,
+				hi = ix->n,
+				node = 0;
+	const double *block;
+
+	for (uint32_t level = 0; level < ix->depth; level++)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (pos < mid)
+		{
+			hi = mid;
+			node = 2 * node + 1;
+		}
+		else
+		{
+			lo = mid;
+			node = 2 * node + 2;
+		}
+	}
+	block = leaf_block(ix, node);
+	for (uint32_t j = 0; j < ix->d; j++)
+		row[j] = block[(size_t) j * AN_NN_LEAF + (pos - lo)];
+}
+
+/* A search in progress: a max-heap of the best k hits found so far. */
+typedef struct search_state
+{
+	const an_nn_index *ix;
+	const double *q;
+	uint32_t	k;
+	uint32_t	skip;
+	uint32_t	count;
+	an_nn_hit  *heap;
+} search_state;
+
+/* Whether hit a ranks after hit b: farther, or as far at a later position. */
+static inline int
+ranks_after(double a_dist2, uint32_t a_pos, const an_nn_hit *b)
+{
+	return a_dist2 > b->dist2 || (a_dist2 == b->dist2 && a_pos > b->pos);
+}
+
+/* Move the hit at i down the heap of count hits to its place. */
+static void
+sift_down(an_nn_hit *heap, uint32_t count, uint32_t i)
+{
+	an_nn_hit	moving = heap[i];
+
+	for (;;)
+	{
+		uint32_t	child = 2 * i + 1;
+
+		if (child >= count)
+			break;
+		if (child + 1 < count &&
+			ranks_after(heap[child + 1].dist2, heap[child + 1].pos, &heap[child]))
+			child++;
+		if (!ranks_after(heap[child].dist2, heap[child].pos, &moving))
+			break;
+		heap[i] = heap[child];
+		i = child;
+	}
+	heap[i] = moving;
+}
+
+/* Offer a candidate point to the heap of the best k. */
+static inline void
+offer(search_state *s, double dist2, uint32_t pos)
+{
+	an_nn_hit  *heap = s->heap;
+
+	if (s->count < s->k)
+	{
+		uint32_t	i = s->count++;
+
+		/* sift up */
+		while (i > 0 && ranks_after(dist2, pos, &heap[(i - 1) / 2]))
+		{
+			heap[i] = heap[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		heap[i].dist2 = dist2;
+		heap[i].pos = pos;
+	}
+	else if (dist2 < heap[0].dist2 ||
+			 (dist2 == heap[0].dist2 && pos < heap[0].pos))
+	{
+		heap[0].dist2 = dist2;
+		heap[0].pos = pos;
+		sift_down(heap, s->count, 0);
+	}
+}
+
+/* The squared distance that a candidate must not exceed to enter. */
+static inline double
+bound(const search_state *s)
+{
+	return s->count < s->k ? INFINITY : s->heap[0].dist2;
+}
+
+/*
+ * Squared distances from q to the AN_NN_LEAF slots of a leaf block into
+ * dist2 (padding slots give meaningless values).  Even and odd features are
+ * summed apart, then added, in the same order as box_dist2.  The fixed
+ * width lets the compiler compute several points per instruction.
+ */
+static inline void
+leaf_dist2(const double *q, const double *block, uint32_t d, double *dist2)
+{
+	double		even[AN_NN_LEAF],
+				odd[AN_NN_LEAF];
+	uint32_t	j;
+
+	for (uint32_t i = 0; i < AN_NN_LEAF; i++)
+		even[i] = odd[i] = 0;
+	for (j = 0; j + 1 < d; j += 2)
+	{
+		const double *c0 = block + (size_t) j * AN_NN_LEAF;
+		const double *c1 = c0 + AN_NN_LEAF;
+		double		q0 = q[j],
+					q1 = q[j + 1];
+
+		for (uint32_t i = 0; i < AN_NN_LEAF; i++)
+		{
+			double		t0 = q0 - c0[i];
+			double		t1 = q1 - c1[i];
+
+			even[i] += t0 * t0;
+			odd[i] += t1 * t1;
+		}
+	}
+	if (j < d)
+	{
+		const double *c0 = block + (size_t) j * AN_NN_LEAF;
+		double		q0 = q[j];
+
+		for (uint32_t i = 0; i < AN_NN_LEAF; i++)
+			even[i] += (q0 - c0[i]) * (q0 - c0[i]);
+	}
+	for (uint32_t i = 0; i < AN_NN_LEAF; i++)
+		dist2[i] = even[i] + odd[i];
+}
+
+/* How far v lies outside [lo, hi], 0 inside; without a branch. */
+static inline double
+box_gap(double v, double lo, double hi)
+{
+	double		below = lo - v;
+	double		above = v - hi;
+	double		t = below > above ? below : above;
+
+	/* max(t, 0), exact since t is far below overflow */
+	return (t + fabs(t)) * 0.5;
+}
+
+/*
+ * Squared distance from q to a box.  Feature by feature it is at most the
+ * distance of any point inside, also in rounded arithmetic, and it is summed
+ * in the same order as leaf_dist2, so pruning on it is exact.
+ */
+static inline double
+box_dist2(const double *q, const double *box, uint32_t d)
+{
+	double		even = 0,
+				odd = 0;
+	uint32_t	j;
+
+	for (j = 0; j + 1 < d; j += 2)
+	{
+		double		t0 = box_gap(q[j], box[j], box[d + j]);
+		double		t1 = box_gap(q[j + 1], box[j + 1], box[d + j + 1]);
+
+		even += t0 * t0;
+		odd += t1 * t1;
+	}
+	if (j < d)
+		even += box_gap(q[j], box[j], box[d + j]) * box_gap(q[j], box[j], box[d + j]);
+	return even + odd;
+}
+
+/* Offer the points of leaf node, over positions [lo, hi). */
+static inline void
+scan_leaf(search_state *s, uint32_t node, uint32_t lo, uint32_t hi)
+{
+	double		dist2[AN_NN_LEAF];
+	double		nearest;
+
+	leaf_dist2(s->q, leaf_block(s->ix, node), s->ix->d, dist2);
+	/* most leaves hold no candidate: one test instead of one per point */
+	nearest = dist2[0];
+	for (uint32_t i = 1; i < hi - lo; i++)
+		nearest = dist2[i] < nearest ? dist2[i] : nearest;
+	if (nearest > bound(s))
+		return;
+	for (uint32_t i = lo; i < hi; i++)
+		if (dist2[i - lo] <= bound(s) && i != s->skip)
+			offer(s, dist2[i - lo], i);
+}
+
+/* Search node over points [lo, hi) at level, nearer child first. */
+static void
+search_node(search_state *s, uint32_t node, uint32_t lo, uint32_t hi,
+			uint32_t level)
+{
+	const an_nn_index *ix = s->ix;
+	uint32_t	d = ix->d;
+	uint32_t	mid = lo + (hi - lo) / 2;
+	uint32_t	left = 2 * node + 1;
+	double		dl,
+				dr;
+
+	if (level == ix->depth)
+	{
+		scan_leaf(s, node, lo, hi);
+		return;
+	}
+	dl = box_dist2(s->q, ix->boxes + (size_t) left * 2 * d, d);
+	dr = box_dist2(s->q, ix->boxes + (size_t) (left + 1) * 2 * d, d);
+	/* a box as far as the bound may still hold a tie at a lower position */
+	if (dl <= dr)
+	{
+		if (dl <= bound(s))
+			search_node(s, left, lo, mid, level + 1);
+		if (dr <= bound(s))
+			search_node(s, left + 1, mid, hi, level + 1);
+	}
+	else
+	{
+		if (dr <= bound(s))
+			search_node(s, left + 1, mid, hi, level + 1);
+		if (dl <= bound(s))
+			search_node(s, left, lo, mid, level + 1);
+	}
+}
+
+/* Scan every leaf under node over points [lo, hi) at level, pruning none. */
+static void
+scan_all(search_state *s, uint32_t node, uint32_t lo, uint32_t hi,
+		 uint32_t level)
+{
+	uint32_t	mid = lo + (hi - lo) / 2;
+
+	if (level == s->ix->depth)
+	{
+		scan_leaf(s, node, lo, hi);
+		return;
+	}
+	scan_all(s, 2 * node + 1, lo, mid, level + 1);
+	scan_all(s, 2 * node + 2, mid, hi, level + 1);
+}
+
+/* Sort the full heap in place, nearest first. */
+static void
+sort_heap(an_nn_hit *heap, uint32_t count)
+{
+	while (count > 1)
+	{
+		an_nn_hit	top = heap[0];
+
+		heap[0] = heap[--count];
+		heap[count] = top;
+		sift_down(heap, count, 0);
+	}
+}
+
+/* The k nearest points to the scaled query q, nearest first, into hits. */
+void
+an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
+			 uint32_t skip, an_nn_hit *hits)
+{
+	search_state s = {ix, q, k, skip, 0, hits};
+
+	search_node(&s, 0, 0, ix->n, 0);
+	sort_heap(hits, s.count);
+}
+
+/* The same answer by scanning every point (for tests and the benchmark). */
+void
+an_nn_search_brute(const an_nn_index *ix, const double *q, uint32_t k,
+				   uint32_t skip, an_nn_hit *hits)
+{
+	search_state s = {ix, q, k, skip, 0, hits};
+
+	scan_all(&s, 0, 0, ix->n, 0);
+	sort_heap(hits, s.count);
+}
+
+/* Write the index: n, the scaling, and the points row by row in tree order. */
+void
+an_nn_write(const an_nn_index *ix, an_writer *w)
+{
+	double		row[AN_MAX_COLUMNS];
+
+	an_write_u32(w, ix->n);
+	for (uint32_t j = 0; j < ix->d; j++)
+	{
+		an_write_f64(w, ix->center[j]);
+		an_write_f64(w, ix->scale[j]);
+	}
+	for (uint32_t i = 0; i < ix->n; i++)
+	{
+		an_nn_point(ix, i, row);
+		for (uint32_t j = 0; j < ix->d; j++)
+			an_write_f64(w, row[j]);
+	}
+}
+
+/* Read and validate an index over d features; NULL and ctx set if corrupt. */
+an_nn_index *
+an_nn_read(an_ctx *ctx, an_reader *r, size_t d)
+{
+	an_nn_index *ix = an_alloc(ctx, sizeof(an_nn_index));
+	double	   *rows;
+	size_t		values;
+
+	ix->n = an_read_u32(r);
+	if (r->failed || d < 1 || d > AN_MAX_COLUMNS || ix->n < 1 ||
+		(size_t) ix->n > an_reader_left(r) / 8 / d)
+	{
+		an_fail(ctx, AN_ERR_CORRUPT, NULL,
+				"reference sample size is invalid");
+		return NULL;
+	}
+	ix->d = (uint32_t) d;
+	ix->depth = tree_depth(ix->n);
+	ix->center = an_alloc(ctx, sizeof(double) * d);
+	ix->scale = an_alloc(ctx, sizeof(double) * d);
+	for (size_t j = 0; j < d; j++)
+	{
+		ix->center[j] = an_read_f64(r);
+		ix->scale[j] = an_read_f64(r);
+		if (!isfinite(ix->center[j]) || !(ix->scale[j] > 0) ||
+			!isfinite(ix->scale[j]))
+		{
+			an_fail(ctx, AN_ERR_CORRUPT, NULL,
+					"scaling of feature %zu is invalid", j + 1);
+			return NULL;
+		}
+	}
+	values = (size_t) ix->n * d;
+	if (values > an_reader_left(r) / 8)
+	{
+		an_fail(ctx, AN_ERR_CORRUPT, NULL, "reference points are truncated");
+		return NULL;
+	}
+	rows = an_alloc(ctx, sizeof(double) * values);
+	for (size_t i = 0; i < values; i++)
+	{
+		rows[i] = an_read_f64(r);
+		if (!(fabs(rows[i]) <= AN_NN_LIMIT))
+		{
+			an_fail(ctx, AN_ERR_CORRUPT, NULL,
+					"reference point %zu has an invalid value", i / d + 1);
+			return NULL;
+		}
+	}
+	lay_out(ctx, ix, rows);
+	return ix;
+}

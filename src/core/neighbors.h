@@ -1,0 +1,98 @@
+/*
+ * neighbors.h - the reference sample of the distance-based detectors (lof,
+ * knn): its robust per-feature scaling and an exact k-nearest-neighbour
+ * index over it.
+ *
+ * By default each feature is centred on its median and divided by a robust
+ * spread (the interquartile range over 1.349, which is the standard
+ * deviation for a normal distribution), falling back to the standard
+ * deviation, the half range and then 1 when a feature has no spread; the
+ * mean and standard deviation, or the minimum and range, can be chosen
+ * instead.  Only the resulting centre and scale are stored.  Scaled values are clamped to
+ * +-AN_NN_LIMIT so that a sum of squares over AN_MAX_COLUMNS features
+ * stays finite.
+ *
+ * The index is a k-d tree (Bentley, "Multidimensional binary search trees
+ * used for associative searching", CACM 1975) split at the median of the
+ * widest feature down to leaves of at most AN_NN_LEAF points.  Splitting at
+ * the middle position makes the shape a function of n alone, so only the
+ * points are stored, row by row in tree order; bounding boxes and the leaf
+ * blocks (each leaf's points laid out feature by feature, so that distances
+ * to all of them are computed side by side) are rebuilt when a model is
+ * read.  A search visits the nearer child first and prunes a box
+ * farther than the current k-th distance, which keeps it exact whatever
+ * order the points come in.  Ties are broken by position, so the tree and
+ * brute force return the same neighbours.
+ */
+#ifndef AN_NEIGHBORS_H
+#define AN_NEIGHBORS_H
+
+#include "an_core.h"
+#include "bytes.h"
+
+#define AN_NN_MAX_K 1000		/* largest k a search supports */
+#define AN_NN_LEAF 16			/* most points in a leaf */
+#define AN_NN_LIMIT 1e150		/* bound of a scaled value */
+
+/* How features are scaled; the words of the detectors' "scaling" option. */
+enum
+{
+	AN_NN_SCALE_ROBUST = 0,
+	AN_NN_SCALE_STANDARD,
+	AN_NN_SCALE_MINMAX,
+	AN_NN_SCALINGS
+};
+extern const char *const an_nn_scalings[AN_NN_SCALINGS + 1];
+
+typedef struct an_nn_index
+{
+	uint32_t	n;				/* reference points */
+	uint32_t	d;				/* features */
+	uint32_t	depth;			/* every leaf is at this depth */
+	double	   *center;			/* d medians */
+	double	   *scale;			/* d spreads, each > 0 */
+	/* n * d scaled values in tree order; each leaf's block feature by feature */
+	double	   *points;
+	double	   *boxes;			/* per node: d lows, then d highs */
+} an_nn_index;
+
+/* One neighbour: squared scaled distance and position in the index. */
+typedef struct an_nn_hit
+{
+	double		dist2;
+	uint32_t	pos;
+} an_nn_hit;
+
+/* AN_OK if k neighbours can be found among n reference rows, k < n. */
+an_status	an_nn_check_k(an_ctx *ctx, const char *detector, uint32_t k,
+						  size_t n);
+
+/* Build the index over X (n rows, d features) with a scaling of an_nn_scalings. */
+an_nn_index *an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d,
+						 int scaling);
+
+/* Copy the scaled point at position pos into row (d values). */
+void		an_nn_point(const an_nn_index *ix, uint32_t pos, double *row);
+
+/* Scale a raw row x into q (d values) as the index's points are. */
+void		an_nn_scale(const an_nn_index *ix, const double *x, double *q);
+
+/*
+ * The k nearest points to the scaled query q, nearest first, into hits;
+ * the point at position skip is left out (pass ix->n to keep all).
+ * k must be at most AN_NN_MAX_K and leave enough points.
+ */
+void		an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
+						 uint32_t skip, an_nn_hit *hits);
+
+/* The same answer by scanning every point (for tests and the benchmark). */
+void		an_nn_search_brute(const an_nn_index *ix, const double *q,
+							   uint32_t k, uint32_t skip, an_nn_hit *hits);
+
+/* Write the index. */
+void		an_nn_write(const an_nn_index *ix, an_writer *w);
+
+/* Read and validate an index over d features; NULL and ctx set if corrupt. */
+an_nn_index *an_nn_read(an_ctx *ctx, an_reader *r, size_t d);
+
+#endif

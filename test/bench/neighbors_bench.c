@@ -1,0 +1,198 @@
+/*
+ * neighbors_bench.c - speed of the exact k-d tree against brute force.
+ *
+ * Generates N reference rows of D features from a fixed-seed mixture of
+ * gaussians (clusters of different spreads, a few correlated features),
+ * fits lof with k = K, and times, over Q fresh queries from the same
+ * mixture plus 1% uniform outliers, the k-NN search by the tree and by
+ * brute force and the full lof score.  Prints processor microseconds per
+ * row, median of 5 repeats, and the brute / tree ratio; checks both give the
+ * same neighbours.
+ *
+ * Build: cc -std=c99 -D_GNU_SOURCE -O2 -Isrc/core -o test/bench/neighbors_bench
+ *          test/bench/neighbors_bench.c plus the core sources of the
+ *          Makefile's CORE_OBJS, -lm
+ * Usage: neighbors_bench [N [D [K [Q]]]]   (default 100000 8 20 10000)
+ */
+#include "an_core.h"
+#include "detector.h"
+#include "neighbors.h"
+#include "params.h"
+#include "prng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define REPEATS 5
+#define CLUSTERS 6
+
+/* The bench's allocator: calloc, never freed (the process is short). */
+static void *
+bench_alloc(void *arg, size_t size)
+{
+	void	   *p = calloc(1, size ? size : 1);
+
+	(void) arg;
+	if (p == NULL)
+	{
+		fprintf(stderr, "neighbors_bench: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+/* Seconds of processor time used by this process (steadier than the wall
+ * clock on a shared machine). */
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Fill one row from the mixture: a random cluster, then a gaussian around it. */
+static void
+mixture_row(an_prng *rng, const double *centers, const double *spreads,
+			size_t d, double *row)
+{
+	size_t		c = (size_t) an_prng_below(rng, CLUSTERS);
+
+	for (size_t j = 0; j < d; j++)
+		row[j] = centers[c * d + j] + spreads[c] * an_prng_normal(rng);
+	/* correlate the second feature with the first */
+	if (d > 1)
+		row[1] += 0.8 * (row[0] - centers[c * d]);
+}
+
+/* qsort comparator for doubles, ascending. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of REPEATS timings. */
+static double
+median_of(double *t)
+{
+	qsort(t, REPEATS, sizeof(double), cmp_double);
+	return t[REPEATS / 2];
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t		n = argc > 1 ? (size_t) atol(argv[1]) : 100000;
+	size_t		d = argc > 2 ? (size_t) atol(argv[2]) : 8;
+	uint32_t	k = argc > 3 ? (uint32_t) atol(argv[3]) : 20;
+	size_t		nq = argc > 4 ? (size_t) atol(argv[4]) : 10000;
+	an_ctx		ctx = {bench_alloc, NULL, NULL, "", ""};
+	an_prng		rng;
+	double	   *X = bench_alloc(NULL, sizeof(double) * n * d);
+	double	   *Q = bench_alloc(NULL, sizeof(double) * nq * d);
+	double	   *scaled = bench_alloc(NULL, sizeof(double) * nq * d);
+	double		centers[CLUSTERS * 64];
+	double		spreads[CLUSTERS];
+	an_nn_hit  *hits = bench_alloc(NULL, sizeof(an_nn_hit) * k);
+	an_nn_hit  *hits2 = bench_alloc(NULL, sizeof(an_nn_hit) * k);
+	double		t_tree[REPEATS],
+				t_brute[REPEATS],
+				t_lof[REPEATS];
+	double		sink = 0,
+				t0;
+	an_params	p;
+	void	   *model;
+	const an_nn_index *ix;
+	size_t		mismatches = 0;
+
+	if (n < 2 || d < 1 || d > 64 || k < 1 || k >= n || k > AN_NN_MAX_K || nq < 1)
+	{
+		fprintf(stderr, "usage: neighbors_bench [N [D(1-64) [K [Q]]]]\n");
+		return 2;
+	}
+	an_prng_seed(&rng, 20240601);
+	for (size_t c = 0; c < CLUSTERS; c++)
+	{
+		for (size_t j = 0; j < d; j++)
+			centers[c * d + j] = 10.0 * an_prng_uniform(&rng);
+		spreads[c] = 0.3 + 1.5 * an_prng_uniform(&rng);
+	}
+	for (size_t i = 0; i < n; i++)
+		mixture_row(&rng, centers, spreads, d, X + i * d);
+	for (size_t i = 0; i < nq; i++)
+	{
+		if (i % 100 == 0)
+			for (size_t j = 0; j < d; j++)
+				Q[i * d + j] = -5.0 + 20.0 * an_prng_uniform(&rng);
+		else
+			mixture_row(&rng, centers, spreads, d, Q + i * d);
+	}
+
+	an_params_defaults(&p, &an_lof_ops);
+	p.values[0] = k;
+	t0 = now();
+	if (an_lof_ops.fit(&ctx, &p, X, n, d, &model) != AN_OK)
+	{
+		fprintf(stderr, "fit failed: %s (%s)\n", ctx.message, ctx.hint);
+		return 1;
+	}
+	printf("reference %zu x %zu, k = %u, %zu queries; lof fit %.2f s\n",
+		   n, d, k, nq, now() - t0);
+	/* the same deterministic index the lof model holds */
+	ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_ROBUST);
+	for (size_t i = 0; i < nq; i++)
+		an_nn_scale(ix, Q + i * d, scaled + i * d);
+
+	for (int r = 0; r < REPEATS; r++)
+	{
+		t0 = now();
+		for (size_t i = 0; i < nq; i++)
+		{
+			an_nn_search(ix, scaled + i * d, k, ix->n, hits);
+			sink += hits[k - 1].dist2;
+		}
+		t_tree[r] = (now() - t0) / nq * 1e6;
+		t0 = now();
+		for (size_t i = 0; i < nq; i++)
+			sink += an_lof_ops.score(model, Q + i * d);
+		t_lof[r] = (now() - t0) / nq * 1e6;
+		t0 = now();
+		for (size_t i = 0; i < nq; i++)
+		{
+			an_nn_search_brute(ix, scaled + i * d, k, ix->n, hits2);
+			sink += hits2[k - 1].dist2;
+		}
+		t_brute[r] = (now() - t0) / nq * 1e6;
+	}
+	for (size_t i = 0; i < nq; i++)
+	{
+		an_nn_search(ix, scaled + i * d, k, ix->n, hits);
+		an_nn_search_brute(ix, scaled + i * d, k, ix->n, hits2);
+		for (uint32_t j = 0; j < k; j++)
+			if (hits[j].pos != hits2[j].pos || hits[j].dist2 != hits2[j].dist2)
+			{
+				mismatches++;
+				break;
+			}
+	}
+	{
+		double		tree = median_of(t_tree),
+					lof = median_of(t_lof),
+					brute = median_of(t_brute);
+
+		printf("k-NN search, tree:   %8.2f us/row\n", tree);
+		printf("lof score, tree:     %8.2f us/row\n", lof);
+		printf("k-NN search, brute:  %8.2f us/row\n", brute);
+		printf("brute / tree:        %8.1fx\n", brute / tree);
+		printf("queries whose neighbours differ: %zu (checksum %g)\n",
+			   mismatches, sink);
+	}
+	return mismatches != 0;
+}

@@ -1,0 +1,594 @@
+/*
+ * test_neighbors.c - unit tests of the k-d tree (neighbors.c) and of the
+ * distance-based detectors built on it (lof.c, knn.c), no framework.
+ *
+ * Prints one line per failed check and finally "N passed, N failed"; exits
+ * non-zero on any failure.  The allocator hands out calloc'd blocks and
+ * frees them all after each test (the core itself never frees).
+ */
+#include "an_core.h"
+#include "bytes.h"
+#include "detector.h"
+#include "neighbors.h"
+#include "params.h"
+#include "prng.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Make UndefinedBehaviorSanitizer reports fatal. */
+const char *__ubsan_default_options(void);
+const char *
+__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
+static int n_passed = 0;
+static int n_failed = 0;
+static const char *current_test = "";
+
+static void
+check_at(int ok, const char *file, int line, const char *fmt,...)
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+;
+
+/* Count a check; print it if it failed. */
+static void
+check_at(int ok, const char *file, int line, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (ok)
+	{
+		n_passed++;
+		return;
+	}
+	n_failed++;
+	printf("FAIL %s:%d [%s]: ", file, line, current_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_STATUS(got, want) check_status((got), (want), &ctx, __FILE__, __LINE__)
+
+/* Check a status, evaluated once, against the one wanted. */
+static void
+check_status(an_status got, an_status want, const an_ctx *ctx,
+			 const char *file, int line)
+{
+	check_at(got == want, file, line, "status %d, expected %d (%s: %s)",
+			 (int) got, (int) want, ctx->message, ctx->hint);
+}
+
+/* ------------------------------------------------------------------ */
+/* the test allocator: calloc, recorded, all freed after each test */
+
+static void **blocks = NULL;
+static size_t n_blocks = 0;
+static size_t cap_blocks = 0;
+
+/* Zeroed memory, recorded for free_all_blocks. */
+static void *
+test_alloc(void *arg, size_t size)
+{
+	void	   *p = calloc(1, size ? size : 1);
+
+	(void) arg;
+	if (p == NULL)
+		abort();
+	if (n_blocks == cap_blocks)
+	{
+		size_t		cap = cap_blocks ? cap_blocks * 2 : 1024;
+		void	  **grown = realloc(blocks, cap * sizeof(void *));
+
+		if (grown == NULL)
+			abort();
+		blocks = grown;
+		cap_blocks = cap;
+	}
+	blocks[n_blocks++] = p;
+	return p;
+}
+
+/* Free every block handed out since the last call. */
+static void
+free_all_blocks(void)
+{
+	for (size_t i = 0; i < n_blocks; i++)
+		free(blocks[i]);
+	n_blocks = 0;
+}
+
+/* A fresh context over the test allocator. */
+static an_ctx
+new_ctx(void)
+{
+	an_ctx		ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.alloc = test_alloc;
+	return ctx;
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers */
+
+/* Gaussian rows with a few planted far outliers; labels[i] = 1 for those. */
+static double *
+planted_data(an_ctx *ctx, size_t n, size_t d, size_t n_out, int *labels,
+			 uint64_t seed)
+{
+	double	   *X = an_alloc(ctx, sizeof(double) * n * d);
+	an_prng		rng;
+
+	an_prng_seed(&rng, seed);
+	for (size_t i = 0; i < n; i++)
+	{
+		labels[i] = i < n_out;
+		for (size_t j = 0; j < d; j++)
+			X[i * d + j] = labels[i] ? 6.0 + 4.0 * an_prng_uniform(&rng)
+				: an_prng_normal(&rng);
+	}
+	return X;
+}
+
+/* ROC AUC of scores against 0/1 labels, by counting ordered pairs. */
+static double
+roc_auc(const double *scores, const int *labels, size_t n)
+{
+	double		wins = 0,
+				pairs = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (labels[i] && !labels[j])
+			{
+				pairs++;
+				wins += scores[i] > scores[j] ? 1.0 : scores[i] == scores[j] ? 0.5 : 0.0;
+			}
+	return pairs > 0 ? wins / pairs : 0.5;
+}
+
+/* Fit ops on X with options set by name (value NAN ends the list). */
+static an_status
+fit_with(an_ctx *ctx, const an_detector_ops *ops, const double *X, size_t n,
+		 size_t d, void **model, const char *name, double value)
+{
+	an_params	p;
+
+	an_params_defaults(&p, ops);
+	if (name != NULL && an_params_set(ctx, &p, ops, name, value) != AN_OK)
+		return AN_ERR_PARAM;
+	return ops->fit(ctx, &p, X, n, d, model);
+}
+
+/* Serialize the detector part of a model. */
+static an_writer
+write_model(an_ctx *ctx, const an_detector_ops *ops, const void *model)
+{
+	an_writer	w;
+
+	an_writer_init(&w, ctx, 256);
+	ops->write(model, &w);
+	return w;
+}
+
+/* ------------------------------------------------------------------ */
+/* tests */
+
+/* The tree returns exactly the brute-force neighbours, skip included. */
+static void
+test_tree_matches_brute(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_prng		rng;
+	an_nn_hit	a[64],
+				b[64];
+
+	current_test = "tree_matches_brute";
+	an_prng_seed(&rng, 7);
+	for (int trial = 0; trial < 40; trial++)
+	{
+		size_t		n = 1 + (size_t) an_prng_below(&rng, 700);
+		size_t		d = 1 + (size_t) an_prng_below(&rng, 7);
+		double	   *X = an_alloc(&ctx, sizeof(double) * n * d);
+		double		q[8];
+		an_nn_index *ix;
+		int			mismatch = 0;
+
+		/* a coarse grid makes many duplicates and ties */
+		for (size_t i = 0; i < n * d; i++)
+			X[i] = trial % 2 ? (double) an_prng_below(&rng, 4) : an_prng_normal(&rng);
+		ix = an_nn_build(&ctx, X, n, d, trial % AN_NN_SCALINGS);
+		for (int t = 0; t < 30; t++)
+		{
+			uint32_t	skip = t % 2 ? (uint32_t) an_prng_below(&rng, n) : (uint32_t) n;
+			uint32_t	avail = (uint32_t) n - (skip < n);
+			uint32_t	k;
+
+			if (avail == 0)
+				continue;
+			k = 1 + (uint32_t) an_prng_below(&rng, avail < 64 ? avail : 64);
+			if (t % 3 == 0)
+				an_nn_point(ix, (uint32_t) an_prng_below(&rng, n), q);
+			else
+				for (size_t j = 0; j < d; j++)
+					q[j] = 2.0 * an_prng_normal(&rng);
+			an_nn_search(ix, q, k, skip, a);
+			an_nn_search_brute(ix, q, k, skip, b);
+			for (uint32_t j = 0; j < k; j++)
+				if (a[j].pos != b[j].pos || a[j].dist2 != b[j].dist2 ||
+					a[j].pos == skip || (j > 0 && a[j].dist2 < a[j - 1].dist2))
+					mismatch = 1;
+		}
+		CHECK(!mismatch, "trial %d (n %zu, d %zu): tree differs from brute force",
+			  trial, n, d);
+	}
+	free_all_blocks();
+}
+
+/* Robust scaling: median and IQR / 1.349; constant columns do not blow up. */
+static void
+test_scaling(void)
+{
+	an_ctx		ctx = new_ctx();
+	double		X[5 * 2] = {1, 7, 2, 7, 3, 7, 4, 7, 100, 7};
+	double		q[2];
+	an_nn_index *ix = an_nn_build(&ctx, X, 5, 2, AN_NN_SCALE_ROBUST);
+
+	current_test = "scaling";
+	CHECK(ix->center[0] == 3, "median %g", ix->center[0]);
+	CHECK(fabs(ix->scale[0] - 2.0 / 1.3489795003921634) < 1e-12, "scale %g", ix->scale[0]);
+	CHECK(ix->center[1] == 7 && ix->scale[1] == 1, "constant column %g %g",
+		  ix->center[1], ix->scale[1]);
+	an_nn_scale(ix, (double[2]) {1e308, -1e308}, q);
+	CHECK(q[0] == AN_NN_LIMIT && q[1] == -AN_NN_LIMIT, "clamped %g %g", q[0], q[1]);
+	ix = an_nn_build(&ctx, X, 5, 2, AN_NN_SCALE_MINMAX);
+	CHECK(ix->center[0] == 1 && ix->scale[0] == 99, "minmax %g %g", ix->center[0], ix->scale[0]);
+	ix = an_nn_build(&ctx, X, 5, 2, AN_NN_SCALE_STANDARD);
+	CHECK(fabs(ix->center[0] - 22) < 1e-12 && ix->scale[1] == 1, "standard %g %g",
+		  ix->center[0], ix->scale[1]);
+	free_all_blocks();
+}
+
+/* LOF by the paper's definitions, straight from the scaled points. */
+static double
+lof_by_definition(const an_nn_index *ix, const double *q, uint32_t k)
+{
+	an_nn_hit	hits[32],
+				inner[32],
+				inner2[32];
+	double		row[8],
+				row2[8],
+				reach = 0,
+				density = 0;
+
+	an_nn_search_brute(ix, q, k, ix->n, hits);
+	for (uint32_t j = 0; j < k; j++)
+	{
+		uint32_t	o = hits[j].pos;
+		double		o_reach = 0;
+
+		an_nn_point(ix, o, row);
+		an_nn_search_brute(ix, row, k, o, inner);
+		reach += fmax(sqrt(inner[k - 1].dist2), sqrt(hits[j].dist2));
+		for (uint32_t i = 0; i < k; i++)
+		{
+			an_nn_point(ix, inner[i].pos, row2);
+			an_nn_search_brute(ix, row2, k, inner[i].pos, inner2);
+			o_reach += fmax(sqrt(inner2[k - 1].dist2), sqrt(inner[i].dist2));
+		}
+		density += 1.0 / (o_reach / k + 1e-10);
+	}
+	return (density / k) * (reach / k + 1e-10);
+}
+
+/* LOF matches the definition; inliers near 1; outliers rank first. */
+static void
+test_lof_values(void)
+{
+	an_ctx		ctx = new_ctx();
+	size_t		n = 300,
+				d = 3;
+	int			labels[300];
+	double	   *X = planted_data(&ctx, n, d, 6, labels, 11);
+	double		scores[300];
+	void	   *model;
+	an_nn_index *ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_STANDARD);
+	double		q[3];
+	double		inlier_sum = 0;
+
+	current_test = "lof_values";
+	CHECK_STATUS(fit_with(&ctx, &an_lof_ops, X, n, d, &model, "k", 10), AN_OK);
+	for (size_t i = 0; i < n; i++)
+	{
+		scores[i] = an_lof_ops.score(model, X + i * d);
+		if (!labels[i])
+			inlier_sum += scores[i];
+	}
+	for (size_t i = 0; i < n; i += 37)
+	{
+		an_nn_scale(ix, X + i * d, q);
+		CHECK(fabs(scores[i] - lof_by_definition(ix, q, 10)) <= 1e-9 * scores[i],
+			  "row %zu: lof %.17g, by definition %.17g", i, scores[i],
+			  lof_by_definition(ix, q, 10));
+	}
+	CHECK(fabs(inlier_sum / (n - 6) - 1.0) < 0.15, "mean inlier lof %g",
+		  inlier_sum / (n - 6));
+	CHECK(roc_auc(scores, labels, n) > 0.9, "lof auc %g", roc_auc(scores, labels, n));
+	CHECK(an_lof_ops.auto_threshold == 1.5, "lof auto threshold");
+	free_all_blocks();
+}
+
+/* knn: each method ranks planted outliers first, and matches brute force. */
+static void
+test_knn_values(void)
+{
+	an_ctx		ctx = new_ctx();
+	size_t		n = 400,
+				d = 4;
+	int			labels[400];
+	double	   *X = planted_data(&ctx, n, d, 8, labels, 12);
+	double		scores[400];
+	const char *const words[] = {"largest", "mean", "median"};
+
+	current_test = "knn_values";
+	for (int method = 0; method < 3; method++)
+	{
+		an_params	p;
+		void	   *model;
+		an_nn_index *ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_ROBUST);
+		an_nn_hit	hits[6];
+		double		q[4],
+					want;
+
+		an_params_defaults(&p, &an_knn_ops);
+		CHECK_STATUS(an_params_set(&ctx, &p, &an_knn_ops, "k", 6), AN_OK);
+		CHECK_STATUS(an_params_set_word(&ctx, &p, &an_knn_ops, "method", words[method]), AN_OK);
+		CHECK_STATUS(an_knn_ops.fit(&ctx, &p, X, n, d, &model), AN_OK);
+		for (size_t i = 0; i < n; i++)
+			scores[i] = an_knn_ops.score(model, X + i * d);
+		CHECK(roc_auc(scores, labels, n) > 0.9, "%s auc %g", words[method],
+			  roc_auc(scores, labels, n));
+		an_nn_scale(ix, X + 100 * d, q);
+		an_nn_search_brute(ix, q, 6, ix->n, hits);
+		want = method == 0 ? sqrt(hits[5].dist2)
+			: method == 1 ? (sqrt(hits[0].dist2) + sqrt(hits[1].dist2) + sqrt(hits[2].dist2) +
+							 sqrt(hits[3].dist2) + sqrt(hits[4].dist2) + sqrt(hits[5].dist2)) / 6
+			: (sqrt(hits[2].dist2) + sqrt(hits[3].dist2)) / 2;
+		CHECK(fabs(scores[100] - want) <= 1e-12 * want, "%s: %.17g, expected %.17g",
+			  words[method], scores[100], want);
+		/* an exact duplicate of the query is a neighbour at distance 0 */
+		CHECK(hits[0].dist2 == 0, "self is the nearest neighbour");
+	}
+	CHECK(isnan(an_knn_ops.auto_threshold), "knn has no natural threshold");
+	CHECK(an_knn_ops.params[0].def == 20 && an_lof_ops.params[0].def == 20, "k defaults");
+	free_all_blocks();
+}
+
+/* Write, read back: identical scores; fitting twice: identical bytes. */
+static void
+test_round_trip(void)
+{
+	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
+
+	current_test = "round_trip";
+	for (int o = 0; o < 2; o++)
+	{
+		const an_detector_ops *ops = ops_list[o];
+		an_ctx		ctx = new_ctx();
+		size_t		n = 500,
+					d = 5;
+		int			labels[500];
+		double	   *X = planted_data(&ctx, n, d, 5, labels, 21);
+		void	   *model,
+				   *again,
+				   *back;
+		an_writer	w,
+					w2;
+		an_reader	r;
+		int			same = 1;
+
+		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &model, NULL, 0), AN_OK);
+		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &again, NULL, 0), AN_OK);
+		w = write_model(&ctx, ops, model);
+		w2 = write_model(&ctx, ops, again);
+		CHECK(w.len == w2.len && memcmp(w.data, w2.data, w.len) == 0,
+			  "%s: fitting twice gives different bytes", ops->name);
+		an_reader_init(&r, w.data, w.len);
+		CHECK_STATUS(ops->read(&ctx, &r, ops->version, d, &back), AN_OK);
+		CHECK(r.pos == w.len, "%s: read %zu of %zu bytes", ops->name, r.pos, w.len);
+		for (size_t i = 0; i < n; i++)
+		{
+			double		x[5];
+
+			for (size_t j = 0; j < d; j++)
+				x[j] = X[i * d + j] + (i % 3 ? 0.25 : 0);
+			if (ops->score(model, x) != ops->score(back, x))
+				same = 0;
+		}
+		CHECK(same, "%s: scores differ after a round trip", ops->name);
+		free_all_blocks();
+	}
+}
+
+/* Every truncation and a set of damaged fields read as AN_ERR_CORRUPT. */
+static void
+test_corrupt(void)
+{
+	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
+
+	current_test = "corrupt";
+	for (int o = 0; o < 2; o++)
+	{
+		const an_detector_ops *ops = ops_list[o];
+		an_ctx		ctx = new_ctx();
+		size_t		n = 40,
+					d = 3;
+		int			labels[40];
+		double	   *X = planted_data(&ctx, n, d, 2, labels, 31);
+		void	   *model,
+				   *back;
+		an_writer	w;
+		an_reader	r;
+		unsigned char *copy;
+		size_t		header = o == 0 ? 4 : 8;	/* k, or k and method */
+		size_t		scaling_at = header + 4;
+		size_t		points_at = scaling_at + 16 * d;
+		int			all_rejected = 1;
+		struct
+		{
+			size_t		at;
+			double		value;
+			int			is_u32;
+			const char *what;
+		}			damage[] = {
+			{0, 0, 1, "k 0"},
+			{0, 1001, 1, "k 1001"},
+			{0, 40, 1, "k = n"},
+			{header, 0, 1, "n 0"},
+			{header, 4000000000.0, 1, "n huge"},
+			{header, 2, 1, "n below k"},
+			{scaling_at, INFINITY, 0, "infinite center"},
+			{scaling_at + 8, 0, 0, "zero scale"},
+			{scaling_at + 8, NAN, 0, "NaN scale"},
+			{scaling_at + 8, -1, 0, "negative scale"},
+			{points_at, 1e200, 0, "point beyond the clamp"},
+			{points_at + 8, NAN, 0, "NaN point"},
+			{points_at + 40 * 24, -1, 0, "negative k-distance"},
+			{points_at + 40 * 24 + 40 * 8, 0, 0, "zero density"},
+			{points_at + 40 * 24 + 40 * 8, 1e11, 0, "density above 1/eps"},
+		};
+
+		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &model, "k", 5), AN_OK);
+		w = write_model(&ctx, ops, model);
+		copy = an_alloc(&ctx, w.len);
+		for (size_t len = 0; len < w.len; len++)
+		{
+			memcpy(copy, w.data, len);
+			an_reader_init(&r, copy, len);
+			if (ops->read(&ctx, &r, ops->version, d, &back) != AN_ERR_CORRUPT)
+				all_rejected = 0;
+		}
+		CHECK(all_rejected, "%s: a truncation was accepted", ops->name);
+		an_reader_init(&r, w.data, w.len);
+		CHECK_STATUS(ops->read(&ctx, &r, 2, d, &back), AN_ERR_CORRUPT);
+		for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
+		{
+			an_writer	patch;
+
+			/* lof's densities do not exist in knn; knn's method is at 4 */
+			if (o == 1 && damage[i].at >= points_at + 40 * 24)
+				continue;
+			memcpy(copy, w.data, w.len);
+			an_writer_init(&patch, &ctx, 16);
+			if (damage[i].is_u32)
+				an_write_u32(&patch, (uint32_t) damage[i].value);
+			else
+				an_write_f64(&patch, damage[i].value);
+			memcpy(copy + damage[i].at, patch.data, patch.len);
+			an_reader_init(&r, copy, w.len);
+			CHECK(ops->read(&ctx, &r, ops->version, d, &back) == AN_ERR_CORRUPT,
+				  "%s: %s accepted", ops->name, damage[i].what);
+		}
+		if (o == 1)
+		{
+			memcpy(copy, w.data, w.len);
+			copy[4] = 3;		/* method */
+			an_reader_init(&r, copy, w.len);
+			CHECK_STATUS(ops->read(&ctx, &r, ops->version, d, &back), AN_ERR_CORRUPT);
+		}
+		free_all_blocks();
+	}
+}
+
+/* Tiny samples, duplicates, constant columns and huge values stay finite. */
+static void
+test_edge_cases(void)
+{
+	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
+
+	current_test = "edge_cases";
+	for (int o = 0; o < 2; o++)
+	{
+		const an_detector_ops *ops = ops_list[o];
+		an_ctx		ctx = new_ctx();
+		double		two[2 * 2] = {1, 5, 2, 5};
+		double		same[6 * 2] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+		double		huge[4 * 2] = {1e308, -1e308, -1e308, 1e308, 0, 0, 1, 1};
+		double		probes[4][2] = {{1, 5}, {3, 3}, {1e308, 1e308}, {-1e308, 4}};
+		void	   *model;
+		int			finite = 1;
+
+		CHECK_STATUS(fit_with(&ctx, ops, two, 2, 2, &model, "k", 1), AN_OK);
+		for (int i = 0; i < 4; i++)
+			finite &= isfinite(ops->score(model, probes[i]));
+		CHECK_STATUS(fit_with(&ctx, ops, same, 6, 2, &model, "k", 3), AN_OK);
+		for (int i = 0; i < 4; i++)
+			finite &= isfinite(ops->score(model, probes[i]));
+		/* a duplicate of every neighbour: lof 1 (1e10 * 1e-10), knn 0 */
+		CHECK(fabs(ops->score(model, probes[1]) - (o == 0 ? 1.0 : 0.0)) < 1e-9,
+			  "%s on duplicates: %g", ops->name, ops->score(model, probes[1]));
+		CHECK_STATUS(fit_with(&ctx, ops, huge, 4, 2, &model, "k", 2), AN_OK);
+		for (int i = 0; i < 4; i++)
+			finite &= isfinite(ops->score(model, probes[i]));
+		CHECK(finite, "%s: a score is not finite", ops->name);
+		free_all_blocks();
+	}
+}
+
+/* k must be below the number of rows; the hint gives the range. */
+static void
+test_errors(void)
+{
+	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
+
+	current_test = "errors";
+	for (int o = 0; o < 2; o++)
+	{
+		const an_detector_ops *ops = ops_list[o];
+		an_ctx		ctx = new_ctx();
+		double		X[5 * 1] = {1, 2, 3, 4, 5};
+		void	   *model;
+		an_params	p;
+
+		CHECK_STATUS(fit_with(&ctx, ops, X, 5, 1, &model, "k", 5), AN_ERR_DATA);
+		CHECK(strstr(ctx.hint, "from 1 to 4") != NULL, "hint: %s", ctx.hint);
+		CHECK(strstr(ctx.message, ops->name) != NULL, "message: %s", ctx.message);
+		CHECK_STATUS(fit_with(&ctx, ops, X, 5, 1, &model, NULL, 0), AN_ERR_DATA);
+		CHECK_STATUS(fit_with(&ctx, ops, X, 5, 1, &model, "k", 4), AN_OK);
+		an_params_defaults(&p, ops);
+		CHECK_STATUS(an_params_set(&ctx, &p, ops, "k", 1001), AN_ERR_PARAM);
+		CHECK_STATUS(an_params_set(&ctx, &p, ops, "k", 0), AN_ERR_PARAM);
+		CHECK_STATUS(an_params_set_word(&ctx, &p, ops, "scaling", "minmax"), AN_OK);
+		CHECK_STATUS(an_params_set_word(&ctx, &p, ops, "scaling", "zscore"), AN_ERR_PARAM);
+		CHECK(strstr(ctx.hint, "\"robust\"") != NULL, "hint: %s", ctx.hint);
+		free_all_blocks();
+	}
+}
+
+int
+main(void)
+{
+	test_tree_matches_brute();
+	test_scaling();
+	test_lof_values();
+	test_knn_values();
+	test_round_trip();
+	test_corrupt();
+	test_edge_cases();
+	test_errors();
+	free(blocks);
+	printf("%d passed, %d failed\n", n_passed, n_failed);
+	return n_failed != 0;
+}
