@@ -3,20 +3,11 @@
  * distribution described in ecdf.h.
  */
 #include "ecdf.h"
+#include "order_stats.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
-
-/* qsort order of doubles (all finite here). */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
 
 /* qsort order of uint32 ranks. */
 static int
@@ -99,7 +90,7 @@ an_ecdf_fit(an_ctx *ctx, const double *x, size_t n, size_t stride,
 
 	for (size_t i = 0; i < n; i++)
 		scratch[i] = x[i * stride];
-	qsort(scratch, n, sizeof(double), cmp_double);
+	qsort(scratch, n, sizeof(double), an_cmp_double);
 	for (size_t i = 0; i < n; i++)
 		distinct += i == 0 || scratch[i] != scratch[i - 1];
 	e->n = (uint32_t) n;

@@ -17,6 +17,7 @@
  * and Algorithms for Outlier Ensembles", SIGKDD Explorations 2015).
  */
 #include "detector.h"
+#include "order_stats.h"
 #include "prng.h"
 
 #include <math.h>
@@ -82,27 +83,6 @@ typedef struct ensemble
 	member	   *members;
 } ensemble;
 
-/* Order doubles ascending, for qsort. */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile of sorted v[0..n), linearly interpolated. */
-static double
-quantile(const double *v, size_t n, double q)
-{
-	double		pos = q * (double) (n - 1);
-	size_t		lo = (size_t) floor(pos);
-	size_t		hi = lo + 1 < n ? lo + 1 : lo;
-
-	return v[lo] + (v[hi] - v[lo]) * (pos - (double) lo);
-}
-
 /* The severity of score s among a member's training quantiles q. */
 static double
 severity(const double *q, double s)
@@ -148,9 +128,9 @@ member_quantiles(an_ctx *ctx, const member *mb, const double *X, size_t n, size_
 		if (i % 4096 == 0)
 			an_check_interrupts(ctx);
 	}
-	qsort(scores, k, sizeof(double), cmp_double);
+	qsort(scores, k, sizeof(double), an_cmp_double);
 	for (int i = 0; i < N_QUANTILES; i++)
-		q[i] = quantile(scores, k, (double) i / (N_QUANTILES - 1));
+		q[i] = an_sorted_quantile(scores, k, (double) i / (N_QUANTILES - 1));
 	return q;
 }
 

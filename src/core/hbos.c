@@ -30,6 +30,7 @@
  * when fitting and again when reading, so both give identical scores.
  */
 #include "detector.h"
+#include "order_stats.h"
 
 #include <float.h>
 #include <math.h>
@@ -86,16 +87,6 @@ typedef struct hbos
 	double		tol;
 	hbos_feature *features;
 } hbos;
-
-/* qsort order of doubles (all finite here). */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
 
 /* Set the static mapping of values to bins from f's edges {min, max}. */
 static void
@@ -280,7 +271,7 @@ hbos_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		{
 			for (size_t i = 0; i < n; i++)
 				scratch[i] = X[i * d + j];
-			qsort(scratch, n, sizeof(double), cmp_double);
+			qsort(scratch, n, sizeof(double), an_cmp_double);
 			fit_dynamic(ctx, scratch, m->n, f, n_bins);
 		}
 		else

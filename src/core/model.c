@@ -5,6 +5,7 @@
 #include "model.h"
 #include "bytes.h"
 #include "checksum.h"
+#include "order_stats.h"
 #include "prng.h"
 
 #include <math.h>
@@ -14,16 +15,6 @@
 
 static const char model_magic[8] = {'A', 'N', 'O', 'M', 'O', 'D', 'E', 'L'};
 
-/* qsort comparator for doubles, ascending. */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* qsort comparator for category entries by hash. */
 static int
 cmp_entry_hash(const void *a, const void *b)
@@ -32,60 +23,6 @@ cmp_entry_hash(const void *a, const void *b)
 	uint64_t	y = ((const an_sketch_entry *) b)->hash;
 
 	return (x > y) - (x < y);
-}
-
-/* The k-th smallest of v[0..n) (Hoare's quickselect); reorders v. */
-static double
-select_kth(double *v, size_t n, size_t k)
-{
-	size_t		lo = 0,
-				hi = n - 1;
-
-	while (lo < hi)
-	{
-		double		pivot = v[lo + (hi - lo) / 2];
-		size_t		i = lo,
-					j = hi;
-
-		while (i <= j)
-		{
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j)
-			{
-				double		t = v[i];
-
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			break;
-	}
-	return v[k];
-}
-
-/* The q-quantile of sorted v[0..n), linearly interpolated (numpy's default). */
-static double
-sorted_quantile(const double *v, size_t n, double q)
-{
-	double		pos = q * (double) (n - 1);
-	size_t		i = (size_t) floor(pos);
-	double		frac = pos - (double) i;
-
-	if (i + 1 >= n)
-		return v[n - 1];
-	return v[i] + frac * (v[i + 1] - v[i]);
 }
 
 /* The training frequency of a category hash in feature f; 0 if unseen. */
@@ -205,7 +142,7 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 		if (present == 0)
 			f->impute = f->kind == AN_KIND_NUMERIC ? f->mean : 0;
 		else
-			f->impute = select_kth(column, present, present / 2);
+			f->impute = an_select_kth(column, present, present / 2);
 		if (f->kind == AN_KIND_CATEGORICAL)
 		{
 			double		sum = 0,
@@ -244,8 +181,8 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 static double
 upper_fence(const double *sorted, size_t n)
 {
-	double		q1 = sorted_quantile(sorted, n, 0.25);
-	double		q3 = sorted_quantile(sorted, n, 0.75);
+	double		q1 = an_sorted_quantile(sorted, n, 0.25);
+	double		q3 = an_sorted_quantile(sorted, n, 0.75);
 
 	if (q3 > q1)
 		return q3 + 1.5 * (q3 - q1);
@@ -284,14 +221,14 @@ calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
 		if (i % 4096 == 0)
 			an_check_interrupts(ctx);
 	}
-	qsort(scores, k, sizeof(double), cmp_double);
+	qsort(scores, k, sizeof(double), an_cmp_double);
 	m->n_calib = k < AN_CALIBRATION_POINTS ? (uint32_t) k : AN_CALIBRATION_POINTS;
 	m->calib = an_alloc(ctx, sizeof(double) * m->n_calib);
 	for (uint32_t i = 0; i < m->n_calib; i++)
 		m->calib[i] = m->n_calib == 1 ? scores[0]
-			: sorted_quantile(scores, k, (double) i / (double) (m->n_calib - 1));
+			: an_sorted_quantile(scores, k, (double) i / (double) (m->n_calib - 1));
 	if (!isnan(contamination))
-		m->threshold = sorted_quantile(scores, k, 1.0 - contamination);
+		m->threshold = an_sorted_quantile(scores, k, 1.0 - contamination);
 	else if (!isnan(m->ops->auto_threshold))
 		m->threshold = m->ops->auto_threshold;
 	else

@@ -3,6 +3,7 @@
  * sample (see neighbors.h for the design).
  */
 #include "neighbors.h"
+#include "order_stats.h"
 
 #include <float.h>
 #include <math.h>
@@ -11,30 +12,6 @@
 
 /* The interquartile range of a normal distribution, in standard deviations. */
 #define NORMAL_IQR 1.3489795003921634
-
-/* qsort comparator for doubles, ascending. */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile of sorted v[0..n), linearly interpolated. */
-static double
-sorted_quantile(const double *v, size_t n, double q)
-{
-	double		pos = q * (double) (n - 1);
-	size_t		i = (size_t) floor(pos);
-	double		frac = pos - (double) i;
-
-	if (i + 1 >= n)
-		return v[n - 1];
-	/* a convex combination cannot overflow */
-	return v[i] * (1.0 - frac) + v[i + 1] * frac;
-}
 
 const char *const an_nn_scalings[AN_NN_SCALINGS + 1] = {
 	"robust", "standard", "minmax", NULL
@@ -87,7 +64,7 @@ fit_scaling(an_ctx *ctx, an_nn_index *ix, const double *X, int scaling)
 
 		for (size_t i = 0; i < n; i++)
 			column[i] = X[i * d + j];
-		qsort(column, n, sizeof(double), cmp_double);
+		qsort(column, n, sizeof(double), an_cmp_double);
 		mean = safe_mean(column, n);
 		/* halves keep the difference of two finite values finite */
 		if (scaling == AN_NN_SCALE_STANDARD)
@@ -102,9 +79,9 @@ fit_scaling(an_ctx *ctx, an_nn_index *ix, const double *X, int scaling)
 		}
 		else
 		{
-			ix->center[j] = sorted_quantile(column, n, 0.5);
-			spread = (sorted_quantile(column, n, 0.75) * 0.5 -
-					  sorted_quantile(column, n, 0.25) * 0.5) * (2.0 / NORMAL_IQR);
+			ix->center[j] = an_sorted_quantile(column, n, 0.5);
+			spread = (an_sorted_quantile(column, n, 0.75) * 0.5 -
+					  an_sorted_quantile(column, n, 0.25) * 0.5) * (2.0 / NORMAL_IQR);
 		}
 		if (!(spread > 0 && isfinite(spread)))
 			spread = standard_deviation(column, n, mean);

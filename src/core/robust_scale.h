@@ -1,6 +1,6 @@
 /*
  * robust_scale.h - a column's median and a robust estimate of its standard
- * deviation that is never zero, and the k-th smallest of an array.
+ * deviation that is never zero.
  *
  * The spread is 1.4826 * MAD, the median absolute deviation from the median
  * scaled to estimate a normal standard deviation (Iglewicz and Hoaglin,
@@ -16,6 +16,8 @@
 #ifndef AN_ROBUST_SCALE_H
 #define AN_ROBUST_SCALE_H
 
+#include "order_stats.h"
+
 #include <stddef.h>
 
 #define AN_MAD_TO_SD 1.4826
@@ -23,13 +25,6 @@
 #define AN_TINY_SPREAD 1e-9
 #define AN_SPREAD_MIN 1e-300	/* below this a spread counts as zero */
 #define AN_SPREAD_MAX 1e300		/* a larger (or infinite) spread is cut here */
-
-/* The k-th smallest (0-based) of v[0..n); reorders v.  n must be positive. */
-double		an_select_kth(double *v, size_t n, size_t k);
-
-/* The median of v[0..n) (the mean of the two middle values for even n);
- * reorders v.  n must be positive. */
-double		an_median(double *v, size_t n);
 
 /*
  * The median and robust spread (see above) of column j of the row-major
