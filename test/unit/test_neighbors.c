@@ -3,8 +3,7 @@
  * distance-based detectors built on it (lof.c, knn.c), no framework.
  *
  * Prints one line per failed check and finally "N passed, N failed"; exits
- * non-zero on any failure.  The allocator hands out calloc'd blocks and
- * frees them all after each test (the core itself never frees).
+ * non-zero on any failure (see harness.h).
  */
 #include "an_core.h"
 #include "bytes.h"
@@ -13,112 +12,7 @@
 #include "params.h"
 #include "prng.h"
 
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* Make UndefinedBehaviorSanitizer reports fatal. */
-const char *__ubsan_default_options(void);
-const char *
-__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
-
-static int n_passed = 0;
-static int n_failed = 0;
-static const char *current_test = "";
-
-static void
-check_at(int ok, const char *file, int line, const char *fmt,...)
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-;
-
-/* Count a check; print it if it failed. */
-static void
-check_at(int ok, const char *file, int line, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (ok)
-	{
-		n_passed++;
-		return;
-	}
-	n_failed++;
-	printf("FAIL %s:%d [%s]: ", file, line, current_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-#define CHECK_STATUS(got, want) check_status((got), (want), &ctx, __FILE__, __LINE__)
-
-/* Check a status, evaluated once, against the one wanted. */
-static void
-check_status(an_status got, an_status want, const an_ctx *ctx,
-			 const char *file, int line)
-{
-	check_at(got == want, file, line, "status %d, expected %d (%s: %s)",
-			 (int) got, (int) want, ctx->message, ctx->hint);
-}
-
-/* ------------------------------------------------------------------ */
-/* the test allocator: calloc, recorded, all freed after each test */
-
-static void **blocks = NULL;
-static size_t n_blocks = 0;
-static size_t cap_blocks = 0;
-
-/* Zeroed memory, recorded for free_all_blocks. */
-static void *
-test_alloc(void *arg, size_t size)
-{
-	void	   *p = calloc(1, size ? size : 1);
-
-	(void) arg;
-	if (p == NULL)
-		abort();
-	if (n_blocks == cap_blocks)
-	{
-		size_t		cap = cap_blocks ? cap_blocks * 2 : 1024;
-		void	  **grown = realloc(blocks, cap * sizeof(void *));
-
-		if (grown == NULL)
-			abort();
-		blocks = grown;
-		cap_blocks = cap;
-	}
-	blocks[n_blocks++] = p;
-	return p;
-}
-
-/* Free every block handed out since the last call. */
-static void
-free_all_blocks(void)
-{
-	for (size_t i = 0; i < n_blocks; i++)
-		free(blocks[i]);
-	n_blocks = 0;
-}
-
-/* A fresh context over the test allocator. */
-static an_ctx
-new_ctx(void)
-{
-	an_ctx		ctx;
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.alloc = test_alloc;
-	return ctx;
-}
+#include "harness.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers */
@@ -195,7 +89,6 @@ test_tree_matches_brute(void)
 	an_nn_hit	a[64],
 				b[64];
 
-	current_test = "tree_matches_brute";
 	an_prng_seed(&rng, 7);
 	for (int trial = 0; trial < 40; trial++)
 	{
@@ -246,7 +139,6 @@ test_scaling(void)
 	double		q[2];
 	an_nn_index *ix = an_nn_build(&ctx, X, 5, 2, AN_NN_SCALE_ROBUST);
 
-	current_test = "scaling";
 	CHECK(ix->center[0] == 3, "median %g", ix->center[0]);
 	CHECK(fabs(ix->scale[0] - 2.0 / 1.3489795003921634) < 1e-12, "scale %g", ix->scale[0]);
 	CHECK(ix->center[1] == 7 && ix->scale[1] == 1, "constant column %g %g",
@@ -308,7 +200,6 @@ test_lof_values(void)
 	double		q[3];
 	double		inlier_sum = 0;
 
-	current_test = "lof_values";
 	CHECK_STATUS(fit_with(&ctx, &an_lof_ops, X, n, d, &model, "k", 10), AN_OK);
 	for (size_t i = 0; i < n; i++)
 	{
@@ -342,7 +233,6 @@ test_knn_values(void)
 	double		scores[400];
 	const char *const words[] = {"largest", "mean", "median"};
 
-	current_test = "knn_values";
 	for (int method = 0; method < 3; method++)
 	{
 		an_params	p;
@@ -382,7 +272,6 @@ test_round_trip(void)
 {
 	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
 
-	current_test = "round_trip";
 	for (int o = 0; o < 2; o++)
 	{
 		const an_detector_ops *ops = ops_list[o];
@@ -428,7 +317,6 @@ test_corrupt(void)
 {
 	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
 
-	current_test = "corrupt";
 	for (int o = 0; o < 2; o++)
 	{
 		const an_detector_ops *ops = ops_list[o];
@@ -518,7 +406,6 @@ test_edge_cases(void)
 {
 	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
 
-	current_test = "edge_cases";
 	for (int o = 0; o < 2; o++)
 	{
 		const an_detector_ops *ops = ops_list[o];
@@ -553,7 +440,6 @@ test_errors(void)
 {
 	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
 
-	current_test = "errors";
 	for (int o = 0; o < 2; o++)
 	{
 		const an_detector_ops *ops = ops_list[o];
@@ -580,15 +466,13 @@ test_errors(void)
 int
 main(void)
 {
-	test_tree_matches_brute();
-	test_scaling();
-	test_lof_values();
-	test_knn_values();
-	test_round_trip();
-	test_corrupt();
-	test_edge_cases();
-	test_errors();
-	free(blocks);
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	run("tree_matches_brute", test_tree_matches_brute);
+	run("scaling", test_scaling);
+	run("lof_values", test_lof_values);
+	run("knn_values", test_knn_values);
+	run("round_trip", test_round_trip);
+	run("corrupt", test_corrupt);
+	run("edge_cases", test_edge_cases);
+	run("errors", test_errors);
+	return finish();
 }
