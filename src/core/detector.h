@@ -3,7 +3,8 @@
  *
  * A detector fits on a dense matrix of encoded, imputed, finite features
  * (n rows by d columns, row-major), scores one vector (higher is more
- * anomalous), and writes and reads its own part of the model bytes.
+ * anomalous), explains a score as per-feature contributions, and writes
+ * and reads its own part of the model bytes.
  * Adding an algorithm means one file implementing this and one line in
  * detector.c's registry.
  */
@@ -26,6 +27,12 @@ typedef struct an_detector_ops
 	an_status	(*fit) (an_ctx *ctx, const an_params *p, const double *X,
 						size_t n, size_t d, void **model);
 	double		(*score) (const void *model, const double *x);
+	/*
+	 * Why x scored as it did: a non-negative contribution per feature
+	 * (contrib has d zeroed entries); larger means more to blame.
+	 */
+	an_status	(*explain) (an_ctx *ctx, const void *model, const double *x,
+							size_t d, double *contrib);
 	void		(*write) (const void *model, an_writer *w);
 	an_status	(*read) (an_ctx *ctx, an_reader *r, uint16_t version,
 						 size_t d, void **model);

@@ -58,7 +58,7 @@ check_at(int ok, const char *file, int line, const char *fmt, ...)
 #define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
 #define CHECK_STATUS(got, want) check_status((got), (want), &ctx, __FILE__, __LINE__)
 /* Check a status, evaluated once, against the one wanted. */
-static void
+static inline void
 check_status(an_status got, an_status want, const an_ctx *ctx, const char *file, int line)
 {
 	check_at(got == want, file, line, "status %d, expected %d (%s: %s)",

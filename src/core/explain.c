@@ -1,0 +1,76 @@
+/*
+ * explain.c - a model's per-feature explanation of one score, built on its
+ * detector's contributions.
+ */
+#include "explain.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* The word for a direction: high, low, rare or missing. */
+const char *
+an_direction_name(an_direction dir)
+{
+	static const char *const words[] = {"high", "low", "rare", "missing"};
+
+	return dir <= AN_DIR_MISSING ? words[dir] : "unknown";
+}
+
+/* qsort comparator: larger contribution first, then lower feature index. */
+static int
+cmp_attribution(const void *a, const void *b)
+{
+	const an_attribution *x = a;
+	const an_attribution *y = b;
+
+	if (x->contribution != y->contribution)
+		return x->contribution > y->contribution ? -1 : 1;
+	return (x->feature > y->feature) - (x->feature < y->feature);
+}
+
+/* Explain an encoded vector: one attribution per feature, largest first. */
+an_status
+an_model_explain(an_ctx *ctx, const an_model *m, double *x, an_attribution *out)
+{
+	uint32_t	d = m->n_features;
+	double	   *contrib = an_alloc(ctx, sizeof(double) * d);
+	double		total = 0;
+	an_status	st;
+
+	for (uint32_t j = 0; j < d; j++)
+	{
+		const an_feature *f = &m->features[j];
+
+		out[j].feature = j;
+		out[j].out_of_range = 0;
+		if (isnan(x[j]))
+		{
+			out[j].direction = AN_DIR_MISSING;
+			x[j] = f->impute;
+		}
+		else if (f->kind == AN_KIND_CATEGORICAL)
+		{
+			out[j].direction = AN_DIR_RARE;
+			out[j].out_of_range = x[j] <= 0.0;	/* a category training never saw */
+		}
+		else
+		{
+			out[j].direction = x[j] > f->impute ? AN_DIR_HIGH : AN_DIR_LOW;
+			out[j].out_of_range = x[j] < f->lo || x[j] > f->hi;
+		}
+	}
+	st = m->ops->explain(ctx, m->detector, x, d, contrib);
+	if (st != AN_OK)
+		return st;
+	for (uint32_t j = 0; j < d; j++)
+	{
+		double		c = contrib[j];
+
+		out[j].contribution = (isfinite(c) && c > 0) ? c : 0.0;
+		total += out[j].contribution;
+	}
+	for (uint32_t j = 0; j < d; j++)
+		out[j].share = total > 0 ? out[j].contribution / total : 1.0 / d;
+	qsort(out, d, sizeof(an_attribution), cmp_attribution);
+	return AN_OK;
+}

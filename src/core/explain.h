@@ -1,0 +1,39 @@
+/*
+ * explain.h - why a row scored as it did: one attribution per feature,
+ * with its share of the blame, the direction of the deviation, and whether
+ * the value lies outside what training saw.
+ */
+#ifndef AN_EXPLAIN_H
+#define AN_EXPLAIN_H
+
+#include "an_core.h"
+#include "model.h"
+
+typedef enum an_direction
+{
+	AN_DIR_HIGH = 0,			/* above the training median */
+	AN_DIR_LOW,					/* at or below the training median */
+	AN_DIR_RARE,				/* a categorical value */
+	AN_DIR_MISSING				/* NULL, scored as the training median */
+} an_direction;
+
+typedef struct an_attribution
+{
+	uint32_t	feature;		/* index into the model's features */
+	double		contribution;	/* >= 0, in the detector's own units */
+	double		share;			/* contribution / total; shares sum to 1 */
+	uint8_t		direction;		/* an_direction */
+	uint8_t		out_of_range;	/* outside the training range, or unseen */
+} an_attribution;
+
+/* The word for a direction: high, low, rare or missing. */
+const char *an_direction_name(an_direction dir);
+
+/*
+ * Explain an encoded vector (NaN for missing; imputed in place): fills one
+ * attribution per feature into out, sorted by contribution, largest first.
+ */
+an_status	an_model_explain(an_ctx *ctx, const an_model *m, double *x,
+							 an_attribution *out);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * test_explain.c - explanations for every registered detector: on data
+ * where the anomalies differ from the inliers in one feature only, that
+ * feature carries the largest share; shares are non-negative and sum to 1;
+ * directions and training-range checks are right.
+ */
+#include "an_core.h"
+#include "checksum.h"
+#include "detector.h"
+#include "explain.h"
+#include "fitstate.h"
+#include "model.h"
+#include "params.h"
+#include "prng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define N_ROWS 800
+#define N_ANOMALIES 16
+#define DIMS 5
+#define PERTURBED 2
+
+static const an_detector_ops *current_ops;
+
+/* A state holding n rows of DIMS numeric features plus one categorical. */
+static an_state *
+planted_state(const an_detector_ops *ops, double shift)
+{
+	static const char *const names[DIMS + 1] = {"a", "b", "c", "d", "e", "color"};
+	an_kind		kinds[DIMS + 1];
+	an_params	p;
+	an_prng		r;
+	an_state   *st;
+	size_t		size;
+
+	for (int j = 0; j < DIMS; j++)
+		kinds[j] = AN_KIND_NUMERIC;
+	kinds[DIMS] = AN_KIND_CATEGORICAL;
+	an_params_defaults(&p, ops);
+	p.common[AN_P_SEED] = 7;
+	size = an_state_size(DIMS + 1, 1, N_ROWS);
+	st = test_alloc(NULL, size);
+	an_state_init(st, DIMS + 1, names, kinds, &p, N_ROWS);
+	st->host_len = (uint32_t) size;
+	an_prng_seed(&r, 99);
+	for (int i = 0; i < N_ROWS; i++)
+	{
+		an_cell		row[DIMS + 1];
+		double		z = an_prng_normal(&r);
+
+		for (int j = 0; j < DIMS; j++)
+			row[j].num = 0.5 * z + 0.8 * an_prng_normal(&r) + 3 * j;
+		if (i < N_ANOMALIES)
+			row[PERTURBED].num += shift;
+		row[DIMS].cat = an_hash_bytes(i % 3 ? "red" : "blue", i % 3 ? 3 : 4);
+		an_state_add_row(st, row);
+	}
+	return st;
+}
+
+/* The model of the current detector on planted data shifted by shift. */
+static an_model *
+planted_model(an_ctx *ctx, double shift)
+{
+	an_model   *m = NULL;
+	char		dropped[64];
+	an_status	st = an_model_train(ctx, planted_state(current_ops, shift), &m,
+									dropped, sizeof(dropped));
+
+	CHECK(st == AN_OK, "%s: training: %s", current_ops->name, ctx->message);
+	if (st != AN_OK)
+		abort();
+	return m;
+}
+
+/* Explain one row, checking the invariants every explanation keeps. */
+static void
+explain_row(an_ctx *ctx, const an_model *m, const double *row, an_attribution *out)
+{
+	double		x[DIMS + 1];
+	double		total = 0;
+
+	an_status	st;
+
+	memcpy(x, row, sizeof(x));
+	st = an_model_explain(ctx, m, x, out);
+	CHECK(st == AN_OK, "%s: explain: %s", current_ops->name, ctx->message);
+	for (uint32_t k = 0; k < m->n_features; k++)
+	{
+		CHECK(out[k].contribution >= 0 && isfinite(out[k].contribution),
+			  "%s: contribution %g", current_ops->name, out[k].contribution);
+		CHECK(out[k].share >= 0 && out[k].share <= 1, "%s: share %g",
+			  current_ops->name, out[k].share);
+		CHECK(k == 0 || out[k].contribution <= out[k - 1].contribution,
+			  "%s: not sorted", current_ops->name);
+		total += out[k].share;
+	}
+	CHECK(fabs(total - 1) < 1e-9, "%s: shares sum to %.12f", current_ops->name, total);
+}
+
+/* The encoded training row i of the planted data (regenerated). */
+static void
+planted_row(const an_model *m, int i, double shift, double *x)
+{
+	an_prng		r;
+
+	an_prng_seed(&r, 99);
+	for (int k = 0; k <= i; k++)
+	{
+		double		z = an_prng_normal(&r);
+
+		for (int j = 0; j < DIMS; j++)
+			x[j] = 0.5 * z + 0.8 * an_prng_normal(&r) + 3 * j;
+	}
+	if (i < N_ANOMALIES)
+		x[PERTURBED] += shift;
+	x[DIMS] = an_feature_encode_category(&m->features[DIMS],
+										 an_hash_bytes(i % 3 ? "red" : "blue", i % 3 ? 3 : 4));
+}
+
+/* Every planted anomaly blames the perturbed feature most, in its direction. */
+static void
+test_blames_perturbed_feature(void)
+{
+	for (int sign = -1; sign <= 1; sign += 2)
+	{
+		an_ctx		ctx = new_ctx();
+		double		shift = 8.0 * sign;
+		an_model   *m = planted_model(&ctx, shift);
+		int			blamed = 0;
+		double		share = 0;
+
+		for (int i = 0; i < N_ANOMALIES; i++)
+		{
+			an_attribution out[DIMS + 1];
+			double		x[DIMS + 1];
+
+			planted_row(m, i, shift, x);
+			explain_row(&ctx, m, x, out);
+			if (out[0].feature == PERTURBED &&
+				out[0].direction == (sign > 0 ? AN_DIR_HIGH : AN_DIR_LOW))
+				blamed++;
+			for (int k = 0; k <= DIMS; k++)
+				if (out[k].feature == PERTURBED)
+					share += out[k].share / N_ANOMALIES;
+		}
+		CHECK(blamed == N_ANOMALIES, "%s: shift %+g: %d of %d anomalies blame feature c",
+			  current_ops->name, shift, blamed, N_ANOMALIES);
+		CHECK(share > 0.4, "%s: shift %+g: mean share of feature c %.3f",
+			  current_ops->name, shift, share);
+	}
+}
+
+/* Inliers explain too, with the invariants kept. */
+static void
+test_inliers(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_model   *m = planted_model(&ctx, 8);
+
+	for (int i = N_ANOMALIES; i < N_ANOMALIES + 50; i++)
+	{
+		an_attribution out[DIMS + 1];
+		double		x[DIMS + 1];
+
+		planted_row(m, i, 8, x);
+		explain_row(&ctx, m, x, out);
+	}
+}
+
+/* Out-of-range values, unseen categories and missing values are reported. */
+static void
+test_ranges_and_missing(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_model   *m = planted_model(&ctx, 8);
+	double		x[DIMS + 1];
+	an_attribution out[DIMS + 1];
+
+	planted_row(m, 100, 8, x);
+	x[0] = m->features[0].hi + 100;
+	x[1] = NAN;
+	explain_row(&ctx, m, x, out);
+	CHECK(out[0].feature == 0, "%s: the far value is not blamed most (feature %u is)",
+		  current_ops->name, out[0].feature);
+	for (int k = 0; k <= DIMS; k++)
+	{
+		uint32_t	f = out[k].feature;
+
+		if (f == 0)
+			CHECK(out[k].out_of_range && out[k].direction == AN_DIR_HIGH,
+				  "%s: far value: range %d direction %s", current_ops->name,
+				  out[k].out_of_range, an_direction_name(out[k].direction));
+		else if (f == 1)
+			CHECK(!out[k].out_of_range && out[k].direction == AN_DIR_MISSING,
+				  "%s: missing value: range %d direction %s", current_ops->name,
+				  out[k].out_of_range, an_direction_name(out[k].direction));
+		else
+			CHECK(!out[k].out_of_range, "%s: feature %u out of range", current_ops->name, f);
+	}
+
+	planted_row(m, 101, 8, x);
+	x[DIMS] = an_feature_encode_category(&m->features[DIMS], an_hash_bytes("green", 5));
+	explain_row(&ctx, m, x, out);
+	for (int k = 0; k <= DIMS; k++)
+		if (out[k].feature == DIMS)
+			CHECK(out[k].out_of_range && out[k].direction == AN_DIR_RARE,
+				  "%s: unseen category: range %d direction %s", current_ops->name,
+				  out[k].out_of_range, an_direction_name(out[k].direction));
+		else
+			CHECK(!out[k].out_of_range, "%s: feature %u out of range", current_ops->name,
+				  out[k].feature);
+}
+
+int
+main(void)
+{
+	for (uint16_t id = 1; id < 64; id++)
+	{
+		current_ops = an_detector_by_id(id);
+		if (current_ops == NULL)
+			continue;
+		CHECK(current_ops->explain != NULL, "%s has no explain", current_ops->name);
+		if (current_ops->explain == NULL)
+			continue;
+		run("blames the perturbed feature", test_blames_perturbed_feature);
+		run("explains inliers", test_inliers);
+		run("ranges, unseen categories and missing values", test_ranges_and_missing);
+	}
+	return finish();
+}
