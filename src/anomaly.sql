@@ -150,3 +150,60 @@ CREATE FUNCTION anomaly_severity(model bigint, "row" anyelement) RETURNS float8
     AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
 CREATE FUNCTION anomaly_severity(model bytea, "row" anyelement) RETURNS float8
     AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 500;
+
+-- Explanations: why one row scored as it did, feature by feature.
+CREATE FUNCTION anomaly_explain(model text, "row" anyelement)
+    RETURNS TABLE (feature text, value text, contribution float8, share float8, direction text,
+                   train_low float8, train_high float8, out_of_range bool)
+    AS 'MODULE_PATHNAME', 'anomaly_explain' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 8;
+CREATE FUNCTION anomaly_explain(model bigint, "row" anyelement)
+    RETURNS TABLE (feature text, value text, contribution float8, share float8, direction text,
+                   train_low float8, train_high float8, out_of_range bool)
+    AS 'MODULE_PATHNAME', 'anomaly_explain' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000 ROWS 8;
+CREATE FUNCTION anomaly_explain(model bytea, "row" anyelement)
+    RETURNS TABLE (feature text, value text, contribution float8, share float8, direction text,
+                   train_low float8, train_high float8, out_of_range bool)
+    AS 'MODULE_PATHNAME', 'anomaly_explain' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000 ROWS 8;
+
+CREATE FUNCTION anomaly_reason(model text, "row" anyelement) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_reason' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE FUNCTION anomaly_reason(model bigint, "row" anyelement) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_reason' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+CREATE FUNCTION anomaly_reason(model bytea, "row" anyelement) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_reason' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
+
+CREATE FUNCTION anomaly_out_of_range(model text, "row" anyelement) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'anomaly_out_of_range' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+CREATE FUNCTION anomaly_out_of_range(model bigint, "row" anyelement) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'anomaly_out_of_range' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
+CREATE FUNCTION anomaly_out_of_range(model bytea, "row" anyelement) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'anomaly_out_of_range' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
+
+-- Evaluation against a label column, and the score distribution of a source.
+CREATE FUNCTION anomaly_evaluate(model text, source text, label text,
+    OUT rows bigint, OUT anomalies bigint, OUT roc_auc float8, OUT average_precision float8,
+    OUT "precision" float8, OUT recall float8, OUT f1 float8, OUT precision_at_n float8,
+    OUT tp bigint, OUT fp bigint, OUT tn bigint, OUT fn bigint)
+    AS 'MODULE_PATHNAME', 'anomaly_evaluate' LANGUAGE C STABLE PARALLEL UNSAFE;
+CREATE FUNCTION anomaly_evaluate(model bigint, source text, label text,
+    OUT rows bigint, OUT anomalies bigint, OUT roc_auc float8, OUT average_precision float8,
+    OUT "precision" float8, OUT recall float8, OUT f1 float8, OUT precision_at_n float8,
+    OUT tp bigint, OUT fp bigint, OUT tn bigint, OUT fn bigint)
+    AS 'MODULE_PATHNAME', 'anomaly_evaluate' LANGUAGE C STABLE PARALLEL UNSAFE;
+
+CREATE FUNCTION anomaly_histogram(model text, source text, bins int DEFAULT 20)
+    RETURNS TABLE (bin int, bin_low float8, bin_high float8, rows bigint, flagged bigint,
+                   threshold float8, holds_threshold bool)
+    AS 'MODULE_PATHNAME', 'anomaly_histogram' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 20;
+CREATE FUNCTION anomaly_histogram(model bigint, source text, bins int DEFAULT 20)
+    RETURNS TABLE (bin int, bin_low float8, bin_high float8, rows bigint, flagged bigint,
+                   threshold float8, holds_threshold bool)
+    AS 'MODULE_PATHNAME', 'anomaly_histogram' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 20;
+
+-- The visual report: one self-contained HTML page (inline SVG, no script).
+CREATE FUNCTION anomaly_report(model text, source text, label text DEFAULT NULL,
+                               time_column text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_report' LANGUAGE C STABLE PARALLEL UNSAFE;
+CREATE FUNCTION anomaly_report(model bigint, source text, label text DEFAULT NULL,
+                               time_column text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_report' LANGUAGE C STABLE PARALLEL UNSAFE;

@@ -61,4 +61,37 @@ uint64		an_cache_generation(void);
 void		an_cache_by_id(int64 id, an_model_ref *ref);
 void		an_cache_by_name(const char *name, an_model_ref *ref);
 
+/* Resolve argument argno (a text name or bigint id) to a model and its id. */
+const an_model *an_cache_by_arg(FunctionCallInfo fcinfo, int argno, int64 *id);
+
+/* source.c: a table, view or query as a FROM clause, and its rows scored */
+typedef struct an_scored_rows
+{
+	int64		n;
+	double	   *scores;
+	uint8	   *labels;			/* 0/1; NULL without a label column */
+	double	   *times;			/* seconds since the epoch; NULL without a time column */
+} an_scored_rows;
+
+char	   *an_source_from(const char *source, Oid *relid);
+int			an_source_column(TupleDesc desc, const char *name);
+char	   *an_source_columns(TupleDesc desc);
+bool		an_source_identifier_like(const char *name, Oid type);
+bool		an_source_in_primary_key(Oid relid, const char *name);
+TupleDesc	an_source_describe(const char *from, const char *source);
+void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
+							const char *label, const char *time_column,
+							MemoryContext mcxt, an_scored_rows *out);
+
+/* evaluate.c */
+struct an_metrics;
+char	   *an_metrics_json(const struct an_metrics *mt);
+bool		an_score_range(const double *scores, int64 n, double *lo, double *hi);
+void		an_histogram_count(const double *scores, int64 n, double lo, double hi,
+							   int n_bins, double threshold, int64 *rows, int64 *flagged);
+
+/* score.c: a row argument encoded for the model argument, per call site */
+const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);
+char	   *an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j);
+
 #endif

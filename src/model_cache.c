@@ -248,3 +248,22 @@ anomaly_models_changed(PG_FUNCTION_ARGS)
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	PG_RETURN_POINTER(NULL);
 }
+
+/*
+ * Resolve argument argno, a text name (its latest version) or a bigint id,
+ * to a model and its id.  The pointer is valid until the next cache lookup
+ * that follows an invalidation: callers that run queries look it up again
+ * by id afterwards.
+ */
+const an_model *
+an_cache_by_arg(FunctionCallInfo fcinfo, int argno, int64 *id)
+{
+	an_model_ref ref;
+
+	if (get_fn_expr_argtype(fcinfo->flinfo, argno) == INT8OID)
+		an_cache_by_id(PG_GETARG_INT64(argno), &ref);
+	else
+		an_cache_by_name(text_to_cstring(PG_GETARG_TEXT_PP(argno)), &ref);
+	*id = ref.id;
+	return ref.model;
+}

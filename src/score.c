@@ -53,6 +53,7 @@ typedef struct score_site
 	TupleTableSlot *slot;		/* deforms the row up to the last attribute used */
 	int			n_atts;			/* the last attribute used, plus one */
 	int		   *attidx;			/* per feature: attribute position */
+	Oid		   *atttype;		/* per feature: attribute type */
 	an_conv    *conv;			/* per feature */
 	double	   *x;				/* per feature */
 } score_site;
@@ -177,6 +178,7 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 	int			last = 0;
 
 	site->attidx = palloc0(sizeof(int) * m->n_features);
+	site->atttype = palloc0(sizeof(Oid) * m->n_features);
 	site->conv = palloc0(sizeof(an_conv) * m->n_features);
 	site->x = palloc0(sizeof(double) * m->n_features);
 	MemoryContextSwitchTo(old);
@@ -196,6 +198,7 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 					 errmsg("the row has no column \"%s\", a feature of the model", f->name),
 					 errhint("The model needs columns: %s.", feature_list(m))));
 		site->attidx[j] = found;
+		site->atttype[j] = TupleDescAttr(desc, found)->atttypid;
 		last = Max(last, found);
 		site->conv[j] = an_conv_for_type(TupleDescAttr(desc, found)->atttypid, &kind);
 		if (site->conv[j] == AN_CONV_UNSUPPORTED || kind != f->kind)
@@ -334,9 +337,9 @@ encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	}
 }
 
-/* Score argument 1 with the model of argument 0. */
-static double
-score_call(FunctionCallInfo fcinfo, const an_model **model_out)
+/* Encode argument 1 for the model of argument 0; *x is the call site's vector. */
+const an_model *
+an_row_encode(FunctionCallInfo fcinfo, double **x)
 {
 	score_site *site = site_for(fcinfo);
 	const an_model *m = resolve_model(fcinfo, site);
@@ -353,8 +356,55 @@ score_call(FunctionCallInfo fcinfo, const an_model **model_out)
 			encode_jsonb(fcinfo, site, m);
 			break;
 	}
-	*model_out = m;
-	return an_model_score(m, site->x);
+	*x = site->x;
+	return m;
+}
+
+/* The text of feature j's value in the row an_row_encode saw; NULL if missing. */
+char *
+an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
+{
+	score_site *site = fcinfo->flinfo->fn_extra;
+	const char *name = m->features[j].name;
+
+	if (site->form == ROW_COMPOSITE)
+	{
+		int			a = site->attidx[j];
+		Oid			out;
+		bool		varlena;
+
+		if (site->slot->tts_isnull[a])
+			return NULL;
+		getTypeOutputInfo(site->atttype[j], &out, &varlena);
+		return OidOutputFunctionCall(out, site->slot->tts_values[a]);
+	}
+	if (site->form == ROW_JSONB)
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(1);
+		JsonbValue	v;
+
+		if (getKeyJsonValueFromContainer(&jb->root, name, strlen(name), &v) == NULL ||
+			v.type == jbvNull)
+			return NULL;
+		if (v.type == jbvString)
+			return pnstrdup(v.val.string.val, v.val.string.len);
+		if (v.type == jbvBool)
+			return pstrdup(v.val.boolean ? "true" : "false");
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+	}
+	if (isnan(site->x[j]))
+		return NULL;
+	return DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(site->x[j])));
+}
+
+/* Score argument 1 with the model of argument 0. */
+static double
+score_call(FunctionCallInfo fcinfo, const an_model **model_out)
+{
+	double	   *x;
+
+	*model_out = an_row_encode(fcinfo, &x);
+	return an_model_score(*model_out, x);
 }
 
 /* anomaly_score(model, row): higher is more anomalous. */

@@ -9,11 +9,9 @@
  */
 #include "glue.h"
 
-#include <ctype.h>
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -21,115 +19,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/json.h"
-#include "utils/regproc.h"
-#include "utils/varlena.h"
 
 #include "metrics.h"
 
 PG_FUNCTION_INFO_V1(anomaly_train);
-
-/* Whether source is a query rather than a table or view name. */
-static bool
-looks_like_query(const char *s)
-{
-	static const char *const starts[] = {"select", "with", "values", "table"};
-
-	while (isspace((unsigned char) *s))
-		s++;
-	if (*s == '(')
-		return true;
-	for (int i = 0; i < 4; i++)
-	{
-		size_t		n = strlen(starts[i]);
-
-		if (pg_strncasecmp(s, starts[i], n) == 0 &&
-			(isspace((unsigned char) s[n]) || s[n] == '(' || s[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-/* The FROM-clause text for source; sets *relid for a table or view. */
-static char *
-source_clause(const char *source, Oid *relid)
-{
-	*relid = InvalidOid;
-	if (looks_like_query(source))
-	{
-		char	   *q = pstrdup(source);
-		size_t		n = strlen(q);
-
-		while (n > 0 && (isspace((unsigned char) q[n - 1]) || q[n - 1] == ';'))
-			q[--n] = '\0';
-		return psprintf("(%s)", q);
-	}
-	else
-	{
-		List	   *names = stringToQualifiedNameList(source);
-		RangeVar   *rv = makeRangeVarFromNameList(names);
-
-		*relid = RangeVarGetRelid(rv, NoLock, false);
-		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(*relid)),
-										  get_rel_name(*relid));
-	}
-}
-
-/* Whether a column name looks like an identifier: id, *_id, *uuid. */
-static bool
-identifier_like(const char *name, Oid type)
-{
-	size_t		n = strlen(name);
-
-	return type == UUIDOID || pg_strcasecmp(name, "id") == 0 ||
-		(n > 3 && pg_strcasecmp(name + n - 3, "_id") == 0) ||
-		(n >= 4 && pg_strcasecmp(name + n - 4, "uuid") == 0);
-}
-
-/* Whether column name is part of relid's primary key. */
-static bool
-in_primary_key(Oid relid, const char *name)
-{
-	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name)};
-	Oid			types[2] = {OIDOID, TEXTOID};
-	int			rc;
-
-	if (!OidIsValid(relid))
-		return false;
-	rc = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-							   "ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
-							   "AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey) "
-							   "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisprimary "
-							   "AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
-							   2, types, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "primary key lookup failed");
-	return SPI_processed > 0;
-}
-
-/* Position of column name in desc, or -1. */
-static int
-find_column(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	return -1;
-}
-
-/* The source's column names, for hints. */
-static char *
-column_list(TupleDesc desc)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-							 NameStr(TupleDescAttr(desc, i)->attname));
-	return buf.data;
-}
 
 /*
  * Choose the feature columns: the given ones (checked), or every usable
@@ -169,12 +62,12 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("columns must not contain NULL")));
 			name = TextDatumGetCString(elems[i]);
-			pos = find_column(desc, name);
+			pos = an_source_column(desc, name);
 			if (pos < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" is not in the source", name),
-						 errhint("The source has columns: %s.", column_list(desc))));
+						 errhint("The source has columns: %s.", an_source_columns(desc))));
 			if (label && strcmp(name, label) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -201,9 +94,9 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
 			continue;
 		if (label && strcmp(name, label) == 0)
 			why = "label";
-		else if (in_primary_key(relid, name))
+		else if (an_source_in_primary_key(relid, name))
 			why = "primary key";
-		else if (identifier_like(name, att->atttypid))
+		else if (an_source_identifier_like(name, att->atttypid))
 			why = "identifier";
 		else if (an_conv_for_type(att->atttypid, &kind) == AN_CONV_UNSUPPORTED)
 			why = "unsupported type";
@@ -254,70 +147,6 @@ fit_source(const char *schema, const char *from, const char *cols, const char *a
 		MemoryContextSwitchTo(old);
 		return copy;
 	}
-}
-
-/* Score the source against its label; returns the metrics as JSON text. */
-static char *
-evaluate_source(const char *schema, const char *from, const char *cols, const char *label,
-				TupleDesc desc, bytea *model, double threshold)
-{
-	int			pos = find_column(desc, label);
-	Oid			type;
-	char	   *sql;
-	Oid			types[1] = {BYTEAOID};
-	Datum		args[1] = {PointerGetDatum(model)};
-	double	   *scores;
-	uint8	   *labels;
-	an_metrics	mt;
-	an_ctx		ctx;
-	int			rc;
-
-	if (pos < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("label column \"%s\" is not in the source", label),
-				 errhint("The source has columns: %s.", column_list(desc))));
-	type = TupleDescAttr(desc, pos)->atttypid;
-	if (type != BOOLOID && type != INT2OID && type != INT4OID && type != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("label column \"%s\" is of type %s", label, format_type_be(type)),
-				 errhint("The label must be boolean or an integer 0/1.")));
-	sql = psprintf("SELECT %s.anomaly_score($1, s), (s.%s)::pg_catalog.int4 "
-				   "FROM (SELECT %s, %s FROM %s s0) s WHERE s.%s IS NOT NULL",
-				   schema, quote_identifier(label), cols, quote_identifier(label), from,
-				   quote_identifier(label));
-	rc = SPI_execute_with_args(sql, 1, types, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "evaluation query failed: %s", SPI_result_code_string(rc));
-	scores = palloc(sizeof(double) * Max(SPI_processed, 1));
-	labels = palloc(sizeof(uint8) * Max(SPI_processed, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int32		l;
-
-		scores[i] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		l = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		if (l != 0 && l != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("label column \"%s\" has value %d", label, l),
-					 errhint("The label must be boolean or an integer 0/1.")));
-		labels[i] = (uint8) l;
-	}
-	an_glue_ctx(&ctx, CurrentMemoryContext);
-	an_metrics_compute(&ctx, scores, labels, SPI_processed, threshold, &mt);
-	return psprintf("{\"rows\": %lld, \"anomalies\": %lld, \"roc_auc\": %s, "
-					"\"average_precision\": %s, \"precision\": %.6f, \"recall\": %.6f, "
-					"\"f1\": %.6f, \"precision_at_n\": %s, \"tp\": %lld, \"fp\": %lld, "
-					"\"tn\": %lld, \"fn\": %lld}",
-					(long long) mt.rows, (long long) mt.positives,
-					isnan(mt.roc_auc) ? "null" : psprintf("%.6f", mt.roc_auc),
-					isnan(mt.average_precision) ? "null" : psprintf("%.6f", mt.average_precision),
-					mt.precision, mt.recall, mt.f1,
-					isnan(mt.precision_at_n) ? "null" : psprintf("%.6f", mt.precision_at_n),
-					(long long) mt.tp, (long long) mt.fp, (long long) mt.tn, (long long) mt.fn);
 }
 
 /* The model's features as a JSON array of {name, kind}. */
@@ -404,7 +233,6 @@ anomaly_train(PG_FUNCTION_ARGS)
 	Oid			relid;
 	TupleDesc	desc;
 	int64		id;
-	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -428,20 +256,15 @@ anomaly_train(PG_FUNCTION_ARGS)
 	}
 	options = an_options_to_json(&params);
 	schema = an_glue_schema();
-	from = source_clause(source, &relid);
+	from = an_source_from(source, &relid);
 
 	SPI_connect();
-	rc = SPI_execute(psprintf("SELECT * FROM %s s LIMIT 0", from), true, 0);
-	if (rc != SPI_OK_SELECT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source \"%s\" is not a table, view or query", source)));
-	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
-	if (label && find_column(desc, label) < 0)
+	desc = an_source_describe(from, source);
+	if (label && an_source_column(desc, label) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("label column \"%s\" is not in the source", label),
-				 errhint("The source has columns: %s.", column_list(desc))));
+				 errhint("The source has columns: %s.", an_source_columns(desc))));
 	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid);
 	bytes = fit_source(schema, from, cols, ops->name, options, outer);
 	if (bytes == NULL)
@@ -452,7 +275,15 @@ anomaly_train(PG_FUNCTION_ARGS)
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model));
 	if (label)
-		metrics = evaluate_source(schema, from, cols, label, desc, bytes, model->threshold);
+	{
+		an_scored_rows rows;
+		an_metrics	mt;
+
+		an_source_score(from, desc, PointerGetDatum(bytes), BYTEAOID, label, NULL,
+						CurrentMemoryContext, &rows);
+		an_metrics_compute(&ctx, rows.scores, rows.labels, rows.n, model->threshold, &mt);
+		metrics = an_metrics_json(&mt);
+	}
 	id = store_model(schema, name, model, ops->name, options,
 					 params.common[AN_P_CONTAMINATION], source, metrics, bytes);
 	SPI_finish();

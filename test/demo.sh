@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: a private PostgreSQL, the e-commerce
-# sample, a trained Isolation Forest, the top anomalies and how good they are.
+# sample, a trained Isolation Forest, the top anomalies with their reasons,
+# how good they are, and the visual report written to anomaly-report.html.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -12,15 +13,22 @@ psql_q -P footer=off <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION anomaly;
 CREATE TABLE tx AS SELECT * FROM anomaly_sample('ecommerce', rows => 1000, anomaly_rate => 0.05, seed => 42);
+-- when each happened: four weeks up to 2026-11-22, on its weekday (1 = Monday) and hour
+ALTER TABLE tx ADD COLUMN at timestamptz;
+UPDATE tx SET at = timestamptz '2026-10-25 00:00+00'
+    + (substr(transaction_id, 5)::int / 250) * interval '1 week'
+    + day_of_week * interval '1 day' + hour_of_day * interval '1 hour'
+    + (substr(transaction_id, 5)::int % 60) * interval '1 minute';
 SELECT anomaly_train('fraud', 'tx',
        columns => ARRAY['amount', 'customer_id', 'hour_of_day', 'day_of_week',
                         'merchant_category', 'payment_method'],
        algorithm => 'iforest', contamination => 0.05, label => 'is_anomaly') AS model_id \gset
 \echo
 \echo Top 10 anomalies
-SELECT transaction_id, amount, customer_id, hour_of_day, payment_method, is_anomaly,
+SELECT transaction_id, is_anomaly,
        round(anomaly_score('fraud', t)::numeric, 4) AS score,
-       round(anomaly_severity('fraud', t)::numeric, 1) AS severity
+       round(anomaly_severity('fraud', t)::numeric, 1) AS severity,
+       anomaly_reason('fraud', t) AS reason
 FROM tx t ORDER BY anomaly_score('fraud', t) DESC, transaction_id LIMIT 10;
 \echo How good: flags (score >= threshold) against the ground truth of the sample
 SELECT algorithm, round(threshold::numeric, 4) AS threshold,
@@ -31,3 +39,8 @@ SELECT algorithm, round(threshold::numeric, 4) AS threshold,
        round((metrics->>'roc_auc')::numeric, 3) AS roc_auc
 FROM anomaly_model_list WHERE id = :model_id;
 SQL
+
+step "the visual report"
+psql_q -At -c "SELECT anomaly_report('fraud', 'tx', label => 'is_anomaly', time_column => 'at')" \
+    > "$REPO/anomaly-report.html"
+echo "Open $REPO/anomaly-report.html in a browser: histogram, score over time, top anomalies with reasons, ROC curve."

@@ -16,6 +16,17 @@ an_direction_name(an_direction dir)
 	return dir <= AN_DIR_MISSING ? words[dir] : "unknown";
 }
 
+/* Whether an encoded value lies outside f's training range (or is unseen). */
+int
+an_feature_out_of_range(const an_feature *f, double x)
+{
+	if (isnan(x))
+		return 0;
+	if (f->kind == AN_KIND_CATEGORICAL)
+		return x <= 0.0;		/* a category training never saw */
+	return x < f->lo || x > f->hi;
+}
+
 /* qsort comparator: larger contribution first, then lower feature index. */
 static int
 cmp_attribution(const void *a, const void *b)
@@ -42,22 +53,16 @@ an_model_explain(an_ctx *ctx, const an_model *m, double *x, an_attribution *out)
 		const an_feature *f = &m->features[j];
 
 		out[j].feature = j;
-		out[j].out_of_range = 0;
+		out[j].out_of_range = an_feature_out_of_range(f, x[j]);
 		if (isnan(x[j]))
 		{
 			out[j].direction = AN_DIR_MISSING;
 			x[j] = f->impute;
 		}
 		else if (f->kind == AN_KIND_CATEGORICAL)
-		{
 			out[j].direction = AN_DIR_RARE;
-			out[j].out_of_range = x[j] <= 0.0;	/* a category training never saw */
-		}
 		else
-		{
 			out[j].direction = x[j] > f->impute ? AN_DIR_HIGH : AN_DIR_LOW;
-			out[j].out_of_range = x[j] < f->lo || x[j] > f->hi;
-		}
 	}
 	st = m->ops->explain(ctx, m->detector, x, d, contrib);
 	if (st != AN_OK)

@@ -26,6 +26,9 @@ typedef struct an_attribution
 	uint8_t		out_of_range;	/* outside the training range, or unseen */
 } an_attribution;
 
+/* Whether an encoded value lies outside f's training range (or is unseen). */
+int			an_feature_out_of_range(const an_feature *f, double x);
+
 /* The word for a direction: high, low, rare or missing. */
 const char *an_direction_name(an_direction dir);
 

@@ -106,3 +106,74 @@ an_metrics_compute(an_ctx *ctx, const double *scores, const uint8_t *labels,
 	out->average_precision = out->positives > 0 ? ap : NAN;
 	out->precision_at_n = out->positives > 0 ? (double) top_tp / (double) out->positives : NAN;
 }
+
+/*
+ * The ROC curve of scores against labels: (false positive rate, true
+ * positive rate) after each group of tied scores, from (0,0) to (1,1),
+ * thinned to at most max_points (>= 2).  Returns the number of points; 0
+ * when only one class is present.
+ */
+int
+an_roc_curve(an_ctx *ctx, const double *scores, const uint8_t *labels, size_t n,
+			 int max_points, double **fpr, double **tpr)
+{
+	scored	   *s = an_alloc(ctx, sizeof(scored) * (n ? n : 1));
+	double	   *x = an_alloc(ctx, sizeof(double) * (n + 1));
+	double	   *y = an_alloc(ctx, sizeof(double) * (n + 1));
+	double		pos = 0,
+				neg = 0,
+				tp = 0,
+				fp = 0;
+	size_t		groups = 0;
+	size_t		step;
+	int			kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		s[i].score = scores[i];
+		s[i].label = labels[i] ? 1 : 0;
+		pos += s[i].label;
+	}
+	neg = (double) n - pos;
+	if (pos == 0 || neg == 0 || max_points < 2)
+		return 0;
+	qsort(s, n, sizeof(scored), cmp_desc);
+	x[groups] = y[groups] = 0;
+	groups++;
+	for (size_t i = 0; i < n;)
+	{
+		size_t		j = i;
+
+		while (j < n && s[j].score == s[i].score)
+		{
+			tp += s[j].label;
+			fp += !s[j].label;
+			j++;
+		}
+		x[groups] = fp / neg;
+		y[groups] = tp / pos;
+		groups++;
+		i = j;
+		an_check_interrupts(ctx);
+	}
+	*fpr = an_alloc(ctx, sizeof(double) * max_points);
+	*tpr = an_alloc(ctx, sizeof(double) * max_points);
+	step = (groups + max_points - 2) / (size_t) (max_points - 1);
+	if (step == 0)
+		step = 1;
+	for (size_t g = 0; g < groups; g += step)
+	{
+		(*fpr)[kept] = x[g];
+		(*tpr)[kept] = y[g];
+		kept++;
+	}
+	if ((*fpr)[kept - 1] != x[groups - 1] || (*tpr)[kept - 1] != y[groups - 1])
+	{
+		if (kept == max_points)
+			kept--;
+		(*fpr)[kept] = x[groups - 1];
+		(*tpr)[kept] = y[groups - 1];
+		kept++;
+	}
+	return kept;
+}

@@ -26,4 +26,12 @@ typedef struct an_metrics
 void		an_metrics_compute(an_ctx *ctx, const double *scores, const uint8_t *labels,
 							   size_t n, double threshold, an_metrics *out);
 
+/*
+ * The ROC curve: (false positive rate, true positive rate) after each
+ * group of tied scores, from (0,0) to (1,1), thinned to at most max_points
+ * (>= 2).  Returns the number of points; 0 when one class only.
+ */
+int			an_roc_curve(an_ctx *ctx, const double *scores, const uint8_t *labels,
+						 size_t n, int max_points, double **fpr, double **tpr);
+
 #endif
