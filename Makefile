@@ -10,14 +10,14 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o \
-	src/core/robust_scale.o src/core/sample.o src/core/zscore.o
+	src/core/report.o src/core/robust_scale.o src/core/sample.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/fit.o \
 	src/model_cache.o src/score.o src/train.o src/sample_srf.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA_built = anomaly--$(EXTVERSION).sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/bench/detector_bench
+	test/fuzz/fuzz_state test/bench/detector_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors errors corrupt parallel
 REGRESS_OPTS = --inputdir=.
@@ -48,6 +48,12 @@ test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*
 unitcheck: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
 
+# The example report rendered in headless Chromium (installed when missing).
+browsercheck: test/unit/test_report
+	test/unit/test_report test/browser/example.html >/dev/null
+	EXPECT="timeline confusion roc" bash test/browser/browser_test.sh \
+		test/browser/example.html test/browser/out
+
 # Accuracy and speed of one detector on the benchmark datasets.
 test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
@@ -68,4 +74,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck fuzzcheck demo test
+.PHONY: unitcheck browsercheck fuzzcheck demo test
