@@ -18,7 +18,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA_built = anomaly--$(EXTVERSION).sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/bench/detector_bench
+	test/fuzz/fuzz_state test/bench/detector_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report errors corrupt parallel
 REGRESS_OPTS = --inputdir=.
@@ -49,6 +49,12 @@ test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*
 unitcheck: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
 
+# The example report rendered in headless Chromium (installed when missing).
+browsercheck: test/unit/test_report
+	test/unit/test_report test/browser/example.html >/dev/null
+	EXPECT="timeline confusion roc" bash test/browser/browser_test.sh \
+		test/browser/example.html test/browser/out
+
 # Accuracy and speed of one detector on the benchmark datasets.
 test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
@@ -69,4 +75,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck fuzzcheck demo test
+.PHONY: unitcheck browsercheck fuzzcheck demo test

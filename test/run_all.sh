@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: core unit tests, pg_regress on a private server, the accuracy
-# test on the ADBench datasets, and a short libFuzzer run of the readers.
+# Every test: core unit tests, the report in headless Chromium, pg_regress
+# on a private server, the accuracy test on the ADBench datasets, and a
+# short libFuzzer run of the readers.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -29,6 +30,7 @@ regress() {
 }
 
 suite "core unit tests" make -C "$REPO" -s unitcheck
+suite "the report in a real browser" make -C "$REPO" -s browsercheck
 start_cluster
 suite "pg_regress" regress
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"

@@ -1,0 +1,655 @@
+/*
+ * test_report.c - the HTML report: every section where it belongs, strings
+ * escaped, no script and no external resource, NaN, infinities and empty
+ * inputs shown as "n/a" or a note, large inputs still well-formed, and the
+ * same figures always rendering to the same page.
+ *
+ * Usage:
+ *   test_report               run every test
+ *   test_report OUT.html      also write the example report to OUT.html
+ *                             (the browser test renders it)
+ */
+#include "an_core.h"
+#include "metrics.h"
+#include "prng.h"
+#include "report.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define EXAMPLE_ROWS 5000
+#define EXAMPLE_BINS 40
+#define EXAMPLE_TOP 10
+#define MARCH_2024 1709251200.0 /* 2024-03-01 00:00:00 UTC */
+
+static const char *const hostile = "<script>alert(1)</script> \"q\" 'a' & b";
+
+/* One scored, labelled row of the example. */
+typedef struct scored_row
+{
+	double		score;
+	uint8_t		label;
+	int			index;
+} scored_row;
+
+/* qsort comparator: higher score first, then lower index. */
+static int
+cmp_score_desc(const void *a, const void *b)
+{
+	const scored_row *x = a;
+	const scored_row *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* A formatted string allocated through the test allocator. */
+static char *
+test_format(const char *fmt,...)
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+;
+
+static char *
+test_format(const char *fmt,...)
+{
+	char		buf[256];
+	char	   *s;
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s = test_alloc(NULL, strlen(buf) + 1);
+	strcpy(s, buf);
+	return s;
+}
+
+/*
+ * A realistic report: payments scored by a model, 2% labelled fraud, a
+ * month of timestamps with a burst of anomalies, labels and a ROC curve.
+ */
+static void
+example_report(an_ctx *ctx, an_report *r)
+{
+	static const an_report_pair facts[] = {
+		{"model", "fraud"}, {"version", "3"}, {"detector", "iforest"},
+		{"features", "amount, hour, merchant_country, card_age_days, n_items, distance_km"},
+		{"trained on", "200,000 rows, 2024-02-28 17:04 UTC"},
+		{"contamination", "0.02"}
+	};
+	static const char *const features[] = {
+		"amount", "hour", "merchant_country", "card_age_days", "n_items", "distance_km"
+	};
+	scored_row *rows = test_alloc(NULL, sizeof(scored_row) * EXAMPLE_ROWS);
+	uint8_t    *labels = test_alloc(NULL, EXAMPLE_ROWS);
+	double	   *scores = test_alloc(NULL, sizeof(double) * EXAMPLE_ROWS);
+	an_report_point *timeline = test_alloc(NULL, sizeof(an_report_point) * EXAMPLE_ROWS);
+	an_report_bin *bins = test_alloc(NULL, sizeof(an_report_bin) * EXAMPLE_BINS);
+	an_report_anomaly *top = test_alloc(NULL, sizeof(an_report_anomaly) * EXAMPLE_TOP);
+	an_report_range *ranges = test_alloc(NULL, sizeof(an_report_range) * 6);
+	double	   *fpr = test_alloc(NULL, sizeof(double) * (EXAMPLE_ROWS + 1));
+	double	   *tpr = test_alloc(NULL, sizeof(double) * (EXAMPLE_ROWS + 1));
+	an_metrics	m;
+	an_prng		g;
+	int64_t		positives = 0;
+	int64_t		tp = 0;
+	int64_t		fp = 0;
+
+	memset(r, 0, sizeof(*r));
+	an_prng_seed(&g, 2024);
+	r->threshold = 0.6;
+	for (int i = 0; i < EXAMPLE_ROWS; i++)
+	{
+		int			in_burst = i > 3000 && i < 3150;
+		int			fraud = an_prng_uniform(&g) < (in_burst ? 0.3 : 0.012);
+		double		s = fraud ? 0.66 + 0.06 * an_prng_normal(&g) : 0.46 + 0.045 * an_prng_normal(&g);
+
+		labels[i] = (uint8_t) fraud;
+		scores[i] = s;
+		positives += fraud;
+		rows[i].score = s;
+		rows[i].label = (uint8_t) fraud;
+		rows[i].index = i;
+		timeline[i].t = MARCH_2024 + 30 * 86400.0 * i / EXAMPLE_ROWS;
+		timeline[i].score = s;
+	}
+	for (int b = 0; b < EXAMPLE_BINS; b++)
+	{
+		bins[b].low = 0.25 + 0.0125 * b;
+		bins[b].high = bins[b].low + 0.0125;
+	}
+	for (int i = 0; i < EXAMPLE_ROWS; i++)
+	{
+		int			b = (int) floor((scores[i] - 0.25) / 0.0125);
+
+		b = b < 0 ? 0 : b >= EXAMPLE_BINS ? EXAMPLE_BINS - 1 : b;
+		bins[b].rows++;
+		bins[b].flagged += scores[i] >= r->threshold;
+	}
+	an_metrics_compute(ctx, scores, labels, EXAMPLE_ROWS, r->threshold, &m);
+
+	/* the ROC curve: one point per distinct score, highest first */
+	qsort(rows, EXAMPLE_ROWS, sizeof(scored_row), cmp_score_desc);
+	fpr[0] = tpr[0] = 0;
+	r->n_roc = 1;
+	for (int i = 0; i < EXAMPLE_ROWS; i++)
+	{
+		tp += rows[i].label;
+		fp += !rows[i].label;
+		if (i + 1 < EXAMPLE_ROWS && rows[i + 1].score == rows[i].score)
+			continue;
+		fpr[r->n_roc] = (double) fp / (double) (EXAMPLE_ROWS - positives);
+		tpr[r->n_roc] = (double) tp / (double) positives;
+		r->n_roc++;
+	}
+	for (int i = 0; i < EXAMPLE_TOP; i++)
+	{
+		top[i].key = test_format("txn-%06d", 100000 + rows[i].index);
+		top[i].score = rows[i].score;
+		top[i].severity = 100 - 0.02 * (i + 1);
+		top[i].reason = i % 3 == 0
+			? test_format("amount=%d high (training max 2400), 71%%; distance_km=%d high, 18%%",
+						  3000 + 713 * i, 400 + 37 * i)
+			: test_format("merchant_country=XZ unseen, %d%%; hour=3 low, %d%%", 60 - i, 20 + i);
+	}
+	for (int j = 0; j < 6; j++)
+	{
+		ranges[j].feature = features[j];
+		ranges[j].out_of_range = (int64_t) ((j * 37 + 11) % 90);
+	}
+
+	r->title = "fraud v3 (iforest)";
+	r->generated_at = "2024-03-31 09:15:00 UTC";
+	r->summary = facts;
+	r->n_summary = (int) (sizeof(facts) / sizeof(facts[0]));
+	r->rows = EXAMPLE_ROWS;
+	r->flagged = m.tp + m.fp;
+	r->bins = bins;
+	r->n_bins = EXAMPLE_BINS;
+	r->timeline = timeline;
+	r->n_timeline = EXAMPLE_ROWS;
+	r->time_column = "created_at";
+	r->top = top;
+	r->n_top = EXAMPLE_TOP;
+	r->ranges = ranges;
+	r->n_ranges = 6;
+	r->has_labels = 1;
+	r->tp = m.tp;
+	r->fp = m.fp;
+	r->tn = m.tn;
+	r->fn = m.fn;
+	r->precision = m.precision;
+	r->recall = m.recall;
+	r->f1 = m.f1;
+	r->roc_auc = m.roc_auc;
+	r->average_precision = m.average_precision;
+	r->roc_fpr = fpr;
+	r->roc_tpr = tpr;
+}
+
+/* How many times needle occurs in haystack. */
+static int
+count_of(const char *haystack, const char *needle)
+{
+	int			n = 0;
+	size_t		len = strlen(needle);
+
+	for (const char *p = strstr(haystack, needle); p; p = strstr(p + len, needle))
+		n++;
+	return n;
+}
+
+/* Whether a lowercase tag name is an HTML void element. */
+static int
+is_void_element(const char *name, size_t len)
+{
+	static const char *const names[] = {"meta", "br", "hr", "img", "input", "link"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether html is one well-formed page: every tag closed in order, no '<'
+ * outside a tag (text is escaped), attribute values quoted, and the page
+ * ends with </html>.  On failure, prints where.
+ */
+static int
+well_formed(const char *html)
+{
+	const char *stack[64];
+	size_t		stack_len[64];
+	int			depth = 0;
+	const char *p = html;
+
+	if (strncmp(p, "<!DOCTYPE html>\n", 16) != 0)
+		return 0;
+	p += 16;
+	while ((p = strchr(p, '<')) != NULL)
+	{
+		int			closing = p[1] == '/';
+		const char *name = p + 1 + closing;
+		size_t		len = 0;
+		const char *end;
+		int			in_quotes = 0;
+
+		while (isalnum((unsigned char) name[len]))
+			len++;
+		if (len == 0)
+		{
+			printf("  stray '<' at offset %ld\n", (long) (p - html));
+			return 0;
+		}
+		for (end = name + len; *end && (in_quotes || *end != '>'); end++)
+		{
+			if (*end == '"')
+				in_quotes = !in_quotes;
+			if (*end == '<')
+			{
+				printf("  '<' inside a tag at offset %ld\n", (long) (end - html));
+				return 0;
+			}
+		}
+		if (*end != '>')
+			return 0;
+		if (closing)
+		{
+			if (depth == 0 || stack_len[depth - 1] != len ||
+				strncmp(stack[depth - 1], name, len) != 0)
+			{
+				printf("  unexpected </%.*s> at offset %ld\n", (int) len, name, (long) (p - html));
+				return 0;
+			}
+			depth--;
+		}
+		else if (end[-1] != '/' && !is_void_element(name, len))
+		{
+			if (depth == 64)
+				return 0;
+			stack[depth] = name;
+			stack_len[depth++] = len;
+		}
+		p = end + 1;
+	}
+	if (depth != 0)
+		printf("  %d unclosed tags, innermost <%.*s>\n", depth, (int) stack_len[depth - 1],
+			   stack[depth - 1]);
+	return depth == 0 && strcmp(html + strlen(html) - 8, "</html>\n") == 0;
+}
+
+/* Whether the page holds a whole word "nan" or "inf", in any case. */
+static int
+has_raw_non_finite(const char *html)
+{
+	for (const char *p = html; *p; p++)
+	{
+		int			word_start = p == html || !isalpha((unsigned char) p[-1]);
+
+		if (!word_start)
+			continue;
+		char		word[4] = {0};
+
+		for (int i = 0; i < 3 && p[i]; i++)
+			word[i] = (char) tolower((unsigned char) p[i]);
+		if ((strcmp(word, "nan") == 0 || strcmp(word, "inf") == 0) && !isalpha((unsigned char) p[3]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether every "http" in the page is the SVG namespace or the CSP header name. */
+static int
+only_namespace_http(const char *html)
+{
+	static const char svg_ns[] = "xmlns=\"http://www.w3.org/2000/svg\"";
+	static const char csp[] = "http-equiv=\"Content-Security-Policy\"";
+
+	for (const char *p = strstr(html, "http"); p; p = strstr(p + 4, "http"))
+	{
+		int			namespace = p - html >= 7 && strncmp(p - 7, svg_ns, strlen(svg_ns)) == 0;
+		int			header = strncmp(p, csp, strlen(csp)) == 0;
+
+		if (!namespace && !header)
+		{
+			printf("  'http' at offset %ld: %.40s\n", (long) (p - html), p);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* A page with no script, no external resource and no event handler. */
+static void
+check_self_contained(const char *html)
+{
+	CHECK(strstr(html, "<script") == NULL, "a <script> tag");
+	CHECK(strstr(html, "<img") == NULL && strstr(html, "<link") == NULL &&
+		  strstr(html, "<iframe") == NULL, "an external element");
+	CHECK(strstr(html, "url(") == NULL && strstr(html, "@import") == NULL, "a CSS resource");
+	CHECK(strstr(html, " src=") == NULL && strstr(html, " href=") == NULL, "a reference");
+	CHECK(only_namespace_http(html), "'http' other than the SVG namespace");
+}
+
+/* The example: every section with its labels, all well-formed. */
+static void
+test_full_report(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	char	   *html;
+	int			nonempty_bins = 0;
+
+	example_report(&ctx, &r);
+	for (int b = 0; b < r.n_bins; b++)
+		nonempty_bins += r.bins[b].rows > 0;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "the full report is not well-formed");
+	check_self_contained(html);
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<meta charset=\"utf-8\">") != NULL, "no charset");
+	CHECK(strstr(html, "<title>fraud v3 (iforest) &middot; anomaly report</title>") != NULL,
+		  "no page title");
+
+	CHECK(strstr(html, "<section id=\"summary\"") != NULL, "no summary");
+	CHECK(strstr(html, "<h1>fraud v3 (iforest)</h1>") != NULL, "no title");
+	CHECK(strstr(html, "Generated 2024-03-31 09:15:00 UTC") != NULL, "no generated_at");
+	CHECK(strstr(html, "<dt>detector</dt><dd>iforest</dd>") != NULL, "no summary pair");
+	CHECK(strstr(html, "rows scored</div><div class=\"value\">5,000<") != NULL, "no rows scored");
+	CHECK(strstr(html, "threshold</div><div class=\"value\">0.6<") != NULL, "no threshold tile");
+	CHECK(strstr(html, "flagged share") != NULL, "no flagged share");
+
+	CHECK(strstr(html, "<section id=\"histogram\"") != NULL, "no histogram");
+	CHECK(count_of(html, "<rect class=\"bar\"") == nonempty_bins, "histogram bars: %d, expected %d",
+		  count_of(html, "<rect class=\"bar\""), nonempty_bins);
+	CHECK(count_of(html, "<rect class=\"bar flagged\"") > 0, "no flagged bar");
+	CHECK(count_of(html, "<line class=\"threshold\"") == 2, "threshold lines: %d",
+		  count_of(html, "<line class=\"threshold\""));
+	CHECK(strstr(html, ">threshold 0.6</text>") != NULL, "no threshold label");
+	CHECK(strstr(html, ">anomaly score</text>") != NULL, "no score axis title");
+
+	CHECK(strstr(html, "<section id=\"timeline\"") != NULL, "no timeline");
+	CHECK(strstr(html, "from 2024-03-01 00:00:00 to 2024-03-30 23:51:21 UTC") != NULL,
+		  "no time range");
+	CHECK(strstr(html, ">2024-03-11</text>") != NULL, "no date tick");
+	CHECK(strstr(html, ">created_at (UTC)</text>") != NULL, "no time axis title");
+	CHECK(count_of(html, "<circle") == EXAMPLE_ROWS, "timeline points: %d", count_of(html, "<circle"));
+
+	CHECK(strstr(html, "<section id=\"top-anomalies\"") != NULL, "no top anomalies");
+	CHECK(count_of(html, "<td class=\"key\">txn-") == EXAMPLE_TOP, "top rows");
+	CHECK(strstr(html, "merchant_country=XZ unseen") != NULL, "no reason");
+	CHECK(strstr(html, ">99.98</td>") != NULL, "no severity");
+
+	CHECK(strstr(html, "<section id=\"out-of-range\"") != NULL, "no out-of-range");
+	CHECK(strstr(html, "<td class=\"key\">distance_km</td><td class=\"num\">16</td>"
+				 "<td class=\"num\">0.32%</td>") != NULL, "no out-of-range row");
+
+	CHECK(strstr(html, "<section id=\"confusion\"") != NULL, "no confusion matrix");
+	CHECK(strstr(html, "true positives") != NULL && strstr(html, "false negatives") != NULL,
+		  "no confusion cells");
+	CHECK(strstr(html, "<th>ROC AUC</th>") != NULL && strstr(html, "<th>F1</th>") != NULL,
+		  "no metrics");
+	CHECK(strstr(html, "<section id=\"roc\"") != NULL, "no ROC curve");
+	CHECK(strstr(html, "<path class=\"roc-curve\" d=\"M56.0 376.0 L") != NULL,
+		  "the ROC curve does not start at (0,0)");
+	CHECK(strstr(html, "<line class=\"diagonal\"") != NULL, "no diagonal");
+	CHECK(strstr(html, "ROC AUC = 0.9") != NULL, "no AUC caption");
+}
+
+/* Without timeline and labels, their sections are absent. */
+static void
+test_optional_sections(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	char	   *html;
+
+	example_report(&ctx, &r);
+	r.timeline = NULL;
+	r.has_labels = 0;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(strstr(html, "id=\"summary\"") && strstr(html, "id=\"histogram\"") &&
+		  strstr(html, "id=\"top-anomalies\"") && strstr(html, "id=\"out-of-range\""),
+		  "a section is missing");
+	CHECK(strstr(html, "id=\"timeline\"") == NULL, "a timeline without one");
+	CHECK(strstr(html, "id=\"confusion\"") == NULL, "a confusion matrix without labels");
+	CHECK(strstr(html, "id=\"roc\"") == NULL, "a ROC curve without labels");
+	CHECK(strstr(html, "<circle") == NULL, "timeline points without a timeline");
+}
+
+/* Every string is escaped, wherever it appears. */
+static void
+test_escaping(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_pair pair = {hostile, hostile};
+	an_report_anomaly top = {hostile, 0.9, 99, hostile};
+	an_report_range range = {"\"><img src=x onerror=alert(1)>", 3};
+	const char *escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &#39;a&#39; &amp; b";
+	char	   *html;
+
+	example_report(&ctx, &r);
+	r.title = hostile;
+	r.generated_at = hostile;
+	r.summary = &pair;
+	r.n_summary = 1;
+	r.time_column = hostile;
+	r.top = &top;
+	r.n_top = 1;
+	r.ranges = &range;
+	r.n_ranges = 1;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(strstr(html, "<script") == NULL && strstr(html, "<img") == NULL, "an injected tag");
+	/* title (twice), generated_at, pair key and value, time column (twice), key, reason */
+	CHECK(count_of(html, escaped) == 9, "escaped strings: %d", count_of(html, escaped));
+	CHECK(strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;") != NULL,
+		  "the feature name is not escaped");
+	CHECK(strstr(html, "alert(1)</") == NULL, "an unescaped hostile string");
+}
+
+/* NaN and infinities are "n/a" in text and left out of plots. */
+static void
+test_non_finite(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_bin bins[3] = {{0, 1, 5, 1}, {NAN, 2, 5, 0}, {2, INFINITY, 5, 5}};
+	an_report_point points[4] = {{MARCH_2024, 0.5}, {NAN, 0.7}, {MARCH_2024 + 60, NAN},
+	{MARCH_2024 + 120, INFINITY}};
+	an_report_anomaly top = {"k", NAN, INFINITY, "r"};
+	double		fpr[3] = {0, NAN, 1};
+	double		tpr[3] = {0, 0.5, 1};
+	char	   *html;
+
+	example_report(&ctx, &r);
+	r.threshold = NAN;
+	r.bins = bins;
+	r.n_bins = 3;
+	r.timeline = points;
+	r.n_timeline = 4;
+	r.top = &top;
+	r.n_top = 1;
+	r.precision = NAN;
+	r.roc_auc = NAN;
+	r.average_precision = -INFINITY;
+	r.roc_fpr = fpr;
+	r.roc_tpr = tpr;
+	r.n_roc = 3;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "threshold</div><div class=\"value\">n/a<") != NULL, "threshold not n/a");
+	CHECK(strstr(html, "<line class=\"threshold\"") == NULL, "a threshold line at NaN");
+	CHECK(count_of(html, "<rect class=\"bar\"") == 1, "bars: %d", count_of(html, "<rect class=\"bar\""));
+	CHECK(count_of(html, "<circle") == 1, "points: %d", count_of(html, "<circle"));
+	CHECK(strstr(html, "<th>precision</th><td class=\"num\">n/a</td>") != NULL, "precision");
+	CHECK(strstr(html, "ROC AUC = n/a") != NULL, "AUC caption");
+	CHECK(strstr(html, "d=\"M56.0 376.0 M416.0 16.0 \"") != NULL, "the ROC curve's gap");
+}
+
+/* Empty arrays render notes; a timeline with no points keeps its section. */
+static void
+test_empty(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_point none[1] = {{0, 0}};
+	char	   *html;
+
+	memset(&r, 0, sizeof(r));
+	r.threshold = 0.5;
+	r.timeline = none;
+	r.has_labels = 1;
+	r.roc_auc = NAN;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<h1>Anomaly report</h1>") != NULL, "no default title");
+	CHECK(count_of(html, "No data:") == 6, "notes: %d", count_of(html, "No data:"));
+	CHECK(strstr(html, "<svg") == NULL, "a chart without data");
+	CHECK(strstr(html, "flagged share</div><div class=\"value\">n/a<") != NULL, "share of 0 rows");
+	CHECK(strstr(html, "id=\"timeline\"") && strstr(html, "id=\"confusion\"") &&
+		  strstr(html, "id=\"roc\""), "a section is missing");
+}
+
+/* Counts, shares and dates are formatted for reading. */
+static void
+test_formatting(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_range ranges[3] = {{"a", INT64_MAX}, {"b", 1}, {"c", 0}};
+	an_report_point years[2] = {{-86400.0, 1}, {MARCH_2024, 2}};
+	char	   *html;
+
+	memset(&r, 0, sizeof(r));
+	r.threshold = 1.5;
+	r.rows = INT64_MAX;
+	r.flagged = 1234567;
+	r.ranges = ranges;
+	r.n_ranges = 3;
+	r.timeline = years;
+	r.n_timeline = 2;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(strstr(html, ">9,223,372,036,854,775,807<") != NULL, "a huge count");
+	CHECK(strstr(html, ">1,234,567<") != NULL, "a count");
+	CHECK(strstr(html, ">100.0%<") != NULL, "a full share");
+	CHECK(strstr(html, ">&lt;0.01%<") != NULL, "a tiny share");
+	CHECK(strstr(html, ">0%<") != NULL, "a zero share");
+	CHECK(strstr(html, "from 1969-12-31 00:00:00 to 2024-03-01 00:00:00 UTC") != NULL,
+		  "dates either side of the epoch");
+	CHECK(strstr(html, ">1970</text>") != NULL && strstr(html, ">2020</text>") != NULL,
+		  "year ticks");
+}
+
+/* 10,000 points and 1,000 bins stay well-formed and complete. */
+static void
+test_large(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_point *points = test_alloc(NULL, sizeof(an_report_point) * 10000);
+	an_report_bin *bins = test_alloc(NULL, sizeof(an_report_bin) * 1000);
+	an_prng		g;
+	char	   *html;
+
+	example_report(&ctx, &r);
+	an_prng_seed(&g, 5);
+	for (int i = 0; i < 10000; i++)
+	{
+		points[i].t = MARCH_2024 + 3600.0 * i;
+		points[i].score = an_prng_uniform(&g);
+	}
+	for (int b = 0; b < 1000; b++)
+	{
+		bins[b].low = b / 1000.0;
+		bins[b].high = (b + 1) / 1000.0;
+		bins[b].rows = INT64_C(1000000000000) + b;
+		bins[b].flagged = bins[b].low >= r.threshold ? bins[b].rows : 0;
+	}
+	r.timeline = points;
+	r.n_timeline = 10000;
+	r.bins = bins;
+	r.n_bins = 1000;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(count_of(html, "<rect class=\"bar\"") == 1000, "bars");
+	CHECK(count_of(html, "<rect class=\"bar flagged\"") == 400, "flagged bars: %d",
+		  count_of(html, "<rect class=\"bar flagged\""));
+	CHECK(count_of(html, "<circle") == 10000, "points");
+	CHECK(strstr(html, "class=\"trace\"") == NULL, "a trace through 10,000 points");
+	CHECK(strstr(html, ">2024-07</text>") != NULL, "month ticks");
+	CHECK(strlen(html) < 4 * 1024 * 1024, "page of %zu bytes", strlen(html));
+}
+
+/* The same figures render to the same bytes. */
+static void
+test_deterministic(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	char	   *first;
+	char	   *second;
+
+	example_report(&ctx, &r);
+	first = an_report_html(&ctx, &r);
+	second = an_report_html(&ctx, &r);
+	CHECK(strcmp(first, second) == 0, "two renderings differ");
+}
+
+/* Write the example report to path; returns 0 on success. */
+static int
+write_example(const char *path)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	char	   *html;
+	FILE	   *f;
+	int			failed;
+
+	example_report(&ctx, &r);
+	html = an_report_html(&ctx, &r);
+	f = fopen(path, "w");
+	if (f == NULL)
+	{
+		perror(path);
+		return 1;
+	}
+	failed = fputs(html, f) == EOF;
+	failed |= fclose(f) != 0;
+	free_all_blocks();
+	if (failed)
+		perror(path);
+	return failed;
+}
+
+int
+main(int argc, char **argv)
+{
+	int			write_failed = 0;
+
+	run("full_report", test_full_report);
+	run("optional_sections", test_optional_sections);
+	run("escaping", test_escaping);
+	run("non_finite", test_non_finite);
+	run("empty", test_empty);
+	run("formatting", test_formatting);
+	run("large", test_large);
+	run("deterministic", test_deterministic);
+	if (argc == 2)
+		write_failed = write_example(argv[1]);
+	return finish() || write_failed;
+}
