@@ -1,8 +1,8 @@
 /*
- * test_explain.c - explanations for every registered detector: on data
- * where the anomalies differ from the inliers in one feature only, that
- * feature carries the largest share; shares are non-negative and sum to 1;
- * directions and training-range checks are right.
+ * test_explain.c - explanations for every registered detector: a model
+ * trained on clean data explains new rows that differ from the training
+ * rows in one feature only by blaming that feature most; shares are
+ * non-negative and sum to 1; directions and training-range checks are right.
  */
 #include "an_core.h"
 #include "checksum.h"
@@ -26,9 +26,9 @@
 
 static const an_detector_ops *current_ops;
 
-/* A state holding n rows of DIMS numeric features plus one categorical. */
+/* A state holding the clean rows: DIMS numeric features plus one categorical. */
 static an_state *
-planted_state(const an_detector_ops *ops, double shift)
+clean_state(const an_detector_ops *ops)
 {
 	static const char *const names[DIMS + 1] = {"a", "b", "c", "d", "e", "color"};
 	an_kind		kinds[DIMS + 1];
@@ -54,21 +54,19 @@ planted_state(const an_detector_ops *ops, double shift)
 
 		for (int j = 0; j < DIMS; j++)
 			row[j].num = 0.5 * z + 0.8 * an_prng_normal(&r) + 3 * j;
-		if (i < N_ANOMALIES)
-			row[PERTURBED].num += shift;
 		row[DIMS].cat = an_hash_bytes(i % 3 ? "red" : "blue", i % 3 ? 3 : 4);
 		an_state_add_row(st, row);
 	}
 	return st;
 }
 
-/* The model of the current detector on planted data shifted by shift. */
+/* The model of the current detector on the clean rows. */
 static an_model *
-planted_model(an_ctx *ctx, double shift)
+clean_model(an_ctx *ctx)
 {
 	an_model   *m = NULL;
 	char		dropped[64];
-	an_status	st = an_model_train(ctx, planted_state(current_ops, shift), &m,
+	an_status	st = an_model_train(ctx, clean_state(current_ops), &m,
 									dropped, sizeof(dropped));
 
 	CHECK(st == AN_OK, "%s: training: %s", current_ops->name, ctx->message);
@@ -102,9 +100,9 @@ explain_row(an_ctx *ctx, const an_model *m, const double *row, an_attribution *o
 	CHECK(fabs(total - 1) < 1e-9, "%s: shares sum to %.12f", current_ops->name, total);
 }
 
-/* The encoded training row i of the planted data (regenerated). */
+/* Clean row i, encoded, with feature c moved by shift when i < N_ANOMALIES. */
 static void
-planted_row(const an_model *m, int i, double shift, double *x)
+shifted_row(const an_model *m, int i, double shift, double *x)
 {
 	an_prng		r;
 
@@ -122,7 +120,7 @@ planted_row(const an_model *m, int i, double shift, double *x)
 										 an_hash_bytes(i % 3 ? "red" : "blue", i % 3 ? 3 : 4));
 }
 
-/* Every planted anomaly blames the perturbed feature most, in its direction. */
+/* Every shifted row blames the shifted feature most, in its direction. */
 static void
 test_blames_perturbed_feature(void)
 {
@@ -130,7 +128,7 @@ test_blames_perturbed_feature(void)
 	{
 		an_ctx		ctx = new_ctx();
 		double		shift = 8.0 * sign;
-		an_model   *m = planted_model(&ctx, shift);
+		an_model   *m = clean_model(&ctx);
 		int			blamed = 0;
 		double		share = 0;
 
@@ -139,7 +137,7 @@ test_blames_perturbed_feature(void)
 			an_attribution out[DIMS + 1];
 			double		x[DIMS + 1];
 
-			planted_row(m, i, shift, x);
+			shifted_row(m, i, shift, x);
 			explain_row(&ctx, m, x, out);
 			if (out[0].feature == PERTURBED &&
 				out[0].direction == (sign > 0 ? AN_DIR_HIGH : AN_DIR_LOW))
@@ -160,14 +158,14 @@ static void
 test_inliers(void)
 {
 	an_ctx		ctx = new_ctx();
-	an_model   *m = planted_model(&ctx, 8);
+	an_model   *m = clean_model(&ctx);
 
 	for (int i = N_ANOMALIES; i < N_ANOMALIES + 50; i++)
 	{
 		an_attribution out[DIMS + 1];
 		double		x[DIMS + 1];
 
-		planted_row(m, i, 8, x);
+		shifted_row(m, i, 8, x);
 		explain_row(&ctx, m, x, out);
 	}
 }
@@ -177,11 +175,11 @@ static void
 test_ranges_and_missing(void)
 {
 	an_ctx		ctx = new_ctx();
-	an_model   *m = planted_model(&ctx, 8);
+	an_model   *m = clean_model(&ctx);
 	double		x[DIMS + 1];
 	an_attribution out[DIMS + 1];
 
-	planted_row(m, 100, 8, x);
+	shifted_row(m, 100, 8, x);
 	x[0] = m->features[0].hi + 100;
 	x[1] = NAN;
 	explain_row(&ctx, m, x, out);
@@ -203,7 +201,7 @@ test_ranges_and_missing(void)
 			CHECK(!out[k].out_of_range, "%s: feature %u out of range", current_ops->name, f);
 	}
 
-	planted_row(m, 101, 8, x);
+	shifted_row(m, 101, 8, x);
 	x[DIMS] = an_feature_encode_category(&m->features[DIMS], an_hash_bytes("green", 5));
 	explain_row(&ctx, m, x, out);
 	for (int k = 0; k <= DIMS; k++)
