@@ -23,7 +23,22 @@ typedef struct copod
 	uint32_t	d;
 	an_ecdf    *features;
 	uint8_t    *skewed_left;	/* 1 where the training skewness is < 0 */
+	double	   *floor;			/* derived: each feature's least term */
 } copod;
+
+/*
+ * Derive each feature's least term: the larger of the skewness-corrected
+ * tail and the mean of the two tails, at the feature's most central value.
+ */
+static void
+derive_floors(an_ctx *ctx, copod *m)
+{
+	m->floor = an_alloc(ctx, sizeof(double) * m->d);
+	for (uint32_t f = 0; f < m->d; f++)
+		m->floor[f] = m->skewed_left[f]
+			? an_ecdf_floor(&m->features[f], 1, 0, 0.5, 0.5)
+			: an_ecdf_floor(&m->features[f], 0, 1, 0.5, 0.5);
+}
 
 /*
  * Whether the sample skewness of x[0], x[stride], ... is negative.  The
@@ -75,6 +90,7 @@ copod_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		m->skewed_left[f] = (uint8_t) skewed_left(X + f, n, d);
 		an_check_interrupts(ctx);
 	}
+	derive_floors(ctx, m);
 	*model = m;
 	return AN_OK;
 }
@@ -104,6 +120,40 @@ copod_score(const void *model, const double *x)
 		sum += skew > mean ? skew : mean;
 	}
 	return sum;
+}
+
+/*
+ * Contribution of feature j: its term of the score, the larger of its
+ * skewness-corrected tail score and the mean of its two tails, less the
+ * least that term can be (about log 2, at the feature's median).  The terms
+ * are the per-dimension outlier scores with which the paper explains a
+ * detection (its "dimensional outlier graph"); without the floor every
+ * feature, however typical its value, would take a share of about log 2.
+ * The contributions sum to the score less a constant of the model.
+ */
+static an_status
+copod_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			  double *contrib)
+{
+	const copod *m = model;
+
+	(void) ctx;
+	for (size_t f = 0; f < d; f++)
+	{
+		double		left,
+					right,
+					skew,
+					mean,
+					c;
+
+		an_ecdf_tails(&m->features[f], x[f], &left, &right);
+		skew = m->skewed_left[f] ? left : right;
+		mean = (left + right) / 2;
+		c = (skew > mean ? skew : mean) - m->floor[f];
+		/* rounding may take a term a hair below its floor */
+		contrib[f] = c > 0.0 ? c : 0.0;
+	}
+	return AN_OK;
 }
 
 /* Write every feature's skewness flag and distribution. */
@@ -144,6 +194,7 @@ copod_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 		if (an_ecdf_read(ctx, r, &m->features[f]) != AN_OK)
 			return AN_ERR_CORRUPT;
 	}
+	derive_floors(ctx, m);
 	*model = m;
 	return AN_OK;
 }
@@ -157,6 +208,7 @@ const an_detector_ops an_copod_ops = {
 	.auto_threshold = NAN,
 	.fit = copod_fit,
 	.score = copod_score,
+	.explain = copod_explain,
 	.write = copod_write,
 	.read = copod_read,
 };

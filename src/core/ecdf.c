@@ -124,6 +124,57 @@ an_ecdf_fit(an_ctx *ctx, const double *x, size_t n, size_t stride,
 	derive_tables(ctx, e);
 }
 
+/* max(a l + b r, c l + d r) of the tails l and r. */
+static double
+larger_form(double l, double r, double a, double b, double c, double d)
+{
+	double		u = a * l + b * r;
+	double		v = c * l + d * r;
+
+	return u > v ? u : v;
+}
+
+/*
+ * The least over x of max(a L + b R, c L + d R).  Beyond the knots and at
+ * each knot the tails are constant; between two knots both are linear in x
+ * (an_ecdf_tails), so the larger form is linear but where the two forms
+ * cross, and its least value is at a gap's ends or at that crossing.
+ */
+double
+an_ecdf_floor(const an_ecdf *e, double a, double b, double c, double d)
+{
+	double		least = larger_form(e->max_tail, 0.0, a, b, c, d);
+
+	least = fmin(least, larger_form(0.0, e->max_tail, a, b, c, d));
+	for (uint32_t j = 0; j < e->m; j++)
+	{
+		const an_ecdf_knot *k = &e->knot[j];
+
+		least = fmin(least, larger_form(k->left, k->right, a, b, c, d));
+		if (j + 1 < e->m)
+		{
+			const an_ecdf_knot *next = &e->knot[j + 1];
+			/* the gap from (k->left, k->right_above) to (next->left_below, next->right) */
+			double		dl = next->left_below - k->left;
+			double		dr = next->right - k->right_above;
+			/* the forms' difference, linear in t: gap0 + t * slope */
+			double		gap0 = (a - c) * k->left + (b - d) * k->right_above;
+			double		slope = (a - c) * dl + (b - d) * dr;
+
+			least = fmin(least, larger_form(k->left, k->right_above, a, b, c, d));
+			least = fmin(least, larger_form(next->left_below, next->right, a, b, c, d));
+			if (slope != 0.0 && -gap0 / slope > 0.0 && -gap0 / slope < 1.0)
+			{
+				double		t = -gap0 / slope;
+
+				least = fmin(least, larger_form(k->left + t * dl, k->right_above + t * dr,
+												a, b, c, d));
+			}
+		}
+	}
+	return least;
+}
+
 /* Write the knots (values and counts; the tails are derived on reading). */
 void
 an_ecdf_write(const an_ecdf *e, an_writer *w)

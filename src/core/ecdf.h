@@ -89,6 +89,14 @@ void		an_ecdf_write(const an_ecdf *e, an_writer *w);
 /* Read and validate knots written by an_ecdf_write. */
 an_status	an_ecdf_read(an_ctx *ctx, an_reader *r, an_ecdf *e);
 
+/*
+ * The least value over all x of max(a L + b R, c L + d R), with L and R the
+ * tails -log P_left(x) and -log P_right(x): the lowest a per-feature term
+ * built from the tails can be, which explanations subtract.
+ */
+double		an_ecdf_floor(const an_ecdf *e, double a, double b, double c,
+						  double d);
+
 /* Set *left and *right to -log P_left(x) and -log P_right(x). */
 static inline void
 an_ecdf_tails(const an_ecdf *e, double x, double *left, double *right)

@@ -24,7 +24,17 @@ typedef struct ecod
 {
 	uint32_t	d;
 	an_ecdf    *features;
+	double	   *floor;			/* derived: each feature's least term */
 } ecod;
+
+/* Derive each feature's least term, max(L, R) at its most central value. */
+static void
+derive_floors(an_ctx *ctx, ecod *m)
+{
+	m->floor = an_alloc(ctx, sizeof(double) * m->d);
+	for (uint32_t f = 0; f < m->d; f++)
+		m->floor[f] = an_ecdf_floor(&m->features[f], 1, 0, 0, 1);
+}
 
 /* Fit one empirical distribution per feature. */
 static an_status
@@ -46,8 +56,20 @@ ecod_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		an_ecdf_fit(ctx, X + f, n, d, AN_ECDF_MAX_KNOTS, scratch, &m->features[f]);
 		an_check_interrupts(ctx);
 	}
+	derive_floors(ctx, m);
 	*model = m;
 	return AN_OK;
+}
+
+/* Feature f's term of the score of x: the larger of its two tail scores. */
+static inline double
+feature_score(const ecod *m, uint32_t f, double x)
+{
+	double		left,
+				right;
+
+	an_ecdf_tails(&m->features[f], x, &left, &right);
+	return left > right ? left : right;
 }
 
 /* Sum over features of the larger tail score; higher is more anomalous. */
@@ -58,14 +80,34 @@ ecod_score(const void *model, const double *x)
 	double		total = 0.0;
 
 	for (uint32_t f = 0; f < m->d; f++)
-	{
-		double		left,
-					right;
-
-		an_ecdf_tails(&m->features[f], x[f], &left, &right);
-		total += left > right ? left : right;
-	}
+		total += feature_score(m, f, x[f]);
 	return total;
+}
+
+/*
+ * Contribution of feature j: its term of the score, the larger of its two
+ * tail scores -log P_left and -log P_right, less the least that term can be
+ * (about log 2, at the feature's median).  The terms are the per-dimension
+ * outlier scores with which the paper explains a detection (its
+ * "dimensional outlier graph"); without the floor every feature, however
+ * typical its value, would take a share of about log 2.  The contributions
+ * sum to the score less a constant of the model.
+ */
+static an_status
+ecod_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			 double *contrib)
+{
+	const ecod *m = model;
+
+	(void) ctx;
+	for (size_t f = 0; f < d; f++)
+	{
+		double		c = feature_score(m, (uint32_t) f, x[f]) - m->floor[f];
+
+		/* rounding may take a term a hair below its floor */
+		contrib[f] = c > 0.0 ? c : 0.0;
+	}
+	return AN_OK;
 }
 
 /* Write every feature's distribution. */
@@ -96,6 +138,7 @@ ecod_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 	for (size_t f = 0; f < d; f++)
 		if (an_ecdf_read(ctx, r, &m->features[f]) != AN_OK)
 			return AN_ERR_CORRUPT;
+	derive_floors(ctx, m);
 	*model = m;
 	return AN_OK;
 }
@@ -109,6 +152,7 @@ const an_detector_ops an_ecod_ops = {
 	.auto_threshold = NAN,
 	.fit = ecod_fit,
 	.score = ecod_score,
+	.explain = ecod_explain,
 	.write = ecod_write,
 	.read = ecod_read,
 };

@@ -233,6 +233,81 @@ ensemble_score(const void *model, const double *x)
 	return e->combine == 2 ? tail_severity(total / weights) : total / weights;
 }
 
+/*
+ * Contribution of feature j: the members' explanations, each normalised to
+ * shares summing to 1 and weighted by the member's part of the combined
+ * score, so that the member that flags x dominates.  A member's part is its
+ * weight times its severity ("mean") or times its tail surprise ("tail"),
+ * the term it adds to the weighted mean, and for "max" 1 for the members at
+ * the maximum and 0 for the others; the weighted shares are scaled to sum to
+ * the ensemble's score.  For "mean" and "max" this splits the score exactly
+ * among the members (a member's part is its term of the score), and within a
+ * member as its own explanation does; for "tail" the members split the mean
+ * surprise, which the score maps back to the severity scale.
+ */
+static an_status
+ensemble_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+				 double *contrib)
+{
+	const ensemble *e = model;
+	double	   *part = an_alloc(ctx, sizeof(double) * e->n_members);
+	double	   *member_contrib = an_alloc(ctx, sizeof(double) * d);
+	double		parts = 0,
+				best = 0,
+				score;
+
+	for (uint32_t i = 0; i < e->n_members; i++)
+	{
+		const member *mb = &e->members[i];
+		double		s = severity(mb->quantiles, mb->ops->score(mb->model, x));
+
+		part[i] = e->combine == 2 ? tail_surprise(s) : s;
+		/* a severity near 0 has a slightly negative surprise: no part */
+		part[i] = part[i] > 0 ? part[i] : 0.0;
+		best = part[i] > best ? part[i] : best;
+	}
+	for (uint32_t i = 0; i < e->n_members; i++)
+	{
+		const member *mb = &e->members[i];
+
+		if (e->combine == 1)
+			part[i] = part[i] == best && best > 0 ? 1.0 : 0.0;
+		else
+			part[i] *= mb->weight;
+		parts += part[i];
+	}
+	score = ensemble_score(model, x);
+	for (uint32_t i = 0; i < e->n_members; i++)
+	{
+		const member *mb = &e->members[i];
+		double		total = 0;
+		an_status	st;
+
+		if (!(part[i] > 0))
+			continue;
+		if (mb->ops->explain == NULL)
+			return an_fail(ctx, AN_ERR_PARAM, NULL,
+						   "ensemble member %s cannot explain its scores",
+						   mb->ops->name);
+		memset(member_contrib, 0, sizeof(double) * d);
+		st = mb->ops->explain(ctx, mb->model, x, d, member_contrib);
+		if (st != AN_OK)
+			return st;
+		/* as an_model_explain: a negative or non-finite contribution is 0 */
+		for (size_t j = 0; j < d; j++)
+		{
+			double		c = member_contrib[j];
+
+			member_contrib[j] = isfinite(c) && c > 0 ? c : 0.0;
+			total += member_contrib[j];
+		}
+		for (size_t j = 0; j < d; j++)
+			contrib[j] += part[i] / parts * score *
+				(total > 0 ? member_contrib[j] / total : 1.0 / (double) d);
+	}
+	return AN_OK;
+}
+
 /* Write each member: id, layout version, weight, quantiles and its bytes. */
 static void
 ensemble_write(const void *model, an_writer *w)
@@ -329,6 +404,7 @@ const an_detector_ops an_ensemble_ops = {
 	.auto_threshold = AUTO_THRESHOLD,
 	.fit = ensemble_fit_named,
 	.score = ensemble_score,
+	.explain = ensemble_explain,
 	.write = ensemble_write,
 	.read = ensemble_read,
 };
@@ -342,6 +418,7 @@ const an_detector_ops an_auto_ops = {
 	.auto_threshold = AUTO_THRESHOLD,
 	.fit = auto_fit,
 	.score = ensemble_score,
+	.explain = ensemble_explain,
 	.write = ensemble_write,
 	.read = ensemble_read,
 };

@@ -76,6 +76,7 @@ typedef struct hbos_feature
 	double		scale;			/* static: bins per half unit */
 	double	   *bin_score;		/* -log(height + alpha) */
 	double		out_score;		/* -log(alpha): an empty bin's */
+	double		min_score;		/* the lowest bin_score: the highest bin's */
 } hbos_feature;
 
 typedef struct hbos
@@ -177,8 +178,12 @@ derive_feature(an_ctx *ctx, const hbos *m, hbos_feature *f)
 	f->lo_in = lo - 2.0 * m->tol * first_half;
 	f->hi_in = hi + 2.0 * m->tol * last_half;
 	f->bin_score = an_alloc(ctx, sizeof(double) * k);
+	f->min_score = INFINITY;
 	for (uint32_t b = 0; b < k; b++)
+	{
 		f->bin_score[b] = -log(exp(log_height[b]) + m->alpha);
+		f->min_score = f->bin_score[b] < f->min_score ? f->bin_score[b] : f->min_score;
+	}
 	f->out_score = -log(m->alpha);
 }
 
@@ -302,6 +307,35 @@ hbos_score(const void *model, const double *x)
 	return total;
 }
 
+/*
+ * Contribution of feature j: its term of the score, -log(height + alpha),
+ * less the lowest term it can have (that of its highest bin), so that it is
+ * 0 in that bin and largest, -log(alpha) less the floor, out of range.
+ * Heights may exceed 1 (a static bin holding more than n / n_bins rows), so
+ * a term itself may be negative; subtracting each feature's floor instead
+ * of clamping keeps the split exact: the contributions sum to the score
+ * less a constant of the model.
+ */
+static an_status
+hbos_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			 double *contrib)
+{
+	const hbos *m = model;
+
+	(void) ctx;
+	for (size_t j = 0; j < d; j++)
+	{
+		const hbos_feature *f = &m->features[j];
+
+		if (x[j] >= f->lo_in && x[j] <= f->hi_in)
+			contrib[j] = f->bin_score[m->dynamic ? dynamic_bin(f, x[j]) : static_bin(f, x[j])];
+		else
+			contrib[j] = f->out_score;
+		contrib[j] -= f->min_score;
+	}
+	return AN_OK;
+}
+
 /* Write the kind of bins, n, alpha, tol and each feature's edges and counts. */
 static void
 hbos_write(const void *model, an_writer *w)
@@ -405,6 +439,7 @@ const an_detector_ops an_hbos_ops = {
 	.auto_threshold = NAN,
 	.fit = hbos_fit,
 	.score = hbos_score,
+	.explain = hbos_explain,
 	.write = hbos_write,
 	.read = hbos_read,
 };

@@ -117,3 +117,25 @@ an_packed_apply_sq(const double *W, const double *z, size_t d)
 	}
 	return sq;
 }
+
+/* W' W z and the diagonal of W' W, row by row of W: (W z)_i spreads over row i. */
+void
+an_packed_gram_apply(const double *W, const double *z, size_t d, double *pz,
+					 double *diag)
+{
+	for (size_t j = 0; j < d; j++)
+		pz[j] = diag[j] = 0;
+	for (size_t i = 0; i < d; i++)
+	{
+		const double *row = W + an_packed_index(i, 0);
+		double		s = 0;
+
+		for (size_t k = 0; k <= i; k++)
+			s += row[k] * z[k];
+		for (size_t k = 0; k <= i; k++)
+		{
+			pz[k] += row[k] * s;
+			diag[k] += row[k] * row[k];
+		}
+	}
+}

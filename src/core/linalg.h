@@ -52,4 +52,12 @@ void		an_triangular_inverse(const double *L, const double *inv_diag,
  */
 double		an_packed_apply_sq(const double *W, const double *z, size_t d);
 
+/*
+ * With P = W' W for a packed lower triangular W: P z into pz and the
+ * diagonal of P into diag (both d doubles, overwritten).  With W = L^-1,
+ * P is the inverse of L L'.
+ */
+void		an_packed_gram_apply(const double *W, const double *z, size_t d,
+								 double *pz, double *diag);
+
 #endif

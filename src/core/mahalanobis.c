@@ -658,6 +658,19 @@ mahalanobis_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	return AN_OK;
 }
 
+/* The standardised, cut deviation of x from the location, into z. */
+static inline void
+standardise(const mahalanobis *m, const double *x, double *z)
+{
+	for (uint32_t j = 0; j < m->d; j++)
+	{
+		/* an overflowing difference is infinite, and cut like any other */
+		double		v = (x[j] - m->center[j]) * m->inv_spread[j];
+
+		z[j] = v > Z_MAX ? Z_MAX : (v < -Z_MAX ? -Z_MAX : v);
+	}
+}
+
 /* The squared robust Mahalanobis distance of x. */
 static double
 mahalanobis_score(const void *model, const double *x)
@@ -666,15 +679,46 @@ mahalanobis_score(const void *model, const double *x)
 	double		z[AN_MAX_COLUMNS];
 	double		d2;
 
-	for (uint32_t j = 0; j < m->d; j++)
-	{
-		/* an overflowing difference is infinite, and cut like any other */
-		double		v = (x[j] - m->center[j]) * m->inv_spread[j];
-
-		z[j] = v > Z_MAX ? Z_MAX : (v < -Z_MAX ? -Z_MAX : v);
-	}
+	standardise(m, x, z);
 	d2 = an_packed_apply_sq(m->inv_factor, z, m->d);
 	return d2 < D2_MAX ? d2 : D2_MAX;
+}
+
+/*
+ * Contribution of feature j: its reconstruction-based contribution, how much
+ * the squared distance falls when x_j alone moves to the value minimising
+ * it (its expectation given the other features): (P z)_j^2 / P_jj for the
+ * inverse scatter P and the deviation z (Alcala and Qin, "Reconstruction-
+ * based contribution for process monitoring", Automatica 45(7), 2009; the
+ * conditional term T^2_{j.rest} of Mason, Tracy and Young, "Decomposition of
+ * T^2 for multivariate control chart interpretation", J. Quality Technology
+ * 27(2), 1995).  It is >= 0 and at most the score, and Alcala and Qin show
+ * that it blames a large enough fault in one feature on that feature.  The
+ * exact split sum_j z_j (P z)_j has negative terms whenever features
+ * correlate, and the split along the Cholesky factor depends on the order of
+ * the features, so neither is used; the contributions do not sum to the
+ * score.
+ */
+static an_status
+mahalanobis_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+					double *contrib)
+{
+	const mahalanobis *m = model;
+	double	   *z = an_alloc(ctx, sizeof(double) * 3 * d);
+	double	   *pz = z + d;
+	double	   *diag = z + 2 * d;
+
+	standardise(m, x, z);
+	an_packed_gram_apply(m->inv_factor, z, d, pz, diag);
+	for (size_t j = 0; j < d; j++)
+	{
+		/* divided before squaring: |P z| may reach 1e100 times P's entries */
+		double		t = pz[j] / sqrt(diag[j]);
+		double		c = t * t;
+
+		contrib[j] = c < D2_MAX ? c : D2_MAX;
+	}
+	return AN_OK;
 }
 
 /* Write the location, the standardisation and the inverse factor. */
@@ -751,6 +795,7 @@ const an_detector_ops an_mahalanobis_ops = {
 	.auto_threshold = NAN,
 	.fit = mahalanobis_fit,
 	.score = mahalanobis_score,
+	.explain = mahalanobis_explain,
 	.write = mahalanobis_write,
 	.read = mahalanobis_read,
 };

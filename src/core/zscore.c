@@ -106,6 +106,28 @@ zscore_score(const void *model, const double *x)
 	return total;
 }
 
+/*
+ * Contribution of feature j: its |z|, the term it adds to the score.  With
+ * combine = sum the contributions sum to the score exactly; with max the
+ * score is the largest of them, so the feature ranked first is the one that
+ * set the score and the others show how close they came.
+ */
+static an_status
+zscore_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			   double *contrib)
+{
+	const zscore *m = model;
+
+	(void) ctx;
+	for (size_t j = 0; j < d; j++)
+	{
+		double		z = fabs(x[j] - m->median[j]) * m->inv_spread[j];
+
+		contrib[j] = z < Z_MAX ? z : Z_MAX;
+	}
+	return AN_OK;
+}
+
 /* Write the combine rule, the medians and the reciprocal spreads. */
 static void
 zscore_write(const void *model, an_writer *w)
@@ -163,6 +185,7 @@ const an_detector_ops an_zscore_ops = {
 	.auto_threshold = NAN,
 	.fit = zscore_fit,
 	.score = zscore_score,
+	.explain = zscore_explain,
 	.write = zscore_write,
 	.read = zscore_read,
 };

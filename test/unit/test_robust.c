@@ -232,6 +232,30 @@ test_linalg(void)
 			}
 		sq = an_packed_apply_sq(w, z, 3);
 		CHECK_NEAR(sq, y0 * y0 + y1 * y1 + y2 * y2, 1e-12);
+		/* W' W z and diag(W' W), against the products written out */
+		{
+			double		pz[3],
+						diag[3];
+
+			an_packed_gram_apply(w, z, 3, pz, diag);
+			for (size_t j = 0; j < 3; j++)
+			{
+				double		want = 0,
+							want_diag = 0;
+
+				for (size_t i = j; i < 3; i++)
+				{
+					double		wz = 0;
+
+					for (size_t k = 0; k <= i; k++)
+						wz += w[an_packed_index(i, k)] * z[k];
+					want += w[an_packed_index(i, j)] * wz;
+					want_diag += w[an_packed_index(i, j)] * w[an_packed_index(i, j)];
+				}
+				CHECK_NEAR(pz[j], want, 1e-12);
+				CHECK_NEAR(diag[j], want_diag, 1e-12);
+			}
+		}
 	}
 	/* [[1, 1, 0], [1, 1, 0], [0, 0, 0]] has rank 1 */
 	CHECK(an_cholesky(singular, 3, 1e-12, inv_diag) == -1, "singular refused");
@@ -589,6 +613,99 @@ test_huge_values(void)
 	}
 }
 
+/*
+ * Explanations: zscore's are the |z| that its sum adds up and whose
+ * maximum is its score; mahalanobis's are the falls of the squared
+ * distance when one feature moves to its best value (checked against that
+ * quadratic in the feature); both blame a feature that alone is off, on
+ * correlated data, and stay finite for the largest doubles.
+ */
+static void
+test_explain(void)
+{
+	size_t		n = 1000;
+	double	   *X = test_alloc(NULL, sizeof(double) * n * DIMS);
+	an_prng		r;
+
+	an_prng_seed(&r, 21);
+	for (size_t i = 0; i < n; i++)
+	{
+		double		u = an_prng_normal(&r);
+
+		for (int j = 0; j < DIMS; j++)
+			X[i * DIMS + j] = 2 * j + u + 0.5 * an_prng_normal(&r);
+	}
+	for (int v = 0; v < N_VARIANTS; v++)
+	{
+		an_ctx		ctx = new_ctx();
+		const an_detector_ops *ops = variant_ops(v);
+		void	   *m = fit_variant(&ctx, v, X, n, DIMS);
+
+		if (m == NULL)
+			continue;
+		for (size_t i = 0; i < 60; i++)
+		{
+			double		x[DIMS],
+						c[DIMS] = {0},
+						sum = 0,
+						most = 0,
+						score;
+			int			off = (int) (i % DIMS);
+
+			memcpy(x, X + i * DIMS, sizeof(x));
+			/* every third row: one feature pushed 4 further from its centre 2 off */
+			if (i % 3 == 0)
+				x[off] += x[off] >= 2 * off ? 4 : -4;
+			score = ops->score(m, x);
+			CHECK_STATUS(ops->explain(&ctx, m, x, DIMS, c), AN_OK);
+			for (int j = 0; j < DIMS; j++)
+			{
+				CHECK(c[j] >= 0 && isfinite(c[j]), "%s: contribution %g", variant_names[v], c[j]);
+				sum += c[j];
+				most = fmax(most, c[j]);
+			}
+			if (v == 0)
+				CHECK_NEAR(sum, score, 1e-12 * fmax(1, score));
+			else if (v == 1)
+				CHECK(most == score, "zscore max: %.17g is not %.17g", most, score);
+			else
+				for (int j = 0; j < DIMS; j++)
+				{
+					/* d2 as x_j moves by u is q0 + b u + a u^2; its fall to the minimum is b^2 / 4a */
+					double		y[DIMS],
+								q1,
+								q2,
+								a,
+								b;
+
+					memcpy(y, x, sizeof(y));
+					y[j] = x[j] + 1;
+					q1 = ops->score(m, y);
+					y[j] = x[j] - 1;
+					q2 = ops->score(m, y);
+					a = (q1 + q2 - 2 * score) / 2;
+					b = (q1 - q2) / 2;
+					CHECK(fabs(c[j] - b * b / (4 * a)) <= 1e-8 * fmax(1, score),
+						  "mahalanobis: feature %d: %.12g, from the quadratic %.12g",
+						  j, c[j], b * b / (4 * a));
+				}
+			if (i % 3 == 0)
+				for (int j = 0; j < DIMS; j++)
+					CHECK(j == off || c[j] < c[off], "%s row %zu: feature %d (%g) above %d (%g)",
+						  variant_names[v], i, j, c[j], off, c[off]);
+		}
+		{
+			double		huge[DIMS] = {1e308, -1e308, 1.7e308, -1.7e308},
+						c[DIMS] = {0};
+
+			CHECK_STATUS(ops->explain(&ctx, m, huge, DIMS, c), AN_OK);
+			for (int j = 0; j < DIMS; j++)
+				CHECK(c[j] >= 0 && isfinite(c[j]), "%s: huge: contribution %g",
+					  variant_names[v], c[j]);
+		}
+	}
+}
+
 /* Each error path fails with its status and a hint. */
 static void
 test_errors(void)
@@ -652,5 +769,6 @@ main(void)
 	run("huge_values", test_huge_values);
 	run("errors", test_errors);
 	run("modified_z", test_modified_z);
+	run("explain", test_explain);
 	return finish();
 }

@@ -1,6 +1,7 @@
 /*
  * test_univariate.c - unit tests of the per-feature detectors (hbos, ecod,
- * copod) and of the compact empirical distribution they share (ecdf.h).
+ * copod) and of the compact empirical distribution they share (ecdf.h),
+ * and of the explanations of these and of an ensemble of them.
  */
 #include "an_core.h"
 #include "bytes.h"
@@ -365,6 +366,50 @@ test_ecdf_exact_tails(void)
 	CHECK_NEAR(l, -log(2.0 / 5.0), 1e-12);
 }
 
+/*
+ * The floor of a form of the tails: at the median of {1, ..., 9}, and on a
+ * distribution of few knots no swept value is below it and one comes close.
+ */
+static void
+test_ecdf_floor(void)
+{
+	static const double forms[3][4] = {{1, 0, 0, 1}, {0, 1, 0.5, 0.5}, {1, 0, 0.5, 0.5}};
+	an_ctx		ctx = new_ctx();
+	double		x[5000];
+	double		scratch[5000];
+	an_ecdf		e;
+	an_prng		r;
+
+	for (int i = 0; i < 9; i++)
+		x[i] = i + 1;
+	an_ecdf_fit(&ctx, x, 9, 1, AN_ECDF_MAX_KNOTS, scratch, &e);
+	for (int f = 0; f < 3; f++)
+		CHECK_NEAR(an_ecdf_floor(&e, forms[f][0], forms[f][1], forms[f][2], forms[f][3]),
+				   log(10.0 / 6.0), 1e-12);
+	an_prng_seed(&r, 3);
+	for (int i = 0; i < 5000; i++)
+		x[i] = an_prng_normal(&r) + (i % 7 == 0 ? 3 * an_prng_normal(&r) : 0);
+	an_ecdf_fit(&ctx, x, 5000, 1, 64, scratch, &e);
+	for (int f = 0; f < 3; f++)
+	{
+		const double *k = forms[f];
+		double		floor = an_ecdf_floor(&e, k[0], k[1], k[2], k[3]);
+		double		least = INFINITY;
+
+		/* a grid, and every knot: the tails count a knot's own value on both sides */
+		for (uint32_t i = 0; i <= 200000 + e.m; i++)
+		{
+			double		l,
+						rt;
+
+			an_ecdf_tails(&e, i <= 200000 ? -2 + i * 2e-5 : e.knot[i - 200001].value, &l, &rt);
+			least = fmin(least, fmax(k[0] * l + k[1] * rt, k[2] * l + k[3] * rt));
+		}
+		CHECK(floor <= least + 1e-12 && floor > least - 1e-4,
+			  "form %d: floor %.9g, least swept %.9g", f, floor, least);
+	}
+}
+
 /* With few knots: exact at knots, between the neighbours' limits elsewhere. */
 static void
 test_ecdf_approximation(void)
@@ -543,6 +588,151 @@ test_tiny_and_huge(void)
 	}
 }
 
+/* Contributions of x under a model of d features (at most DIMS). */
+static void
+explain_of(an_ctx *ctx, const an_detector_ops *ops, const void *model,
+		   const double *x, size_t d, double *contrib)
+{
+	memset(contrib, 0, sizeof(double) * d);
+	CHECK(ops->explain(ctx, model, x, d, contrib) == AN_OK, "%s explain: %s",
+		  ops->name, ctx->message);
+}
+
+/* Gaussian inliers and outliers shift units out on feature 2 only. */
+static double *
+one_feature_data(double shift)
+{
+	double	   *X = test_alloc(NULL, sizeof(double) * N_ROWS * DIMS);
+	an_prng		r;
+
+	an_prng_seed(&r, 5);
+	for (int i = 0; i < N_ROWS; i++)
+		for (int j = 0; j < DIMS; j++)
+			X[i * DIMS + j] = an_prng_normal(&r) + (i >= N_INLIERS && j == 2 ? shift : 0);
+	return X;
+}
+
+/*
+ * Each variant's contributions are non-negative and split its score
+ * exactly: they sum to the score less one constant of the model, which a
+ * feature at its most typical value reaches (contribution 0).  A value far
+ * out on one feature is blamed on that feature.
+ */
+static void
+test_explain_splits_score(void)
+{
+	uint8_t		labels[N_ROWS];
+	double	   *X = planted_data(labels);
+
+	for (int v = 0; v < N_VARIANTS; v++)
+	{
+		an_ctx		ctx = new_ctx();
+		const an_detector_ops *ops = variant_ops(v);
+		void	   *model = fit_variant(&ctx, v, X, N_ROWS, DIMS);
+		double		offset = 0,
+					least = INFINITY;
+		int			ok = 1;
+
+		if (model == NULL)
+			continue;
+		for (int i = 0; i < N_ROWS; i++)
+		{
+			double		c[DIMS],
+						sum = 0;
+
+			explain_of(&ctx, ops, model, X + i * DIMS, DIMS, c);
+			for (int j = 0; j < DIMS; j++)
+			{
+				ok &= c[j] >= 0 && isfinite(c[j]);
+				sum += c[j];
+			}
+			if (i == 0)
+				offset = ops->score(model, X) - sum;
+			CHECK(fabs(ops->score(model, X + i * DIMS) - sum - offset) < 1e-9,
+				  "%s row %d: score %.12g, contributions %.12g, offset %.12g",
+				  variant_names[v], i, ops->score(model, X + i * DIMS), sum, offset);
+		}
+		CHECK(ok, "%s: a contribution is negative or not finite", variant_names[v]);
+		/*
+		 * sweeping feature 1 over its range comes within a step of its least
+		 * term, 0 (a tail's slope there is about 2 per unit, the step 0.002)
+		 */
+		for (int k = 0; k <= 4000; k++)
+		{
+			double		x[DIMS] = {0, -4 + k * 0.002, 0, 0},
+						c[DIMS];
+
+			explain_of(&ctx, ops, model, x, DIMS, c);
+			least = fmin(least, c[1]);
+		}
+		CHECK(least < 0.005, "%s: least contribution %g", variant_names[v], least);
+		/* far out on feature 3, also beyond the largest doubles */
+		for (int k = 0; k < 2; k++)
+		{
+			double		x[DIMS] = {0.1, -0.2, 0.3, k ? 1e308 : 40},
+						c[DIMS];
+
+			explain_of(&ctx, ops, model, x, DIMS, c);
+			CHECK(c[3] > c[0] && c[3] > c[1] && c[3] > c[2] && isfinite(c[3]),
+				  "%s: far value not blamed: %g %g %g %g", variant_names[v],
+				  c[0], c[1], c[2], c[3]);
+		}
+	}
+}
+
+/*
+ * An ensemble of members that explain (hbos, ecod, copod, zscore,
+ * mahalanobis): every combine rule blames the one shifted feature, and the
+ * contributions sum to the ensemble's score.
+ */
+static void
+test_ensemble_explain(void)
+{
+	static const char *const rules[] = {"mean", "max", "tail"};
+	static const char *const off[] = {"iforest", "knn"};
+	static const char *const on[] = {"hbos", "copod", "zscore"};
+	double	   *X = one_feature_data(8);
+
+	for (int rule = 0; rule < 3; rule++)
+	{
+		an_ctx		ctx = new_ctx();
+		an_params	p;
+		void	   *model = NULL;
+		int			blamed = 0;
+
+		an_params_defaults(&p, &an_ensemble_ops);
+		for (int k = 0; k < 2; k++)
+			CHECK_STATUS(an_params_set(&ctx, &p, &an_ensemble_ops, off[k], 0), AN_OK);
+		for (int k = 0; k < 3; k++)
+			CHECK_STATUS(an_params_set(&ctx, &p, &an_ensemble_ops, on[k], 1), AN_OK);
+		CHECK_STATUS(an_params_set_word(&ctx, &p, &an_ensemble_ops, "combine", rules[rule]),
+					 AN_OK);
+		CHECK_STATUS(an_ensemble_ops.fit(&ctx, &p, X, N_ROWS, DIMS, &model), AN_OK);
+		if (model == NULL)
+			continue;
+		for (int i = 0; i < N_ROWS; i++)
+		{
+			double		c[DIMS],
+						sum = 0,
+						score = an_ensemble_ops.score(model, X + i * DIMS);
+			int			top = 0;
+
+			explain_of(&ctx, &an_ensemble_ops, model, X + i * DIMS, DIMS, c);
+			for (int j = 0; j < DIMS; j++)
+			{
+				CHECK(c[j] >= 0 && isfinite(c[j]), "%s: contribution %g", rules[rule], c[j]);
+				sum += c[j];
+				top = c[j] > c[top] ? j : top;
+			}
+			CHECK(fabs(sum - score) <= 1e-9 * fmax(1, score),
+				  "%s row %d: contributions sum to %.12g, score %.12g", rules[rule], i, sum, score);
+			blamed += i >= N_INLIERS && top == 2;
+		}
+		CHECK(blamed == N_OUTLIERS, "%s: %d of %d outliers blame feature 2", rules[rule],
+			  blamed, N_OUTLIERS);
+	}
+}
+
 /* Errors: too few rows, and options out of range, each with a hint. */
 static void
 test_errors(void)
@@ -584,10 +774,13 @@ main(void)
 	run("damaged fields", test_damaged_fields);
 	run("ecdf exact tails", test_ecdf_exact_tails);
 	run("ecdf approximation", test_ecdf_approximation);
+	run("ecdf floor", test_ecdf_floor);
 	run("hbos static heights", test_hbos_static_heights);
 	run("hbos dynamic bins", test_hbos_dynamic_bins);
 	run("copod sums", test_copod_sums);
 	run("tiny and huge", test_tiny_and_huge);
+	run("explanations split the score", test_explain_splits_score);
+	run("ensemble explanations", test_ensemble_explain);
 	run("errors", test_errors);
 	return finish();
 }
