@@ -95,6 +95,32 @@ knn_score(const void *model, const double *x)
 	}
 }
 
+/*
+ * Each feature's part of x's distance to its neighbours: contribution j is
+ * the mean over x's k nearest reference points (the search score makes, in
+ * the scaled space) of (x_j - p_j)^2.  The squared Euclidean distance is a
+ * sum over the features, so the contributions sum exactly to the mean
+ * squared distance to the k neighbours, which every method summarises.
+ * (Splitting only the distance the method picks, say the k-th neighbour's,
+ * would rest on one point, perhaps one of x's own kind near a cluster's
+ * edge; the mean over all k is steadier.)
+ */
+static an_status
+knn_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			double *contrib)
+{
+	const knn_model *m = model;
+	double	   *q = an_alloc(ctx, sizeof(double) * d);
+	an_nn_hit  *hits = an_alloc(ctx, sizeof(an_nn_hit) * m->k);
+
+	an_nn_scale(m->ix, x, q);
+	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	for (uint32_t i = 0; i < m->k; i++)
+		an_nn_split_distance(m->ix, q, hits[i].pos, hits[i].dist2,
+							 hits[i].dist2 / m->k, contrib);
+	return AN_OK;
+}
+
 /* Write k, the method and the reference sample. */
 static void
 knn_write(const void *model, an_writer *w)
@@ -139,6 +165,7 @@ const an_detector_ops an_knn_ops = {
 	.auto_threshold = NAN,
 	.fit = knn_fit,
 	.score = knn_score,
+	.explain = knn_explain,
 	.write = knn_write,
 	.read = knn_read,
 };

@@ -117,6 +117,53 @@ lof_score(const void *model, const double *x)
 	return (density / m->k) * (reach / m->k + LOF_EPS);
 }
 
+/*
+ * Each feature's part of the score.  LOF(x) = A * (R / k + eps), where A is
+ * the mean lrd of x's k neighbours and R the sum of x's reachability
+ * distances to them.  Each reachability distance is a Euclidean distance
+ * between two points: to the neighbour o when d(x, o) >= k-distance(o),
+ * otherwise between o and its own k-th neighbour.  That distance D splits
+ * exactly over the features as D = sum_j D * dj^2 / D^2; split so and
+ * weighted by A / k, the contributions sum to LOF(x) - A * eps.  Holding A
+ * fixed, this credits each feature with its part of the distances that
+ * make x's neighbourhood sparse, including the neighbours' own sparseness
+ * when it bounds the reachability.
+ */
+static an_status
+lof_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			double *contrib)
+{
+	const lof_model *m = model;
+	double	   *q = an_alloc(ctx, sizeof(double) * d);
+	double	   *row = an_alloc(ctx, sizeof(double) * d);
+	an_nn_hit  *hits = an_alloc(ctx, sizeof(an_nn_hit) * m->k);
+	an_nn_hit  *own = an_alloc(ctx, sizeof(an_nn_hit) * m->k);
+	double		density = 0;
+
+	an_nn_scale(m->ix, x, q);
+	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	for (uint32_t i = 0; i < m->k; i++)
+		density += m->lrd[hits[i].pos];
+	for (uint32_t i = 0; i < m->k; i++)
+	{
+		uint32_t	o = hits[i].pos;
+		double		dist = sqrt(hits[i].dist2);
+		double		weight = (density / m->k) / m->k;
+
+		if (dist >= m->kdist[o])
+		{
+			an_nn_split_distance(m->ix, q, o, hits[i].dist2, weight * dist, contrib);
+			continue;
+		}
+		/* the same search that set k-distance(o) when fitting */
+		an_nn_point(m->ix, o, row);
+		an_nn_search(m->ix, row, m->k, o, own);
+		an_nn_split_distance(m->ix, row, own[m->k - 1].pos, own[m->k - 1].dist2,
+							 weight * m->kdist[o], contrib);
+	}
+	return AN_OK;
+}
+
 /* Write k, the reference sample, then the k-distances and densities. */
 static void
 lof_write(const void *model, an_writer *w)
@@ -187,6 +234,7 @@ const an_detector_ops an_lof_ops = {
 	.auto_threshold = 1.5,
 	.fit = lof_fit,
 	.score = lof_score,
+	.explain = lof_explain,
 	.write = lof_write,
 	.read = lof_read,
 };

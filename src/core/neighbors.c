@@ -344,14 +344,16 @@ an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d, int scaling)
 	return ix;
 }
 
-/* Copy the scaled point at position pos into row (d values). */
-void
-an_nn_point(const an_nn_index *ix, uint32_t pos, double *row)
+/*
+ * The leaf block holding the point at position pos; its feature j is at
+ * j * AN_NN_LEAF + *slot.
+ */
+static const double *
+point_block(const an_nn_index *ix, uint32_t pos, uint32_t *slot)
 {
 	uint32_t	lo = 0,
 				hi = ix->n,
 				node = 0;
-	const double *block;
 
 	for (uint32_t level = 0; level < ix->depth; level++)
 	{
@@ -368,9 +370,38 @@ an_nn_point(const an_nn_index *ix, uint32_t pos, double *row)
 			node = 2 * node + 2;
 		}
 	}
-	block = leaf_block(ix, node);
+	*slot = pos - lo;
+	return leaf_block(ix, node);
+}
+
+/* Copy the scaled point at position pos into row (d values). */
+void
+an_nn_point(const an_nn_index *ix, uint32_t pos, double *row)
+{
+	uint32_t	slot;
+	const double *block = point_block(ix, pos, &slot);
+
 	for (uint32_t j = 0; j < ix->d; j++)
-		row[j] = block[(size_t) j * AN_NN_LEAF + (pos - lo)];
+		row[j] = block[(size_t) j * AN_NN_LEAF + slot];
+}
+
+/* Split one distance over the features in proportion to their squares. */
+void
+an_nn_split_distance(const an_nn_index *ix, const double *a, uint32_t pos,
+					 double dist2, double weight, double *contrib)
+{
+	uint32_t	slot;
+	const double *block = point_block(ix, pos, &slot);
+
+	if (!(dist2 > 0))
+		return;
+	for (uint32_t j = 0; j < ix->d; j++)
+	{
+		double		t = a[j] - block[(size_t) j * AN_NN_LEAF + slot];
+
+		/* t * t <= dist2 up to rounding: the fraction cannot overflow */
+		contrib[j] += weight * (t * t / dist2);
+	}
 }
 
 /* A search in progress: a max-heap of the best k hits found so far. */

@@ -74,6 +74,16 @@ an_nn_index *an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d,
 /* Copy the scaled point at position pos into row (d values). */
 void		an_nn_point(const an_nn_index *ix, uint32_t pos, double *row);
 
+/*
+ * Split one distance over the features: add weight * (a_j - p_j)^2 / dist2
+ * to contrib[j] for each feature j, where p is the scaled point at position
+ * pos and dist2 its squared distance to a (which the added terms' fractions
+ * sum to 1 of).  Nothing is added when dist2 is 0.
+ */
+void		an_nn_split_distance(const an_nn_index *ix, const double *a,
+								 uint32_t pos, double dist2, double weight,
+								 double *contrib);
+
 /* Scale a raw row x into q (d values) as the index's points are. */
 void		an_nn_scale(const an_nn_index *ix, const double *x, double *q);
 

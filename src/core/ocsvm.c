@@ -528,6 +528,67 @@ ocsvm_score(const void *model, const double *x)
 	return m->rho - sum;
 }
 
+/*
+ * Each feature's part of the score, by prediction difference (Robnik-Sikonja
+ * and Kononenko, "Explaining classifications for individual instances",
+ * IEEE TKDE 20(5), 2008): contribution j is how much L(x) = -log f(x),
+ * f(x) = sum_i coef_i exp(-gamma D_i^2) (D_i the scaled distance to support
+ * vector i), falls when feature j alone is set to its training mean, 0 in
+ * the scaled space.  L is a decreasing transform of f, so it ranks as the
+ * score does, but it does not saturate: far from every support vector the
+ * score is flat at rho while L keeps growing like gamma D^2.  With
+ * w = softmax(log coef_i - gamma D_i^2), the responsibilities of the support
+ * vectors for x, the difference is exactly
+ *
+ *   L(x) - L(x, z_j = 0) = log sum_i w_i exp(gamma z_j (z_j - 2 sv_ij)),
+ *
+ * computed in log space throughout, so nothing underflows to zero weights
+ * however far x is, and D_i^2 is never reduced by subtraction.  A negative
+ * difference (the mean would be more unusual) is left for the caller to
+ * clamp.
+ */
+static an_status
+ocsvm_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
+			  double *contrib)
+{
+	const ocsvm *m = model;
+	double	   *z = an_alloc(ctx, sizeof(double) * d);
+	double	   *logw = an_alloc(ctx, sizeof(double) * m->n_sv);
+	double		peak = -INFINITY,
+				total = 0.0;
+
+	for (size_t k = 0; k < d; k++)
+		z[k] = scale_value(x[k], m->center[k], m->inv_half_sd[k]);
+	/* log w_i = a_i - logsumexp(a), a_i = log coef_i - gamma D_i^2 */
+	for (uint32_t s = 0; s < m->n_sv; s++)
+	{
+		logw[s] = log(m->coef[s]) - m->gamma * squared_distance(z, m->sv + (size_t) s * d, d);
+		if (logw[s] > peak)
+			peak = logw[s];
+	}
+	for (uint32_t s = 0; s < m->n_sv; s++)
+		total += exp(logw[s] - peak);
+	for (uint32_t s = 0; s < m->n_sv; s++)
+		logw[s] -= peak + log(total);
+	for (size_t k = 0; k < d; k++)
+	{
+		double		top = -INFINITY,
+					sum = 0.0;
+
+		for (uint32_t s = 0; s < m->n_sv; s++)
+		{
+			double		b = logw[s] + m->gamma * z[k] * (z[k] - 2.0 * m->sv[(size_t) s * d + k]);
+
+			if (b > top)
+				top = b;
+		}
+		for (uint32_t s = 0; s < m->n_sv; s++)
+			sum += exp(logw[s] + m->gamma * z[k] * (z[k] - 2.0 * m->sv[(size_t) s * d + k]) - top);
+		contrib[k] = top + log(sum);
+	}
+	return AN_OK;
+}
+
 /* Write the scaling, kernel width, rho and support vectors. */
 static void
 ocsvm_write(const void *model, an_writer *w)
@@ -622,6 +683,7 @@ const an_detector_ops an_ocsvm_ops = {
 	.auto_threshold = NAN,
 	.fit = ocsvm_fit,
 	.score = ocsvm_score,
+	.explain = ocsvm_explain,
 	.write = ocsvm_write,
 	.read = ocsvm_read,
 };

@@ -209,6 +209,60 @@ test_outliers_rank_first(void)
 		  wins / (N_OUTLIERS * (N_ROWS - N_OUTLIERS)));
 }
 
+/*
+ * The explanation decomposes the path length: contributions sum to
+ * c(psi) * log2(2 * score), in the fitted forest and in one read back
+ * (whose per-node row counts are recovered from the leaves); the shifted
+ * outliers blame their shifted features, and a far value is blamed most.
+ */
+static void
+test_explain(void)
+{
+	an_ctx		ctx = new_ctx();
+	double	   *X = make_data(13);
+	an_params	p = forest_params(&ctx, 100, 256, 0);
+	void	   *fitted,
+			   *back;
+	unsigned char *bytes;
+	size_t		len;
+	double		c_psi = 2.0 * (log(255.0) + 0.5772156649015329) - 2.0 * 255.0 / 256.0;
+
+	CHECK_STATUS(an_iforest_ops.fit(&ctx, &p, X, N_ROWS, N_DIMS, &fitted), AN_OK);
+	bytes = forest_bytes(&ctx, fitted, &len);
+	CHECK_STATUS(forest_read(&ctx, bytes, len, N_DIMS, &back), AN_OK);
+	for (int i = 0; i < N_ROWS; i += 7)
+	{
+		double		x[N_DIMS];
+
+		memcpy(x, &X[i * N_DIMS], sizeof(x));
+		if (i % 2)
+			x[i % N_DIMS] = 1e308;
+		for (int which = 0; which < 2; which++)
+		{
+			void	   *m = which ? back : fitted;
+			double		contrib[N_DIMS] = {0};
+			double		sum = 0;
+			double		want = c_psi * log2(2.0 * an_iforest_ops.score(m, x));
+			int			top = 0;
+
+			CHECK_STATUS(an_iforest_ops.explain(&ctx, m, x, N_DIMS, contrib), AN_OK);
+			for (int j = 0; j < N_DIMS; j++)
+			{
+				CHECK(isfinite(contrib[j]), "row %d: contribution %g", i, contrib[j]);
+				sum += contrib[j];
+				if (contrib[j] > contrib[top])
+					top = j;
+			}
+			CHECK(fabs(sum - want) < 1e-9, "row %d (%s): contributions sum to %.17g, not %.17g",
+				  i, which ? "read" : "fitted", sum, want);
+			if (i % 2)
+				CHECK(top == i % N_DIMS, "row %d: far feature %d, blamed %d", i, i % N_DIMS, top);
+			else if (i < N_OUTLIERS)
+				CHECK(sum > 0, "row %d: outlier's contributions sum to %g", i, sum);
+		}
+	}
+}
+
 /* Constant data gives single-leaf trees and the neutral score 0.5. */
 static void
 test_constant_rows(void)
@@ -326,6 +380,7 @@ main(void)
 	run("matches_reference", test_matches_reference);
 	run("outliers_rank_first", test_outliers_rank_first);
 	run("constant_rows", test_constant_rows);
+	run("explain", test_explain);
 	run("reader_rejects", test_reader_rejects);
 	return finish();
 }

@@ -266,6 +266,65 @@ test_knn_values(void)
 	free_all_blocks();
 }
 
+/*
+ * Explanations decompose exactly: knn's contributions sum to the mean
+ * squared distance to the k neighbours, lof's to the score (less the
+ * density times eps); a far value in one feature is blamed most; huge
+ * inputs stay finite.
+ */
+static void
+test_explain(void)
+{
+	an_ctx		ctx = new_ctx();
+	size_t		n = 300,
+				d = 3;
+	int			labels[300];
+	double	   *X = planted_data(&ctx, n, d, 6, labels, 13);
+	an_nn_index *ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_ROBUST);
+	void	   *knn,
+			   *lof;
+
+	CHECK_STATUS(fit_with(&ctx, &an_knn_ops, X, n, d, &knn, "k", 10), AN_OK);
+	CHECK_STATUS(fit_with(&ctx, &an_lof_ops, X, n, d, &lof, "k", 10), AN_OK);
+	for (size_t i = 0; i < n; i += 11)
+	{
+		double		x[3] = {X[i * d], X[i * d + 1], X[i * d + 2]};
+		double		ck[3] = {0},
+					cl[3] = {0},
+					q[3],
+					want = 0,
+					sum_k = 0,
+					sum_l = 0,
+					score;
+		an_nn_hit	hits[10];
+
+		if (i % 2)
+			x[i % d] = i % 4 == 1 ? 1e308 : 50;
+		score = an_lof_ops.score(lof, x);
+		an_nn_scale(ix, x, q);
+		an_nn_search_brute(ix, q, 10, ix->n, hits);
+		for (int j = 0; j < 10; j++)
+			want += hits[j].dist2 / 10;
+		CHECK_STATUS(an_knn_ops.explain(&ctx, knn, x, d, ck), AN_OK);
+		CHECK_STATUS(an_lof_ops.explain(&ctx, lof, x, d, cl), AN_OK);
+		for (size_t j = 0; j < d; j++)
+		{
+			CHECK(isfinite(ck[j]) && ck[j] >= 0 && isfinite(cl[j]) && cl[j] >= 0,
+				  "row %zu: contributions %g, %g", i, ck[j], cl[j]);
+			sum_k += ck[j];
+			sum_l += cl[j];
+			if (i % 2 && j != i % d)
+				CHECK(ck[j] < ck[i % d] && cl[j] < cl[i % d],
+					  "row %zu: far feature %zu not blamed most", i, i % d);
+		}
+		CHECK(fabs(sum_k - want) <= 1e-9 * want, "row %zu: knn sum %.17g, want %.17g",
+			  i, sum_k, want);
+		CHECK(fabs(sum_l - score) <= 1e-9 * score + 1e-9, "row %zu: lof sum %.17g, score %.17g",
+			  i, sum_l, score);
+	}
+	free_all_blocks();
+}
+
 /* Write, read back: identical scores; fitting twice: identical bytes. */
 static void
 test_round_trip(void)
@@ -470,6 +529,7 @@ main(void)
 	run("scaling", test_scaling);
 	run("lof_values", test_lof_values);
 	run("knn_values", test_knn_values);
+	run("explain", test_explain);
 	run("round_trip", test_round_trip);
 	run("corrupt", test_corrupt);
 	run("edge_cases", test_edge_cases);

@@ -137,6 +137,40 @@ get_u32(const unsigned char *b, size_t pos)
 		(uint32_t) b[pos + 2] << 16 | (uint32_t) b[pos + 3] << 24;
 }
 
+/*
+ * Explanations: a feature moved far out, however far (even 1e308, where
+ * every kernel value underflows), is blamed most; an inlier explains too;
+ * contributions stay finite.
+ */
+static void
+test_explain(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_params	p = default_params(5);
+	double	   *X = gaussian_data(400, 4, 0, 5, NULL);
+	void	   *m = fit_or_die(&ctx, &p, X, 400, 4);
+	const double far[] = {4, 10, 1e6, 1e308, -1e308};
+
+	for (int f = 0; f < 4; f++)
+		for (int k = 0; k < 5; k++)
+		{
+			double		x[4] = {0.3, -0.2, 0.1, 0.4};
+			double		contrib[4] = {0};
+			int			top = 0;
+
+			x[f] = far[k];
+			CHECK(ops->explain(&ctx, m, x, 4, contrib) == AN_OK, "explain: %s", ctx.message);
+			for (int j = 0; j < 4; j++)
+			{
+				CHECK(isfinite(contrib[j]), "feature %d at %g: contribution %g", f, far[k],
+					  contrib[j]);
+				if (contrib[j] > contrib[top])
+					top = j;
+			}
+			CHECK(top == f, "feature %d at %g: feature %d blamed most", f, far[k], top);
+		}
+}
+
 /* The registry knows ocsvm by name and id; its options have their defaults. */
 static void
 test_registry(void)
@@ -501,6 +535,7 @@ main(void)
 	run("corrupt", test_corrupt);
 	run("determinism", test_determinism);
 	run("tiny and huge", test_tiny_and_huge);
+	run("explain", test_explain);
 	run("options", test_options);
 	run("errors", test_errors);
 	return finish();
