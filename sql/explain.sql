@@ -6,39 +6,42 @@ SET client_min_messages = warning;
 -- the models are trained on the inliers and explain the anomalies as new rows
 CREATE TABLE planted AS
   SELECT i AS id,
-         sin(i * 1.3) + 0.5 * cos(i * 0.7) AS a,
-         cos(i * 1.1) + 0.3 * sin(i * 2.9) + 3 AS b,
-         sin(i * 0.9) * cos(i * 1.7) + 6 + CASE WHEN i % 50 = 0 THEN 8 ELSE 0 END AS c,
-         cos(i * 2.3) + 9 AS d,
+         round((sin(i * 1.3) + 0.5 * cos(i * 0.7))::numeric, 3)::float8 AS a,
+         round((cos(i * 1.1) + 0.3 * sin(i * 2.9) + 3)::numeric, 3)::float8 AS b,
+         round((sin(i * 0.9) * cos(i * 1.7) + 6
+                + CASE WHEN i % 50 = 0 THEN 8 ELSE 0 END)::numeric, 3)::float8 AS c,
+         round((cos(i * 2.3) + 9)::numeric, 3)::float8 AS d,
          (ARRAY['red', 'red', 'blue'])[1 + i % 3] AS color,
          i % 50 = 0 AS is_anomaly
     FROM generate_series(1, 1000) i;
-CREATE TABLE algorithms (a text PRIMARY KEY, ord int);
+CREATE TABLE algorithms (algo text PRIMARY KEY, ord int);
 INSERT INTO algorithms VALUES ('iforest', 1), ('lof', 2), ('knn', 3), ('ocsvm', 4),
   ('hbos', 5), ('ecod', 6), ('copod', 7), ('zscore', 8), ('mahalanobis', 9),
   ('ensemble', 10), ('auto', 11);
 SELECT count(*) AS trained FROM algorithms,
-  LATERAL anomaly_train('expl_' || a, 'SELECT * FROM planted WHERE NOT is_anomaly',
-                        ARRAY['a', 'b', 'c', 'd', 'color'], a);
+  LATERAL anomaly_train('expl_' || algo, 'SELECT * FROM planted WHERE NOT is_anomaly',
+                        ARRAY['a', 'b', 'c', 'd', 'color'], algo);
+SELECT anomaly_train('expl_num', 'SELECT * FROM planted WHERE NOT is_anomaly',
+                     ARRAY['a', 'b', 'c', 'd'], 'mahalanobis') > 0 AS trained_numeric;
 
 -- every algorithm blames feature c most, in the high direction, for every anomaly
-SELECT a AS algorithm,
+SELECT algo AS algorithm,
        count(*) FILTER (WHERE e.feature = 'c' AND e.direction = 'high') AS blamed_c,
        count(*) AS anomalies,
        round(avg(e.share)::numeric, 1) >= 0.4 AS big_share
   FROM algorithms, planted p,
-       LATERAL (SELECT * FROM anomaly_explain('expl_' || a, p) LIMIT 1) e
+       LATERAL (SELECT * FROM anomaly_explain('expl_' || algo, p) LIMIT 1) e
  WHERE p.is_anomaly
- GROUP BY a, ord ORDER BY ord;
+ GROUP BY algo, ord ORDER BY ord;
 
 -- shares sum to 1, contributions are non-negative, one row per feature
-SELECT a AS algorithm, bool_and(ok) AS shares_sum_to_1
+SELECT algo AS algorithm, bool_and(ok) AS shares_sum_to_1
   FROM algorithms, planted p,
        LATERAL (SELECT abs(sum(share) - 1) < 1e-9 AND min(contribution) >= 0
                        AND count(*) = 5 AS ok
-                  FROM anomaly_explain('expl_' || a, p)) e
+                  FROM anomaly_explain('expl_' || algo, p)) e
  WHERE p.id % 97 = 0 OR p.is_anomaly
- GROUP BY a, ord ORDER BY ord;
+ GROUP BY algo, ord ORDER BY ord;
 
 -- the columns: value as text, direction, training range, out-of-range check
 SELECT feature, value, round(share::numeric, 2) > 0 AS has_share, direction,
@@ -57,7 +60,7 @@ SELECT anomaly_out_of_range('expl_iforest',
 SELECT anomaly_out_of_range('expl_iforest', p) FROM planted p WHERE id = 7;
 
 -- the reason line names the blamed feature with its direction and share
-SELECT id, anomaly_reason('expl_hbos', p) ~ '^c=[0-9.]+ high \(\d+%\)' AS names_c
+SELECT id, anomaly_reason('expl_hbos', p) ~ '^c=[0-9.]+ high, out of range \(\d+%\)' AS names_c
   FROM planted p WHERE is_anomaly ORDER BY id LIMIT 3;
 SELECT anomaly_reason('expl_zscore', '{"a": 0, "b": 3, "c": 60, "d": 9, "color": "red"}'::jsonb);
 SELECT anomaly_reason('expl_zscore', '{"a": 0, "b": 3, "c": 6, "d": 9, "color": "red"}'::jsonb) IS NOT NULL AS inlier_has_reason;
@@ -67,10 +70,11 @@ SELECT count(*) FROM anomaly_explain((SELECT id FROM anomaly_models WHERE name =
                                      (SELECT p FROM planted p WHERE id = 50));
 SELECT count(*) FROM anomaly_explain((SELECT model FROM anomaly_models WHERE name = 'expl_knn'),
                                      (SELECT p FROM planted p WHERE id = 50));
-SELECT feature, value FROM anomaly_explain('expl_mahalanobis', ARRAY[0, 3, 14, 9]::float8[]) ORDER BY 1;
+SELECT feature, value, direction FROM anomaly_explain('expl_num', ARRAY[0, 3, 14, 9]::float8[]);
 
 -- errors
 SELECT * FROM anomaly_explain('no_such_model', (SELECT p FROM planted p WHERE id = 1));
-SELECT * FROM anomaly_explain('expl_zscore', ARRAY[1, 2]::float8[]);
+SELECT * FROM anomaly_explain('expl_num', ARRAY[1, 2]::float8[]);
+SELECT * FROM anomaly_explain('expl_zscore', ARRAY[1, 2, 3, 4]::float8[]);
 SELECT * FROM anomaly_explain('expl_zscore', 42);
 SELECT anomaly_reason('expl_zscore', '[1, 2]'::jsonb);

@@ -67,31 +67,44 @@ gather_summary(int64 id, an_report *r)
 	r->generated_at = spi_text(0, n + 1);
 }
 
-/* Equal-width bins over the score range. */
+/*
+ * Equal-width bins over the score range, shifted so that the threshold
+ * falls on a bin edge when it lies inside the range.
+ */
 static void
 gather_histogram(const an_scored_rows *rows, an_report *r)
 {
 	double		lo,
-				hi;
+				hi,
+				width;
+	int			n_bins = REPORT_BINS;
 	int64	   *count,
 			   *flagged;
 	an_report_bin *bins;
 
 	if (!an_score_range(rows->scores, rows->n, &lo, &hi))
 		return;
-	count = palloc0(sizeof(int64) * REPORT_BINS);
-	flagged = palloc0(sizeof(int64) * REPORT_BINS);
-	an_histogram_count(rows->scores, rows->n, lo, hi, REPORT_BINS, r->threshold, count, flagged);
-	bins = palloc(sizeof(an_report_bin) * REPORT_BINS);
-	for (int b = 0; b < REPORT_BINS; b++)
+	width = (hi - lo) / REPORT_BINS;
+	if (width > 0 && r->threshold > lo && r->threshold < hi)
 	{
-		bins[b].low = lo + b * (hi - lo) / REPORT_BINS;
-		bins[b].high = b == REPORT_BINS - 1 ? hi : lo + (b + 1) * (hi - lo) / REPORT_BINS;
+		lo = r->threshold - ceil((r->threshold - lo) / width) * width;
+		n_bins = (int) ceil((hi - lo) / width);
+		n_bins = Max(1, Min(n_bins, REPORT_BINS + 1));
+		hi = lo + n_bins * width;
+	}
+	count = palloc0(sizeof(int64) * n_bins);
+	flagged = palloc0(sizeof(int64) * n_bins);
+	an_histogram_count(rows->scores, rows->n, lo, hi, n_bins, r->threshold, count, flagged);
+	bins = palloc(sizeof(an_report_bin) * n_bins);
+	for (int b = 0; b < n_bins; b++)
+	{
+		bins[b].low = lo + b * (hi - lo) / n_bins;
+		bins[b].high = b == n_bins - 1 ? hi : lo + (b + 1) * (hi - lo) / n_bins;
 		bins[b].rows = count[b];
 		bins[b].flagged = flagged[b];
 	}
 	r->bins = bins;
-	r->n_bins = REPORT_BINS;
+	r->n_bins = n_bins;
 }
 
 /* qsort comparator: points by time. */
@@ -147,7 +160,7 @@ key_expression(TupleDesc desc, Oid relid)
 		if (!att->attisdropped &&
 			(an_source_in_primary_key(relid, NameStr(att->attname)) ||
 			 an_source_identifier_like(NameStr(att->attname), att->atttypid)))
-			return psprintf("%s || '=' || (s.%s)::text",
+			return psprintf("%s || '=' || ((r).%s)::text",
 							quote_literal_cstr(NameStr(att->attname)),
 							quote_identifier(NameStr(att->attname)));
 	}
@@ -160,9 +173,9 @@ gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
 {
 	const char *schema = an_glue_schema();
 	char	   *key = key_expression(desc, relid);
-	char	   *sql = psprintf("SELECT %s, score, %s.anomaly_severity($1, s), %s.anomaly_reason($1, s) "
+	char	   *sql = psprintf("SELECT %s, score, %s.anomaly_severity($1, r), %s.anomaly_reason($1, r) "
 							   "FROM (SELECT s, %s.anomaly_score($1, s) AS score FROM %s s "
-							   "ORDER BY 2 DESC NULLS LAST LIMIT %d) t(s, score) "
+							   "ORDER BY 2 DESC NULLS LAST LIMIT %d) t(r, score) "
 							   "ORDER BY score DESC NULLS LAST",
 							   key ? key : "'#' || pg_catalog.row_number() OVER ()",
 							   schema, schema, schema, from, REPORT_TOP);
