@@ -17,7 +17,7 @@ SELECT html LIKE '<!DOCTYPE html>%' AS is_html,
        html LIKE '%id="confusion"%' AS confusion,
        html LIKE '%id="roc"%' AS roc,
        html NOT ILIKE '%<script%' AS no_script,
-       html LIKE '%TXN_%' AS names_rows
+       html LIKE '%TXN_00%' AS names_rows
   FROM page;
 -- without label and time column, those sections are left out
 SELECT html LIKE '%id="histogram"%' AS histogram,

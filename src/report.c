@@ -160,9 +160,7 @@ key_expression(TupleDesc desc, Oid relid)
 		if (!att->attisdropped &&
 			(an_source_in_primary_key(relid, NameStr(att->attname)) ||
 			 an_source_identifier_like(NameStr(att->attname), att->atttypid)))
-			return psprintf("%s || '=' || ((r).%s)::text",
-							quote_literal_cstr(NameStr(att->attname)),
-							quote_identifier(NameStr(att->attname)));
+			return psprintf("((r).%s)::text", quote_identifier(NameStr(att->attname)));
 	}
 	return NULL;
 }

@@ -7,13 +7,13 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* The word for a direction: high, low, rare or missing. */
+/* The word for a direction: high, low, rare, missing or common. */
 const char *
 an_direction_name(an_direction dir)
 {
-	static const char *const words[] = {"high", "low", "rare", "missing"};
+	static const char *const words[] = {"high", "low", "rare", "missing", "common"};
 
-	return dir <= AN_DIR_MISSING ? words[dir] : "unknown";
+	return dir <= AN_DIR_COMMON ? words[dir] : "unknown";
 }
 
 /* Whether an encoded value lies outside f's training range (or is unseen). */
@@ -60,7 +60,7 @@ an_model_explain(an_ctx *ctx, const an_model *m, double *x, an_attribution *out)
 			x[j] = f->impute;
 		}
 		else if (f->kind == AN_KIND_CATEGORICAL)
-			out[j].direction = AN_DIR_RARE;
+			out[j].direction = x[j] * f->n_cats >= 1.0 ? AN_DIR_COMMON : AN_DIR_RARE;
 		else
 			out[j].direction = x[j] > f->impute ? AN_DIR_HIGH : AN_DIR_LOW;
 	}

@@ -13,8 +13,9 @@ typedef enum an_direction
 {
 	AN_DIR_HIGH = 0,			/* above the training median */
 	AN_DIR_LOW,					/* at or below the training median */
-	AN_DIR_RARE,				/* a categorical value */
-	AN_DIR_MISSING				/* NULL, scored as the training median */
+	AN_DIR_RARE,				/* a category rarer than average, or unseen */
+	AN_DIR_MISSING,				/* NULL, scored as the training median */
+	AN_DIR_COMMON				/* a category at least as frequent as average */
 } an_direction;
 
 typedef struct an_attribution
@@ -29,7 +30,7 @@ typedef struct an_attribution
 /* Whether an encoded value lies outside f's training range (or is unseen). */
 int			an_feature_out_of_range(const an_feature *f, double x);
 
-/* The word for a direction: high, low, rare or missing. */
+/* The word for a direction: high, low, rare, missing or common. */
 const char *an_direction_name(an_direction dir);
 
 /*
