@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: core unit tests, the report in headless Chromium, pg_regress
-# on a private server, the accuracy test on the ADBench datasets, and a
-# short libFuzzer run of the readers.
+# Every test: core unit tests, pg_regress on a private server, the demo and
+# its report in headless Chromium, scheduled retraining with pg_cron, the
+# accuracy test on the ADBench datasets, and a short libFuzzer run of the
+# readers.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -29,10 +30,18 @@ regress() {
     return 1
 }
 
+# The README's demo, then its HTML report rendered and checked in Chromium.
+demo_report() {
+    bash "$REPO/test/demo.sh" >/dev/null &&
+        EXPECT="timeline confusion roc" bash "$REPO/test/browser/browser_test.sh" \
+            "$REPO/anomaly-report.html" "$REPO/test/browser/out"
+}
+
 suite "core unit tests" make -C "$REPO" -s unitcheck
-suite "the report in a real browser" make -C "$REPO" -s browsercheck
 start_cluster
 suite "pg_regress" regress
+suite "the demo, and its report in a real browser" demo_report
+suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
 suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck
 
