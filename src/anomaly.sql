@@ -207,3 +207,91 @@ CREATE FUNCTION anomaly_report(model text, source text, label text DEFAULT NULL,
 CREATE FUNCTION anomaly_report(model bigint, source text, label text DEFAULT NULL,
                                time_column text DEFAULT NULL) RETURNS text
     AS 'MODULE_PATHNAME', 'anomaly_report' LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- Monitoring: anomaly_monitor scores every inserted or updated row of a
+-- table; anomalies (or every row) land in anomaly_events, each statement's
+-- batch statistics in anomaly_batches.
+CREATE TABLE anomaly_events (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT now(),
+    model_id      bigint NOT NULL,
+    model_name    text NOT NULL,
+    model_version int NOT NULL,
+    relation      text NOT NULL,
+    row_key       jsonb NOT NULL,
+    score         float8 NOT NULL,
+    severity      float8 NOT NULL,
+    is_anomaly    bool NOT NULL,
+    reason        text
+);
+CREATE INDEX anomaly_events_at ON anomaly_events (at);
+COMMENT ON TABLE anomaly_events IS 'Rows scored by anomaly_monitor triggers: anomalies, or every row with log=all';
+
+CREATE TABLE anomaly_batches (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT now(),
+    model_id      bigint NOT NULL,
+    model_name    text NOT NULL,
+    model_version int NOT NULL,
+    relation      text NOT NULL,
+    rows          bigint NOT NULL,
+    anomalies     bigint NOT NULL,
+    share         float8,
+    min_score     float8,
+    mean_score    float8,
+    max_score     float8,
+    out_of_range  jsonb NOT NULL
+);
+CREATE INDEX anomaly_batches_at ON anomaly_batches (at);
+COMMENT ON TABLE anomaly_batches IS 'One row per statement scored by a FOR EACH STATEMENT anomaly_monitor trigger';
+
+SELECT pg_catalog.pg_extension_config_dump('anomaly_events', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly_events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly_batches_id_seq', '');
+GRANT SELECT, INSERT ON anomaly_events, anomaly_batches TO PUBLIC;
+
+CREATE FUNCTION anomaly_monitor() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'anomaly_monitor' LANGUAGE C;
+
+-- anomaly_prune_events: retention; returns the events deleted.
+CREATE FUNCTION anomaly_prune_events(older_than interval) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+DECLARE
+    pruned bigint;
+BEGIN
+    IF older_than IS NULL OR older_than OPERATOR(pg_catalog.<) interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('older_than must be a non-negative interval, not %s',
+                             coalesce(older_than::text, 'NULL')),
+            HINT = 'For example anomaly_prune_events(interval ''30 days'').';
+    END IF;
+    DELETE FROM @extschema@.anomaly_events
+     WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) older_than);
+    GET DIAGNOSTICS pruned = ROW_COUNT;
+    DELETE FROM @extschema@.anomaly_batches
+     WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) older_than);
+    RETURN pruned;
+END
+$$;
+
+-- BI-facing views, plain scalar columns only.
+-- Grafana annotations: time, timeend, text, tags (comma-separated).
+CREATE VIEW anomaly_event_annotations AS
+    SELECT e.at AS "time", e.at AS timeend,
+           pg_catalog.format('%s v%s on %s: score %s, severity %s%s', e.model_name, e.model_version,
+                             e.relation, round(e.score::numeric, 4), round(e.severity::numeric, 1),
+                             coalesce(' - ' OPERATOR(pg_catalog.||) e.reason, '')) AS text,
+           pg_catalog.concat_ws(',', 'anomaly', e.model_name, e.relation) AS tags
+      FROM @extschema@.anomaly_events e
+     WHERE e.is_anomaly;
+
+-- The anomaly rate per hour and model, from the monitored batches.
+CREATE VIEW anomaly_rate AS
+    SELECT pg_catalog.date_trunc('hour', b.at) AS bucket, b.model_name AS model,
+           pg_catalog.sum(b.rows)::bigint AS rows, pg_catalog.sum(b.anomalies)::bigint AS anomalies,
+           pg_catalog.sum(b.anomalies)::float8 OPERATOR(pg_catalog./)
+             NULLIF(pg_catalog.sum(b.rows)::float8, 0::float8) AS share
+      FROM @extschema@.anomaly_batches b
+     GROUP BY 1, 2;
+GRANT SELECT ON anomaly_event_annotations, anomaly_rate TO PUBLIC;

@@ -111,34 +111,42 @@ append_value(StringInfo buf, const char *value)
 }
 
 /*
- * anomaly_reason(model, row): one line for dashboards naming the features
- * that explain most of the score, e.g.
- * "amount=5412.00 high (78%), hour_of_day=3 low (15%)".
+ * The reason line for an explained row: the features that explain most of
+ * the score, e.g. "amount=5412.00 high (78%), hour_of_day=3 low (15%)".
+ * values holds each feature's value as text (NULL when missing).
  */
-Datum
-anomaly_reason(PG_FUNCTION_ARGS)
+char *
+an_reason_line(const an_model *m, const an_attribution *attr, char **values)
 {
-	explained_row e;
 	StringInfoData buf;
 	double		covered = 0;
 
-	explain_row(fcinfo, &e);
 	initStringInfo(&buf);
-	for (uint32 k = 0; k < e.model->n_features && k < REASON_MAX_FEATURES; k++)
+	for (uint32 k = 0; k < m->n_features && k < REASON_MAX_FEATURES; k++)
 	{
-		const an_attribution *a = &e.attr[k];
+		const an_attribution *a = &attr[k];
 
 		if (k > 0 && (covered >= REASON_COVER || a->share < REASON_MIN_SHARE))
 			break;
 		if (k > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfo(&buf, "%s=", e.model->features[a->feature].name);
-		append_value(&buf, e.values[a->feature]);
+		appendStringInfo(&buf, "%s=", m->features[a->feature].name);
+		append_value(&buf, values[a->feature]);
 		appendStringInfo(&buf, " %s%s (%.0f%%)", an_direction_name(a->direction),
 						 a->out_of_range ? ", out of range" : "", 100.0 * a->share);
 		covered += a->share;
 	}
-	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+	return buf.data;
+}
+
+/* anomaly_reason(model, row): one line for dashboards; see an_reason_line. */
+Datum
+anomaly_reason(PG_FUNCTION_ARGS)
+{
+	explained_row e;
+
+	explain_row(fcinfo, &e);
+	PG_RETURN_TEXT_P(cstring_to_text(an_reason_line(e.model, e.attr, e.values)));
 }
 
 /*

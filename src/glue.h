@@ -49,6 +49,23 @@ an_conv		an_conv_for_type(Oid typid, an_kind *kind);
 an_cell		an_cell_from_datum(Datum value, bool isnull, an_conv conv);
 uint64		an_hash_text(const char *s, int len);
 
+/* row_map.c: where a model's features are in a row type */
+typedef struct an_row_map
+{
+	int		   *attidx;			/* per feature: attribute position */
+	Oid		   *atttype;		/* per feature: attribute type */
+	an_conv    *conv;			/* per feature */
+	int			n_atts;			/* the last attribute used, plus one */
+} an_row_map;
+
+char	   *an_feature_list(const an_model *m);
+void		an_row_map_build(an_row_map *map, TupleDesc desc, const an_model *m,
+							 MemoryContext mcxt);
+void		an_row_map_encode(const an_row_map *map, const an_model *m, const Datum *values,
+							  const bool *nulls, double *x);
+char	   *an_row_map_value_text(const an_row_map *map, uint32 j, const Datum *values,
+								  const bool *nulls);
+
 /* model_cache.c */
 typedef struct an_model_ref
 {
@@ -60,6 +77,7 @@ typedef struct an_model_ref
 uint64		an_cache_generation(void);
 void		an_cache_by_id(int64 id, an_model_ref *ref);
 void		an_cache_by_name(const char *name, an_model_ref *ref);
+bool		an_cache_try_name(const char *name, an_model_ref *ref);
 
 /* Resolve argument argno (a text name or bigint id) to a model and its id. */
 const an_model *an_cache_by_arg(FunctionCallInfo fcinfo, int argno, int64 *id);
@@ -89,6 +107,10 @@ char	   *an_metrics_json(const struct an_metrics *mt);
 bool		an_score_range(const double *scores, int64 n, double *lo, double *hi);
 void		an_histogram_count(const double *scores, int64 n, double lo, double hi,
 							   int n_bins, double threshold, int64 *rows, int64 *flagged);
+
+/* explain.c */
+struct an_attribution;
+char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, char **values);
 
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);

@@ -203,9 +203,9 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 	ref->generation = generation;
 }
 
-/* Fill ref with the latest version of the model called name. */
-void
-an_cache_by_name(const char *name, an_model_ref *ref)
+/* Fill ref with the latest version of name; false if there is none. */
+bool
+an_cache_try_name(const char *name, an_model_ref *ref)
 {
 	name_entry *ne;
 	bool		found;
@@ -224,10 +224,7 @@ an_cache_by_name(const char *name, an_model_ref *ref)
 		bytea	   *bytes;
 
 		if (!fetch_model(0, name, &id, stored, &bytes))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("anomaly model \"%s\" does not exist", name),
-					 errhint("Train it with anomaly_train('%s', ...); SELECT * FROM anomaly_model_list shows the models.", name)));
+			return false;
 		cache_prepare();
 		if (hash_search(by_id, &id, HASH_FIND, NULL) == NULL)
 			cache_insert(id, stored, bytes);
@@ -235,6 +232,18 @@ an_cache_by_name(const char *name, an_model_ref *ref)
 		ne->id = id;
 	}
 	an_cache_by_id(ne->id, ref);
+	return true;
+}
+
+/* Fill ref with the latest version of the model called name. */
+void
+an_cache_by_name(const char *name, an_model_ref *ref)
+{
+	if (!an_cache_try_name(name, ref))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("anomaly model \"%s\" does not exist", name),
+				 errhint("Train it with anomaly_train('%s', ...); SELECT * FROM anomaly_model_list shows the models.", name)));
 }
 
 /* Trigger on anomaly_models: tell every backend its cached models are stale. */

@@ -51,10 +51,7 @@ typedef struct score_site
 	Oid			row_type;
 	int32		row_typmod;
 	TupleTableSlot *slot;		/* deforms the row up to the last attribute used */
-	int			n_atts;			/* the last attribute used, plus one */
-	int		   *attidx;			/* per feature: attribute position */
-	Oid		   *atttype;		/* per feature: attribute type */
-	an_conv    *conv;			/* per feature */
+	an_row_map	map;
 	double	   *x;				/* per feature */
 } score_site;
 
@@ -156,18 +153,6 @@ resolve_model(FunctionCallInfo fcinfo, score_site *site)
 	return site->ref.model;
 }
 
-/* The model's feature names, for hints. */
-static char *
-feature_list(const an_model *m)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (uint32 j = 0; j < m->n_features; j++)
-		appendStringInfo(&buf, "%s%s", j ? ", " : "", m->features[j].name);
-	return buf.data;
-}
-
 /* Build the map from a composite row type to the model's features. */
 static void
 build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
@@ -175,45 +160,11 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 {
 	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type, typmod);
-	int			last = 0;
 
-	site->attidx = palloc0(sizeof(int) * m->n_features);
-	site->atttype = palloc0(sizeof(Oid) * m->n_features);
-	site->conv = palloc0(sizeof(an_conv) * m->n_features);
 	site->x = palloc0(sizeof(double) * m->n_features);
-	MemoryContextSwitchTo(old);
-	for (uint32 j = 0; j < m->n_features; j++)
-	{
-		const an_feature *f = &m->features[j];
-		int			found = -1;
-		an_kind		kind;
-
-		for (int i = 0; i < desc->natts && found < 0; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(desc, i)->attname), f->name) == 0)
-				found = i;
-		if (found < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("the row has no column \"%s\", a feature of the model", f->name),
-					 errhint("The model needs columns: %s.", feature_list(m))));
-		site->attidx[j] = found;
-		site->atttype[j] = TupleDescAttr(desc, found)->atttypid;
-		last = Max(last, found);
-		site->conv[j] = an_conv_for_type(TupleDescAttr(desc, found)->atttypid, &kind);
-		if (site->conv[j] == AN_CONV_UNSUPPORTED || kind != f->kind)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" is of type %s, but the model's feature is %s",
-							f->name, format_type_be(TupleDescAttr(desc, found)->atttypid),
-							f->kind == AN_KIND_NUMERIC ? "numeric" : "categorical"),
-					 errhint("Cast the column to %s in the query.",
-							 f->kind == AN_KIND_NUMERIC ? "float8" : "text")));
-	}
-	site->n_atts = last + 1;
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	site->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
+	an_row_map_build(&site->map, desc, m, fcinfo->flinfo->fn_mcxt);
 	site->row_type = type;
 	site->row_typmod = typmod;
 }
@@ -226,8 +177,6 @@ encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	Oid			type = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
 	HeapTupleData tuple;
-	Datum	   *values;
-	bool	   *nulls;
 
 	if (site->x == NULL || site->row_type != type || site->row_typmod != typmod)
 		build_row_map(fcinfo, site, m, type, typmod);
@@ -237,24 +186,8 @@ encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	tuple.t_data = rec;
 	/* deform only the attributes up to the last one a feature uses */
 	ExecStoreHeapTuple(&tuple, site->slot, false);
-	slot_getsomeattrs(site->slot, site->n_atts);
-	values = site->slot->tts_values;
-	nulls = site->slot->tts_isnull;
-	for (uint32 j = 0; j < m->n_features; j++)
-	{
-		int			a = site->attidx[j];
-		an_cell		cell;
-
-		/* float8, the common case, without a call */
-		if (site->conv[j] == AN_CONV_FLOAT8)
-		{
-			site->x[j] = nulls[a] ? NAN : DatumGetFloat8(values[a]);
-			continue;
-		}
-		cell = an_cell_from_datum(values[a], nulls[a], site->conv[j]);
-		site->x[j] = m->features[j].kind == AN_KIND_NUMERIC ? cell.num
-			: cell.cat == 0 ? NAN : an_feature_encode_category(&m->features[j], cell.cat);
-	}
+	slot_getsomeattrs(site->slot, site->map.n_atts);
+	an_row_map_encode(&site->map, m, site->slot->tts_values, site->slot->tts_isnull, site->x);
 }
 
 /* Encode a float8[] row (the model's feature order) into site->x. */
@@ -281,7 +214,7 @@ encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the array has %d elements, the model has %u features", n, m->n_features),
-				 errhint("Pass one value per feature, in this order: %s.", feature_list(m))));
+				 errhint("Pass one value per feature, in this order: %s.", an_feature_list(m))));
 	for (int j = 0; j < n; j++)
 	{
 		if (nullmap && !(nullmap[j / 8] & (1 << (j % 8))))
@@ -301,7 +234,7 @@ encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a jsonb row must be an object keyed by feature name"),
-				 errhint("The model needs keys: %s.", feature_list(m))));
+				 errhint("The model needs keys: %s.", an_feature_list(m))));
 	if (site->x == NULL)
 		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
 	for (uint32 k = 0; k < m->n_features; k++)
@@ -368,16 +301,8 @@ an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 	const char *name = m->features[j].name;
 
 	if (site->form == ROW_COMPOSITE)
-	{
-		int			a = site->attidx[j];
-		Oid			out;
-		bool		varlena;
-
-		if (site->slot->tts_isnull[a])
-			return NULL;
-		getTypeOutputInfo(site->atttype[j], &out, &varlena);
-		return OidOutputFunctionCall(out, site->slot->tts_values[a]);
-	}
+		return an_row_map_value_text(&site->map, j, site->slot->tts_values,
+									 site->slot->tts_isnull);
 	if (site->form == ROW_JSONB)
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(1);

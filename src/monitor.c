@@ -1,0 +1,556 @@
+/*
+ * monitor.c - anomaly_monitor, the trigger that watches a table: every
+ * inserted or updated row is scored against a model; anomalies (or every
+ * row) go to anomaly_events, each statement's batch statistics to
+ * anomaly_batches; an anomalous row can be rejected, or tagged with its
+ * score and flag in a BEFORE ROW trigger.
+ *
+ * As a FOR EACH STATEMENT trigger with REFERENCING NEW TABLE it scores the
+ * whole batch at once and writes one anomaly_batches row; as a FOR EACH ROW
+ * trigger it scores each row as it comes.
+ */
+#include "glue.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "lib/stringinfo.h"
+#include "nodes/bitmapset.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "explain.h"
+
+PG_FUNCTION_INFO_V1(anomaly_monitor);
+
+typedef enum log_mode
+{
+	LOG_NONE,
+	LOG_ANOMALIES,
+	LOG_ALL
+} log_mode;
+
+/* The trigger's arguments: the model name, then options. */
+typedef struct monitor_options
+{
+	const char *model;
+	log_mode	log;
+	bool		reject;
+	int			score_att;		/* attribute index to tag with the score, or -1 */
+	int			flag_att;		/* attribute index to tag with the flag, or -1 */
+} monitor_options;
+
+/* What one trigger call accumulates. */
+typedef struct monitor_state
+{
+	TriggerData *trig;
+	const char *relation;		/* schema-qualified, quoted */
+	int64		model_id;
+	const an_model *model;
+	an_row_map	map;
+	double	   *x;
+	double	   *raw;			/* x before imputation, for explanations */
+	an_attribution *attr;
+	MemoryContext row_cxt;		/* reset after every row */
+	Bitmapset  *key_atts;		/* primary key attributes, offset as by relcache */
+	/* batch statistics */
+	int64		rows;
+	int64		anomalies;
+	double		min_score;
+	double		max_score;
+	double		sum_score;
+	int64	   *out_of_range;	/* per feature */
+	/* events to insert */
+	int			n_events;
+	int			cap_events;
+	Datum	   *keys;
+	Datum	   *scores;
+	Datum	   *severities;
+	Datum	   *flags;
+	Datum	   *reasons;
+	bool	   *reason_nulls;
+} monitor_state;
+
+/* The hint every option error shares. */
+#define OPTIONS_HINT "Options are log (the default: log=anomalies), log=all, log=none, reject, " \
+	"score_column=name and flag_column=name; the first argument is the model name."
+
+/* The position of column name in the trigger's table; ERROR if absent. */
+static int
+tag_column(TriggerData *trig, const char *name, const char *option, Oid want1, Oid want2)
+{
+	TupleDesc	desc = RelationGetDescr(trig->tg_relation);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
+			continue;
+		if (att->atttypid != want1 && att->atttypid != want2)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("anomaly_monitor option %s names column \"%s\" of type %s",
+							option, name, format_type_be(att->atttypid)),
+					 errhint("The %s must be %s.", option,
+							 want1 == BOOLOID ? "boolean" : "float8 or float4")));
+		return i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("anomaly_monitor option %s names column \"%s\", which table \"%s\" does not have",
+					option, name, RelationGetRelationName(trig->tg_relation))));
+}
+
+/* Parse the trigger's arguments. */
+static void
+parse_options(TriggerData *trig, monitor_options *o)
+{
+	Trigger    *t = trig->tg_trigger;
+
+	memset(o, 0, sizeof(*o));
+	o->log = LOG_ANOMALIES;
+	o->score_att = o->flag_att = -1;
+	if (t->tgnargs < 1 || t->tgargs[0][0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" gives anomaly_monitor no model", t->tgname),
+				 errhint("CREATE TRIGGER ... EXECUTE FUNCTION anomaly_monitor('model_name' [, options]). "
+						 OPTIONS_HINT)));
+	o->model = t->tgargs[0];
+	for (int i = 1; i < t->tgnargs; i++)
+	{
+		const char *a = t->tgargs[i];
+
+		if (strcmp(a, "log") == 0 || strcmp(a, "log=anomalies") == 0)
+			o->log = LOG_ANOMALIES;
+		else if (strcmp(a, "log=all") == 0)
+			o->log = LOG_ALL;
+		else if (strcmp(a, "log=none") == 0)
+			o->log = LOG_NONE;
+		else if (strcmp(a, "reject") == 0)
+			o->reject = true;
+		else if (strncmp(a, "score_column=", 13) == 0)
+			o->score_att = tag_column(trig, a + 13, "score_column", FLOAT8OID, FLOAT4OID);
+		else if (strncmp(a, "flag_column=", 12) == 0)
+			o->flag_att = tag_column(trig, a + 12, "flag_column", BOOLOID, BOOLOID);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("trigger \"%s\" gives anomaly_monitor an unknown option \"%s\"",
+							t->tgname, a),
+					 errhint(OPTIONS_HINT)));
+	}
+	if ((o->score_att >= 0 || o->flag_att >= 0) &&
+		!(TRIGGER_FIRED_BEFORE(trig->tg_event) && TRIGGER_FIRED_FOR_ROW(trig->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\": anomaly_monitor can set score_column or flag_column only in a BEFORE ... FOR EACH ROW trigger",
+						t->tgname)));
+}
+
+/* Resolve the model named by the trigger; ERROR naming trigger and model. */
+static void
+resolve_model(monitor_state *ms, const monitor_options *o)
+{
+	an_model_ref ref;
+
+	if (!an_cache_try_name(o->model, &ref))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("trigger \"%s\" on table %s uses anomaly model \"%s\", which does not exist",
+						ms->trig->tg_trigger->tgname, ms->relation, o->model),
+				 errhint("Train the model with anomaly_train('%s', ...), or drop the trigger with DROP TRIGGER %s ON %s.",
+						 o->model, quote_identifier(ms->trig->tg_trigger->tgname), ms->relation)));
+	ms->model_id = ref.id;
+	ms->model = ref.model;
+}
+
+/* Set up the state of one trigger call. */
+static void
+monitor_begin(monitor_state *ms, TriggerData *trig, const monitor_options *o)
+{
+	Relation	rel = trig->tg_relation;
+	uint32		d;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->trig = trig;
+	ms->relation = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											  RelationGetRelationName(rel));
+	resolve_model(ms, o);
+	d = ms->model->n_features;
+	an_row_map_build(&ms->map, RelationGetDescr(rel), ms->model, CurrentMemoryContext);
+	ms->x = palloc(sizeof(double) * d);
+	ms->raw = palloc(sizeof(double) * d);
+	ms->attr = palloc(sizeof(an_attribution) * d);
+	ms->out_of_range = palloc0(sizeof(int64) * d);
+	ms->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly_monitor row",
+										ALLOCSET_DEFAULT_SIZES);
+	ms->key_atts = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	ms->min_score = INFINITY;
+	ms->max_score = -INFINITY;
+}
+
+/*
+ * The row's key as JSON: its primary key columns; without a primary key its
+ * ctid (AFTER ROW triggers), its position in the statement (statement
+ * triggers), or its feature values (BEFORE ROW triggers, before it has a ctid).
+ */
+static char *
+row_key(monitor_state *ms, TupleTableSlot *slot, ItemPointer ctid)
+{
+	TupleDesc	desc = RelationGetDescr(ms->trig->tg_relation);
+	StringInfoData buf;
+	int			attno = -1;
+
+	initStringInfo(&buf);
+	if (ms->key_atts == NULL)
+	{
+		if (ctid && ItemPointerIsValid(ctid))
+			appendStringInfo(&buf, "{\"ctid\": \"(%u,%u)\"}",
+							 ItemPointerGetBlockNumber(ctid), ItemPointerGetOffsetNumber(ctid));
+		else if (TRIGGER_FIRED_FOR_STATEMENT(ms->trig->tg_event))
+			appendStringInfo(&buf, "{\"row\": %lld}", (long long) ms->rows + 1);
+		else
+		{
+			appendStringInfoChar(&buf, '{');
+			for (uint32 j = 0; j < ms->model->n_features; j++)
+			{
+				char	   *v = an_row_map_value_text(&ms->map, j, slot->tts_values,
+													  slot->tts_isnull);
+
+				if (j > 0)
+					appendStringInfoString(&buf, ", ");
+				escape_json(&buf, ms->model->features[j].name);
+				appendStringInfoString(&buf, ": ");
+				if (v)
+					escape_json(&buf, v);
+				else
+					appendStringInfoString(&buf, "null");
+			}
+			appendStringInfoChar(&buf, '}');
+		}
+		return buf.data;
+	}
+	slot_getallattrs(slot);
+	appendStringInfoChar(&buf, '{');
+	while ((attno = bms_next_member(ms->key_atts, attno)) >= 0)
+	{
+		int			i = attno + FirstLowInvalidHeapAttributeNumber - 1;
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			out;
+		bool		varlena;
+		char	   *v;
+
+		if (buf.len > 1)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, NameStr(att->attname));
+		appendStringInfoString(&buf, ": ");
+		if (slot->tts_isnull[i])
+		{
+			appendStringInfoString(&buf, "null");
+			continue;
+		}
+		getTypeOutputInfo(att->atttypid, &out, &varlena);
+		v = OidOutputFunctionCall(out, slot->tts_values[i]);
+		if (att->atttypid == INT2OID || att->atttypid == INT4OID || att->atttypid == INT8OID)
+			appendStringInfoString(&buf, v);
+		else
+			escape_json(&buf, v);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Append one event, growing the arrays as needed. */
+static void
+add_event(monitor_state *ms, const char *key, double score, bool flag, const char *reason)
+{
+	if (ms->n_events == ms->cap_events)
+	{
+		int			cap = Max(64, ms->cap_events * 2);
+
+		ms->keys = ms->n_events ? repalloc(ms->keys, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ms->scores = ms->n_events ? repalloc(ms->scores, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ms->severities = ms->n_events ? repalloc(ms->severities, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ms->flags = ms->n_events ? repalloc(ms->flags, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ms->reasons = ms->n_events ? repalloc(ms->reasons, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ms->reason_nulls = ms->n_events ? repalloc(ms->reason_nulls, sizeof(bool) * cap) : palloc(sizeof(bool) * cap);
+		ms->cap_events = cap;
+	}
+	ms->keys[ms->n_events] = CStringGetTextDatum(key);
+	ms->scores[ms->n_events] = Float8GetDatum(score);
+	ms->severities[ms->n_events] = Float8GetDatum(an_model_severity(ms->model, score));
+	ms->flags[ms->n_events] = BoolGetDatum(flag);
+	ms->reason_nulls[ms->n_events] = reason == NULL;
+	ms->reasons[ms->n_events] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	ms->n_events++;
+}
+
+/* The reason line of the row in slot, whose encoded values are in ms->raw. */
+static char *
+row_reason(monitor_state *ms, TupleTableSlot *slot)
+{
+	const an_model *m = ms->model;
+	char	  **values = palloc(sizeof(char *) * m->n_features);
+	an_ctx		ctx;
+
+	for (uint32 j = 0; j < m->n_features; j++)
+		values[j] = an_row_map_value_text(&ms->map, j, slot->tts_values, slot->tts_isnull);
+	an_glue_ctx(&ctx, CurrentMemoryContext);
+	an_glue_check(&ctx, an_model_explain(&ctx, m, ms->raw, ms->attr));
+	return an_reason_line(m, ms->attr, values);
+}
+
+/* Score one row; log, reject or count it.  Returns its score. */
+static double
+monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, ItemPointer ctid)
+{
+	const an_model *m = ms->model;
+	MemoryContext outer = MemoryContextSwitchTo(ms->row_cxt);
+	double		score;
+	bool		flag;
+
+	slot_getsomeattrs(slot, ms->map.n_atts);
+	an_row_map_encode(&ms->map, m, slot->tts_values, slot->tts_isnull, ms->x);
+	for (uint32 j = 0; j < m->n_features; j++)
+		ms->out_of_range[j] += an_feature_out_of_range(&m->features[j], ms->x[j]);
+	memcpy(ms->raw, ms->x, sizeof(double) * m->n_features);
+	score = an_model_score(m, ms->x);
+	flag = score >= m->threshold;
+	if ((flag && (o->reject || o->log != LOG_NONE)) || o->log == LOG_ALL)
+	{
+		char	   *reason = flag ? row_reason(ms, slot) : NULL;
+		char	   *key = row_key(ms, slot, ctid);
+
+		if (flag && o->reject)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("row %s of %s is anomalous under model \"%s\"", key, ms->relation, o->model),
+					 errdetail("Score %.4f reaches the threshold %.4f: %s.", score, m->threshold, reason),
+					 errhint("Trigger \"%s\" rejects anomalous rows; fix the row or drop the reject option.",
+							 ms->trig->tg_trigger->tgname)));
+		MemoryContextSwitchTo(outer);
+		add_event(ms, key, score, flag, reason);
+	}
+	MemoryContextSwitchTo(outer);
+	MemoryContextReset(ms->row_cxt);
+	ms->rows++;
+	ms->anomalies += flag;
+	ms->sum_score += score;
+	ms->min_score = Min(ms->min_score, score);
+	ms->max_score = Max(ms->max_score, score);
+	return score;
+}
+
+/* The model's version, for the events. */
+static int32
+model_version(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	bool		isnull;
+
+	if (SPI_execute_with_args(psprintf("SELECT version FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
+									   an_glue_schema()),
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		return 0;
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Insert the accumulated events, and for a statement the batch row. */
+static void
+monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
+{
+	int32		version;
+
+	if (ms->n_events == 0 && !batch)
+		return;
+	SPI_connect();
+	version = model_version(ms->model_id);
+	if (ms->n_events > 0)
+	{
+		Oid			types[9] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID,
+		FLOAT8ARRAYOID, FLOAT8ARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
+		Datum		args[9];
+		int			dims[1] = {ms->n_events};
+		int			lbs[1] = {1};
+
+		args[0] = Int64GetDatum(ms->model_id);
+		args[1] = CStringGetTextDatum(o->model);
+		args[2] = Int32GetDatum(version);
+		args[3] = CStringGetTextDatum(ms->relation);
+		args[4] = PointerGetDatum(construct_array(ms->keys, ms->n_events, TEXTOID, -1, false, TYPALIGN_INT));
+		args[5] = PointerGetDatum(construct_array(ms->scores, ms->n_events, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[6] = PointerGetDatum(construct_array(ms->severities, ms->n_events, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[7] = PointerGetDatum(construct_array(ms->flags, ms->n_events, BOOLOID, 1, true, TYPALIGN_CHAR));
+		args[8] = PointerGetDatum(construct_md_array(ms->reasons, ms->reason_nulls, 1, dims, lbs,
+													 TEXTOID, -1, false, TYPALIGN_INT));
+		if (SPI_execute_with_args(psprintf("INSERT INTO %s.anomaly_events (model_id, model_name, model_version, "
+										   "relation, row_key, score, severity, is_anomaly, reason) "
+										   "SELECT $1, $2, $3, $4, k::pg_catalog.jsonb, s, v, a, r "
+										   "FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6), "
+										   "pg_catalog.unnest($7), pg_catalog.unnest($8), "
+										   "pg_catalog.unnest($9)) AS u(k, s, v, a, r)",
+										   an_glue_schema()),
+								  9, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "inserting anomaly events failed");
+	}
+	if (batch)
+	{
+		Oid			types[10] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT8OID, INT8OID,
+		FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
+		Datum		args[10];
+		char		nulls[10] = "          ";
+		StringInfoData oor;
+
+		initStringInfo(&oor);
+		appendStringInfoChar(&oor, '{');
+		for (uint32 j = 0; j < ms->model->n_features; j++)
+		{
+			if (j > 0)
+				appendStringInfoString(&oor, ", ");
+			escape_json(&oor, ms->model->features[j].name);
+			appendStringInfo(&oor, ": %lld", (long long) ms->out_of_range[j]);
+		}
+		appendStringInfoChar(&oor, '}');
+		args[0] = Int64GetDatum(ms->model_id);
+		args[1] = CStringGetTextDatum(o->model);
+		args[2] = Int32GetDatum(version);
+		args[3] = CStringGetTextDatum(ms->relation);
+		args[4] = Int64GetDatum(ms->rows);
+		args[5] = Int64GetDatum(ms->anomalies);
+		args[6] = Float8GetDatum(ms->min_score);
+		args[7] = Float8GetDatum(ms->rows ? ms->sum_score / ms->rows : 0);
+		args[8] = Float8GetDatum(ms->max_score);
+		nulls[6] = nulls[7] = nulls[8] = ms->rows ? ' ' : 'n';
+		args[9] = CStringGetTextDatum(oor.data);
+		if (SPI_execute_with_args(psprintf("INSERT INTO %s.anomaly_batches (model_id, model_name, model_version, "
+										   "relation, rows, anomalies, share, min_score, mean_score, max_score, "
+										   "out_of_range) SELECT $1, $2, $3, $4, $5, $6, "
+										   "CASE WHEN $5 OPERATOR(pg_catalog.>) 0 THEN $6::pg_catalog.float8 "
+										   "OPERATOR(pg_catalog./) $5 END, $7, $8, $9, $10::pg_catalog.jsonb",
+										   an_glue_schema()),
+								  10, types, args, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "inserting the anomaly batch failed");
+	}
+	SPI_finish();
+}
+
+/* Set the tag columns of a BEFORE ROW trigger's new tuple. */
+static HeapTuple
+tag_tuple(TriggerData *trig, const monitor_options *o, HeapTuple tuple, double score,
+		  bool flag)
+{
+	TupleDesc	desc = RelationGetDescr(trig->tg_relation);
+	int			cols[2];
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int			n = 0;
+
+	if (o->score_att >= 0)
+	{
+		cols[n] = o->score_att + 1;
+		values[n++] = TupleDescAttr(desc, o->score_att)->atttypid == FLOAT4OID
+			? Float4GetDatum((float4) score) : Float8GetDatum(score);
+	}
+	if (o->flag_att >= 0)
+	{
+		cols[n] = o->flag_att + 1;
+		values[n++] = BoolGetDatum(flag);
+	}
+	return heap_modify_tuple_by_cols(tuple, desc, n, cols, values, nulls);
+}
+
+/* Score every row of a statement's transition table. */
+static void
+monitor_statement(monitor_state *ms, const monitor_options *o)
+{
+	TriggerData *trig = ms->trig;
+	Tuplestorestate *rows = trig->tg_newtable;
+	TupleTableSlot *slot;
+	int			ptr;
+
+	if (rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("statement trigger \"%s\" on %s gives anomaly_monitor no transition table",
+						trig->tg_trigger->tgname, ms->relation),
+				 errhint("Create it with REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT, or FOR EACH ROW.")));
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(trig->tg_relation), &TTSOpsMinimalTuple);
+	ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(rows, ptr);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		monitor_row(ms, o, slot, NULL);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	monitor_flush(ms, o, true);
+}
+
+/* Score the one row of a row trigger; returns the trigger's result. */
+static HeapTuple
+monitor_one_row(monitor_state *ms, const monitor_options *o)
+{
+	TriggerData *trig = ms->trig;
+	HeapTuple	tuple = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(trig->tg_relation),
+													&TTSOpsHeapTuple);
+	double		score;
+
+	ExecStoreHeapTuple(tuple, slot, false);
+	/* a BEFORE trigger's row has no ctid yet */
+	score = monitor_row(ms, o, slot,
+						TRIGGER_FIRED_BEFORE(trig->tg_event) ? NULL : &tuple->t_self);
+	ExecDropSingleTupleTableSlot(slot);
+	monitor_flush(ms, o, false);
+	if (!TRIGGER_FIRED_BEFORE(trig->tg_event))
+		return NULL;
+	if (o->score_att >= 0 || o->flag_att >= 0)
+		return tag_tuple(trig, o, tuple, score, score >= ms->model->threshold);
+	return tuple;
+}
+
+/*
+ * anomaly_monitor(model [, option ...]): the trigger function.  Options:
+ * log / log=anomalies (the default), log=all, log=none, reject,
+ * score_column=name, flag_column=name.
+ */
+Datum
+anomaly_monitor(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	monitor_options o;
+	monitor_state ms;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("anomaly_monitor can only be called as a trigger"),
+				 errhint("CREATE TRIGGER ... EXECUTE FUNCTION anomaly_monitor('model_name').")));
+	if (!TRIGGER_FIRED_BY_INSERT(trig->tg_event) && !TRIGGER_FIRED_BY_UPDATE(trig->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\": anomaly_monitor watches INSERT and UPDATE only",
+						trig->tg_trigger->tgname)));
+	parse_options(trig, &o);
+	monitor_begin(&ms, trig, &o);
+	if (TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event))
+	{
+		monitor_statement(&ms, &o);
+		return PointerGetDatum(NULL);
+	}
+	return PointerGetDatum(monitor_one_row(&ms, &o));
+}
