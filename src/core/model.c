@@ -25,9 +25,9 @@ cmp_entry_hash(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The training frequency of a category hash in feature f; 0 if unseen. */
-double
-an_feature_encode_category(const an_feature *f, uint64_t hash)
+/* Where a category hash is among feature f's categories; n_cats if unseen. */
+uint32_t
+an_feature_category_index(const an_feature *f, uint64_t hash)
 {
 	uint32_t	lo = 0,
 				hi = f->n_cats;
@@ -41,7 +41,16 @@ an_feature_encode_category(const an_feature *f, uint64_t hash)
 		else
 			hi = mid;
 	}
-	return (lo < f->n_cats && f->cat_hash[lo] == hash) ? f->cat_freq[lo] : 0.0;
+	return (lo < f->n_cats && f->cat_hash[lo] == hash) ? lo : f->n_cats;
+}
+
+/* The training frequency of a category hash in feature f; 0 if unseen. */
+double
+an_feature_encode_category(const an_feature *f, uint64_t hash)
+{
+	uint32_t	i = an_feature_category_index(f, hash);
+
+	return i < f->n_cats ? f->cat_freq[i] : 0.0;
 }
 
 /* Append name to a comma-separated list held in buf of size bytes. */
@@ -111,9 +120,64 @@ encode_cell(const an_feature *f, const an_state_col *col, an_cell cell)
 }
 
 /*
+ * The drift sketch of numeric feature f: the training ECDF at up to
+ * AN_DRIFT_KNOTS knots, the sample values at the percentiles 0, 1, ..., 100
+ * (ties merged into one knot), each with the count of sample values at most
+ * it.  values holds the present sample values; it is sorted here.
+ */
+static void
+sketch_numeric(an_ctx *ctx, an_feature *f, double *values, size_t present)
+{
+	f->knot = an_alloc(ctx, sizeof(double) * AN_DRIFT_KNOTS);
+	f->knot_count = an_alloc(ctx, sizeof(uint32_t) * AN_DRIFT_KNOTS);
+	if (present == 0)
+		return;
+	qsort(values, present, sizeof(double), an_cmp_double);
+	for (size_t k = 0; k < AN_DRIFT_KNOTS; k++)
+	{
+		size_t		at = k * (present - 1) / (AN_DRIFT_KNOTS - 1);
+		size_t		upto = at + 1;
+
+		if (f->n_knots > 0 && values[at] == f->knot[f->n_knots - 1])
+			continue;
+		/* each tie block is scanned once: O(present) over all knots */
+		while (upto < present && values[upto] == values[at])
+			upto++;
+		f->knot[f->n_knots] = values[at];
+		f->knot_count[f->n_knots++] = (uint32_t) upto;
+	}
+}
+
+/*
+ * The drift sketch of categorical feature f: the sample rows of each known
+ * category and of the others (categories the frequency sketch lost).
+ */
+static void
+sketch_categorical(an_ctx *ctx, an_feature *f, const an_state *st, uint32_t c)
+{
+	const an_cell *rows = an_state_rows(st);
+
+	f->cat_count = an_alloc(ctx, sizeof(uint32_t) * f->n_cats);
+	for (size_t i = 0; i < st->filled; i++)
+	{
+		uint64_t	hash = rows[i * st->n_cols + c].cat;
+		uint32_t	at;
+
+		if (hash == 0)
+			continue;
+		at = an_feature_category_index(f, hash);
+		if (at < f->n_cats)
+			f->cat_count[at]++;
+		else
+			f->unseen_count++;
+	}
+}
+
+/*
  * Encode the reservoir into a dense matrix, compute each feature's median
  * (the imputation value) and fill NULLs with it.  Categorical features get
- * their range, mean and sd from the encoded sample.
+ * their range, mean and sd from the encoded sample.  Each feature's drift
+ * sketch is taken from the same encoded sample.
  */
 static double *
 encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_col)
@@ -164,7 +228,11 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 			for (size_t i = 0; i < present; i++)
 				sq += (column[i] - f->mean) * (column[i] - f->mean);
 			f->sd = present > 1 ? sqrt(sq / (double) (present - 1)) : 0;
+			sketch_categorical(ctx, f, st, src_col[j]);
 		}
+		else
+			sketch_numeric(ctx, f, column, present);
+		f->sample_nulls = (uint32_t) (n - present);
 		for (size_t i = 0; i < n; i++)
 			if (isnan(X[i * d + j]))
 				X[i * d + j] = f->impute;
@@ -270,6 +338,7 @@ an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 		return an_fail(ctx, AN_ERR_DATA,
 					   "Choose columns that vary: every column given is constant or NULL.",
 					   "no usable feature to train on");
+	m->sample_rows = st->filled;
 	X = encode_sample(ctx, st, m, src_col);
 	status = m->ops->fit(ctx, &m->params, X, st->filled, m->n_features, &m->detector);
 	if (status != AN_OK)
@@ -338,6 +407,26 @@ an_model_checksum(const unsigned char *bytes, size_t len)
 	return an_crc32c_update(crc, bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER);
 }
 
+/* Write the drift sketch of feature f. */
+static void
+write_sketch(an_writer *w, const an_feature *f)
+{
+	an_write_u32(w, f->sample_nulls);
+	if (f->kind == AN_KIND_NUMERIC)
+	{
+		an_write_u32(w, f->n_knots);
+		for (uint32_t k = 0; k < f->n_knots; k++)
+		{
+			an_write_f64(w, f->knot[k]);
+			an_write_u32(w, f->knot_count[k]);
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < f->n_cats; i++)
+		an_write_u32(w, f->cat_count[i]);
+	an_write_u32(w, f->unseen_count);
+}
+
 /* Serialize m into freshly allocated bytes. */
 an_status
 an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *len)
@@ -361,6 +450,7 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 	an_write_u64(&w, (uint64_t) m->train_rows);
 	an_write_f64(&w, m->threshold);
 	an_write_u32(&w, m->n_features);
+	an_write_u32(&w, m->sample_rows);
 	for (uint32_t j = 0; j < m->n_features; j++)
 	{
 		const an_feature *f = &m->features[j];
@@ -380,6 +470,8 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 			an_write_u64(&w, f->cat_hash[i]);
 			an_write_f64(&w, f->cat_freq[i]);
 		}
+		if (m->sample_rows > 0)
+			write_sketch(&w, f);
 	}
 	an_write_u32(&w, m->n_calib);
 	for (uint32_t i = 0; i < m->n_calib; i++)
@@ -405,9 +497,60 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 #define CORRUPT(...) an_fail(ctx, AN_ERR_CORRUPT, \
 	"The model bytes are damaged; train the model again.", __VA_ARGS__)
 
-/* Read and check one feature. */
+/* Read and check the drift sketch of feature f, over sample_rows rows. */
 static an_status
-read_feature(an_ctx *ctx, an_reader *r, an_feature *f, uint32_t j)
+read_sketch(an_ctx *ctx, an_reader *r, an_feature *f, uint32_t sample_rows)
+{
+	uint32_t	present;
+
+	f->sample_nulls = an_read_u32(r);
+	if (r->failed || f->sample_nulls > sample_rows)
+		return CORRUPT("model feature \"%s\" has an invalid drift sketch", f->name);
+	present = sample_rows - f->sample_nulls;
+	if (f->kind == AN_KIND_NUMERIC)
+	{
+		f->n_knots = an_read_u32(r);
+		if (r->failed || f->n_knots > AN_DRIFT_KNOTS || (f->n_knots == 0) != (present == 0) ||
+			(size_t) f->n_knots > an_reader_left(r) / 12)
+			return CORRUPT("model feature \"%s\" has an invalid drift sketch", f->name);
+		f->knot = an_alloc(ctx, sizeof(double) * (f->n_knots ? f->n_knots : 1));
+		f->knot_count = an_alloc(ctx, sizeof(uint32_t) * (f->n_knots ? f->n_knots : 1));
+		for (uint32_t k = 0; k < f->n_knots; k++)
+		{
+			f->knot[k] = an_read_f64(r);
+			f->knot_count[k] = an_read_u32(r);
+			if (!isfinite(f->knot[k]) || f->knot_count[k] == 0 ||
+				(k > 0 && (f->knot[k] <= f->knot[k - 1] ||
+						   f->knot_count[k] <= f->knot_count[k - 1])))
+				return CORRUPT("model feature \"%s\" has unordered drift knots", f->name);
+		}
+		if (r->failed || (f->n_knots > 0 && f->knot_count[f->n_knots - 1] != present))
+			return CORRUPT("model feature \"%s\" has invalid drift knot counts", f->name);
+		return AN_OK;
+	}
+	{
+		uint64_t	sum = 0;
+
+		if ((size_t) f->n_cats >= an_reader_left(r) / 4)
+			return CORRUPT("model feature \"%s\" has an invalid drift sketch", f->name);
+		f->cat_count = an_alloc(ctx, sizeof(uint32_t) * (f->n_cats ? f->n_cats : 1));
+		for (uint32_t i = 0; i < f->n_cats; i++)
+		{
+			f->cat_count[i] = an_read_u32(r);
+			sum += f->cat_count[i];
+		}
+		f->unseen_count = an_read_u32(r);
+		sum += f->unseen_count;
+		if (r->failed || sum != present)
+			return CORRUPT("model feature \"%s\" has invalid drift category counts",
+						   f->name);
+	}
+	return AN_OK;
+}
+
+/* Read and check one feature; its drift sketch too when sample_rows > 0. */
+static an_status
+read_feature(an_ctx *ctx, an_reader *r, an_feature *f, uint32_t j, uint32_t sample_rows)
 {
 	uint16_t	name_len = an_read_u16(r);
 	const unsigned char *name = an_read_bytes(r, name_len);
@@ -439,7 +582,7 @@ read_feature(an_ctx *ctx, an_reader *r, an_feature *f, uint32_t j)
 			(i > 0 && f->cat_hash[i] <= f->cat_hash[i - 1]))
 			return CORRUPT("model feature \"%s\" has invalid categories", f->name);
 	}
-	return AN_OK;
+	return sample_rows > 0 ? read_sketch(ctx, r, f, sample_rows) : AN_OK;
 }
 
 /* Read and validate len untrusted bytes into a model. */
@@ -472,7 +615,7 @@ an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out)
 	crc = an_read_u32(&r);
 	if (r.failed)
 		return CORRUPT("model is truncated (%zu bytes)", len);
-	if (format != AN_MODEL_FORMAT || reserved != 0)
+	if (format < 1 || format > AN_MODEL_FORMAT || reserved != 0)
 		return an_fail(ctx, AN_ERR_CORRUPT,
 					   "Upgrade the anomaly extension to read this model, or train it again.",
 					   "unsupported model format %u", format);
@@ -505,13 +648,15 @@ an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out)
 	m->train_rows = (int64_t) an_read_u64(&r);
 	m->threshold = an_read_f64(&r);
 	m->n_features = an_read_u32(&r);
+	/* format 1 has no drift sketch */
+	m->sample_rows = format >= 2 ? an_read_u32(&r) : 0;
 	if (r.failed || m->train_rows < 0 || isnan(m->threshold) ||
 		m->n_features < 1 || m->n_features > AN_MAX_COLUMNS)
 		return CORRUPT("model summary is invalid");
 	m->features = an_alloc(ctx, sizeof(an_feature) * m->n_features);
 	for (uint32_t j = 0; j < m->n_features; j++)
 	{
-		if ((st = read_feature(ctx, &r, &m->features[j], j)) != AN_OK)
+		if ((st = read_feature(ctx, &r, &m->features[j], j, m->sample_rows)) != AN_OK)
 			return st;
 		for (uint32_t o = 0; o < j; o++)
 			if (strcmp(m->features[o].name, m->features[j].name) == 0)

@@ -12,6 +12,25 @@
  *           imputation value, training range, mean, sd, category
  *           frequencies sorted by hash), calibration quantiles, then the
  *           detector's own bytes prefixed by their length.
+ *
+ * Format 2 adds the drift sketch (format 1 has none; both are read, only
+ * format 2 is written):
+ *   after the feature count: u32 sketch sample rows S, the training sample
+ *           the sketch was computed on (0: the model has no sketch, as a
+ *           format-1 model written again; then no feature has sketch bytes)
+ *   after each feature's categories, when S > 0:
+ *           u32 sample NULLs (at most S), then
+ *           numeric:     u32 knot count K (0 to AN_DRIFT_KNOTS; 0 exactly
+ *                        when every sample value is NULL), then K times
+ *                        f64 knot value (finite, strictly increasing; not
+ *                        bound to the training range, which comes from the
+ *                        column statistics, not the sample) and u32 sample
+ *                        values at most the knot (strictly increasing, at
+ *                        least 1, the last equal to S - NULLs): the
+ *                        training ECDF at the knots
+ *           categorical: u32 sample rows of each known category (in hash
+ *                        order), then u32 rows of categories not among them;
+ *                        these and the NULLs sum to S
  */
 #ifndef AN_MODEL_H
 #define AN_MODEL_H
@@ -20,7 +39,8 @@
 #include "detector.h"
 #include "fitstate.h"
 
-#define AN_MODEL_FORMAT 1
+#define AN_MODEL_FORMAT 2
+#define AN_DRIFT_KNOTS 101		/* ECDF knots at the percentiles 0..100 */
 #define AN_MODEL_HEADER 28
 #define AN_CALIBRATION_POINTS 1001
 #define AN_CALIBRATION_ROWS 20000
@@ -37,6 +57,13 @@ typedef struct an_feature
 	uint32_t	n_cats;
 	uint64_t   *cat_hash;		/* sorted ascending */
 	double	   *cat_freq;		/* training frequency of each */
+	/* drift sketch, on the training sample (when the model has one) */
+	uint32_t	sample_nulls;	/* sample rows where the feature is NULL */
+	uint32_t	n_knots;		/* numeric: ECDF knots */
+	double	   *knot;			/* increasing sample values */
+	uint32_t   *knot_count;		/* sample values <= each knot */
+	uint32_t   *cat_count;		/* categorical: sample rows of each category */
+	uint32_t	unseen_count;	/* sample rows of other categories */
 } an_feature;
 
 typedef struct an_model
@@ -48,6 +75,7 @@ typedef struct an_model
 	double		threshold;
 	uint32_t	n_features;
 	an_feature *features;
+	uint32_t	sample_rows;	/* rows of the drift sketch; 0: no sketch */
 	uint32_t	n_calib;
 	double	   *calib;			/* sorted quantiles of the training scores */
 	void	   *detector;
@@ -59,6 +87,9 @@ typedef struct an_model
  */
 an_status	an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 						   char *dropped, size_t dropped_size);
+
+/* Where a category hash is among feature f's categories; n_cats if unseen. */
+uint32_t	an_feature_category_index(const an_feature *f, uint64_t hash);
 
 /* The training frequency of a category hash in feature f; 0 if unseen. */
 double		an_feature_encode_category(const an_feature *f, uint64_t hash);

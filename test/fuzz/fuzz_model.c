@@ -7,8 +7,10 @@
  * body parser; when even, the bytes are read as they are.
  *
  * An accepted model must score a vector of NaNs and vectors of random finite
- * values, give a severity in [0, 100] for any score, and write back to bytes
- * that read again to the same bytes.
+ * values, give a severity in [0, 100] for any score, measure the drift of
+ * those vectors when it has a drift sketch, and write back to bytes that
+ * read again to the same bytes (a format-1 model is written as format 2,
+ * canonical from there on).
  *
  * Allocation: a bump arena freed after every input.  Each allocation is
  * followed by a poisoned red zone (AddressSanitizer), so overruns are still
@@ -17,6 +19,7 @@
  */
 #include "an_core.h"
 #include "checksum.h"
+#include "drift.h"
 #include "model.h"
 #include "prng.h"
 
@@ -39,6 +42,44 @@ check_severity(const an_model *m, double score)
 		fprintf(stderr, "severity %g of score %g is outside [0, 100]\n", s, score);
 		abort();
 	}
+}
+
+/* Measure the drift of rows against an accepted model with a sketch. */
+static void
+check_drift(an_ctx *ctx, const an_model *m, an_prng *rng)
+{
+	size_t		d = m->n_features;
+	double	   *x = an_alloc(ctx, sizeof(double) * d);
+	uint64_t   *cat = an_alloc(ctx, sizeof(uint64_t) * d);
+	an_drift   *acc = NULL;
+	an_drift_stat *res;
+
+	if (an_drift_init(ctx, m, &acc) != AN_OK)
+	{
+		fprintf(stderr, "no drift on a model with a sketch: %s\n", ctx->message);
+		abort();
+	}
+	for (int k = 0; k < 8; k++)
+	{
+		for (size_t j = 0; j < d; j++)
+		{
+			const an_feature *f = &m->features[j];
+			double		u = an_prng_uniform(rng);
+
+			x[j] = k == 0 ? NAN : k == 1 ? (u < 0.5 ? -INFINITY : INFINITY)
+				: f->lo + (f->hi - f->lo) * (u * 1.2 - 0.1);
+			cat[j] = k == 0 || f->n_cats == 0 ? 0
+				: u < 0.8 ? f->cat_hash[an_prng_below(rng, f->n_cats)] : an_prng_next(rng);
+		}
+		an_drift_add(acc, x, cat);
+	}
+	an_drift_result(ctx, acc, &res);
+	for (size_t j = 0; j <= d; j++)
+		if (res[j].rows != 8 || !(res[j].psi >= 0) || res[j].ks < 0 || res[j].ks > 1)
+		{
+			fprintf(stderr, "drift of feature %zu: psi %g, ks %g\n", j, res[j].psi, res[j].ks);
+			abort();
+		}
 }
 
 /* Exercise an accepted model. */
@@ -78,13 +119,31 @@ use_model(an_ctx *ctx, const an_model *m, const unsigned char *bytes, size_t len
 	for (size_t j = 0; j < d; j++)
 		if (an_model_feature_index(m, m->features[j].name) != (int) j)
 			abort();
+	if (m->sample_rows > 0)
+		check_drift(ctx, m, &rng);
 
-	/* the format is canonical: write(read(bytes)) == bytes */
 	if (an_model_write(ctx, m, &out, &out_len) != AN_OK)
 	{
 		fprintf(stderr, "cannot write a model just read: %s\n", ctx->message);
 		abort();
 	}
+	/* a format-1 model is written as format 2 without a sketch */
+	if (bytes[8] == 1)
+	{
+		if (an_model_read(ctx, out, out_len, &again) != AN_OK || again->sample_rows != 0 ||
+			out[8] != AN_MODEL_FORMAT)
+		{
+			fprintf(stderr, "a format-1 model written again does not read back: %s\n",
+					ctx->message);
+			abort();
+		}
+		bytes = out;
+		len = out_len;
+		if (an_model_write(ctx, again, &out, &out_len) != AN_OK)
+			abort();
+	}
+
+	/* the format is canonical: write(read(bytes)) == bytes */
 	if (an_model_read(ctx, out, out_len, &again) != AN_OK)
 	{
 		fprintf(stderr, "cannot read a model just written: %s\n", ctx->message);

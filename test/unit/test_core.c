@@ -14,6 +14,7 @@
 #include "bytes.h"
 #include "checksum.h"
 #include "detector.h"
+#include "drift.h"
 #include "fitstate.h"
 #include "metrics.h"
 #include "model.h"
@@ -1411,7 +1412,7 @@ test_model_serialization(void)
 		an_model   *t = NULL;
 
 		c = dup_bytes(b, len);
-		c[8] = 2;				/* format 2 */
+		c[8] = 3;				/* format 3 */
 		patch_model_header(c, len);
 		CHECK_STATUS(read_exact(&ctx, c, len, &t), AN_ERR_CORRUPT);
 		CHECK(strstr(ctx.hint, "Upgrade") != NULL, "format hint \"%s\"", ctx.hint);
@@ -1813,6 +1814,793 @@ test_extreme_moments(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* drift sketch and drift */
+
+/*
+ * A format-1 model, written by the code before format 2 (commit 95164dd):
+ * small_model(20, 2, 8, 0.1, 9).
+ */
+static const char format1_model_hex[] =
+	"414e4f4d4f44454c01000100010000006400000068030000bb933cb500000000"
+	"0000224000000000000040409a9999999999b93f030000000000000000000040"
+	"000000000000204000000000000000001400000000000000ae9061b496eae23f"
+	"0300000001007801da0dcf42614ec3bf58a82b2024f704c04c40b5a0b9d5f93f"
+	"ff1d0c09a8a1c6bf7e9a3f941d94f13f00000000010079017c36dd46107d2440"
+	"831ae2a989c2204042ab6976e9f52940f14bd2772ba424409a5e57d957baf43f"
+	"000000000500636f6c6f7202555555555555d53f721cc7711cc7d13f398ee338"
+	"8ee3d83fffb0481978bad53f3095234401ada73f03000000493527573361d61a"
+	"398ee3388ee3d83fdf5560eebe2df15c555555555555d53fa97a1fad432005ba"
+	"721cc7711cc7d13f14000000cf482ad923ffdd3fcf482ad923ffdd3fcf482ad9"
+	"23ffdd3fcf482ad923ffdd3f6e0dd45d6da8de3f6e0dd45d6da8de3f36df2070"
+	"41a9e03f36df207041a9e03f36df207041a9e03fe585e8914807e13fe585e891"
+	"4807e13fe585e8914807e13fe585e8914807e13fe585e8914807e13fe585e891"
+	"4807e13fe585e8914807e13fae9061b496eae23fae9061b496eae23fae9061b4"
+	"96eae23fe610001d7a03e53f9801000002000000080000000300000018000000"
+	"000000000d0000009cc3606d1931b13f0000000006000000b210dbccfea6dabf"
+	"0000000005000000c5b600ab8b5fdfbf00000000040000000000000000000840"
+	"ffffffff000000000000000000000840ffffffff000000000000000000000040"
+	"ffffffff00000000341b4dfa89a3d73f020000000a0000005cc01542e8a0f73f"
+	"00000000090000000000000000001040ffffffff000000000000000000000840"
+	"ffffffff00000000decfe9c5be7ef33f000000000c0000000000000000000840"
+	"ffffffff000000000000000000000840ffffffff00000000c6f41b172fc2d43f"
+	"0200000011000000ad91cbea78f9234001000000100000000000000000000040"
+	"ffffffff000000000000000000000040ffffffff0000000020e488c2e2c5923f"
+	"0000000015000000891fb8162c7df8bf00000000140000000000000000000840"
+	"ffffffff00000000ad2685a95ed41040ffffffff0000000009bdb1c8d4a7d53f"
+	"02000000170000000000000000000840ffffffff000000000000000000000840"
+	"ffffffff00000000";
+
+/* its scores (score_some, 64 rows) as the format-1 code computed them */
+static const uint64_t format1_scores[64] = {
+	UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fddff23d92a48cf),
+	UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe2ea96b46190ae),
+	UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fddff23d92a48cf),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe5037a1d0010e6), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe0a9417020df36),
+	UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe5037a1d0010e6), UINT64_C(0x3fddff23d92a48cf), UINT64_C(0x3fe2ea96b46190ae),
+	UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fddff23d92a48cf), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe2ea96b46190ae),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe2ea96b46190ae), UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe0a9417020df36),
+	UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5),
+	UINT64_C(0x3fe0a9417020df36), UINT64_C(0x3fddff23d92a48cf), UINT64_C(0x3fe1074891e885e5), UINT64_C(0x3fe1074891e885e5)
+};
+
+/*
+ * The scores (score_some, 64 rows) of small_model(200, 20, 32, NAN, 5)
+ * trained by the code before format 2: training must not change.
+ */
+static const uint64_t format1_scores_large[64] = {
+	UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe2aaa706fe3bcd), UINT64_C(0x3fe2b5f485f023d7),
+	UINT64_C(0x3fe479df118fc9de), UINT64_C(0x3fe479df118fc9de), UINT64_C(0x3fd844dfef4b6d57),
+	UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fe33b88d1f919a5), UINT64_C(0x3fe4c987c7f6a035),
+	UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe3922d9e3c20e9),
+	UINT64_C(0x3fe7eeda0f1a3ba7), UINT64_C(0x3fe29ac03bcdbe24), UINT64_C(0x3fe4dc8148a1cf9c),
+	UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fe285b42af78596),
+	UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fd844dfef4b6d57),
+	UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fe7eeda0f1a3ba7), UINT64_C(0x3fe285b42af78596),
+	UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe1f54e46153a08),
+	UINT64_C(0x3fe360e378b6f599), UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fe3922d9e3c20e9),
+	UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fe7eeda0f1a3ba7),
+	UINT64_C(0x3fe1945d6f09b935), UINT64_C(0x3fe3922d9e3c20e9), UINT64_C(0x3fd844dfef4b6d57),
+	UINT64_C(0x3fe3a727a8b6f5fb), UINT64_C(0x3fe1945d6f09b935), UINT64_C(0x3fe373f0bae24c60),
+	UINT64_C(0x3fe85870ab732fd0), UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe4dc8148a1cf9c),
+	UINT64_C(0x3fe33b88d1f919a5), UINT64_C(0x3fe53a36d18d9c17), UINT64_C(0x3fe2931db23856f1),
+	UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe416bef4ac34a7), UINT64_C(0x3fe416bef4ac34a7),
+	UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fe3922d9e3c20e9), UINT64_C(0x3fd844dfef4b6d57),
+	UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fe30a8f3ca8f988), UINT64_C(0x3fe4dc8148a1cf9c),
+	UINT64_C(0x3fe4dc8148a1cf9c), UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe1b68230fb0737),
+	UINT64_C(0x3fe851151ff8ada4), UINT64_C(0x3fe2d150978ac5bd), UINT64_C(0x3fe2a0c9ae735da4),
+	UINT64_C(0x3fd844dfef4b6d57), UINT64_C(0x3fe373f0bae24c60), UINT64_C(0x3fe4dc8148a1cf9c),
+	UINT64_C(0x3fe29ac03bcdbe24)
+};
+
+/* Recorded bytes decoded from a hex string. */
+static unsigned char *
+from_hex(const char *hex, size_t *len)
+{
+	size_t		n = strlen(hex) / 2;
+	unsigned char *b = test_alloc(NULL, n);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			abort();
+		b[i] = (unsigned char) v;
+	}
+	*len = n;
+	return b;
+}
+
+/* Whether the scores of score_some on m are bit for bit the expected ones. */
+static int
+scores_are(const an_model *m, const uint64_t *expected)
+{
+	double		s[64];
+
+	score_some(m, 64, s);
+	for (int i = 0; i < 64; i++)
+	{
+		uint64_t	u;
+
+		memcpy(&u, &s[i], sizeof(u));
+		if (u != expected[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The drift data: x normal (mean x_shift, sd x_scale), y uniform on [0, 10)
+ * with a NULL share, k an integer 0..3 (ties), and color red, green, blue or
+ * purple with the given probabilities and a NULL share.
+ */
+typedef struct drift_gen
+{
+	double		x_shift;
+	double		x_scale;
+	double		y_null;
+	double		color[4];
+	double		color_null;
+} drift_gen;
+
+static const char *const drift_names[] = {"x", "y", "k", "color"};
+static const an_kind drift_kinds[] = {AN_KIND_NUMERIC, AN_KIND_NUMERIC, AN_KIND_NUMERIC,
+AN_KIND_CATEGORICAL};
+static const char *const drift_colors[] = {"red", "green", "blue", "purple"};
+static const drift_gen drift_base = {0, 1, 0.1, {0.5, 0.3, 0.2, 0}, 0.05};
+
+/* One row of the drift data. */
+static void
+drift_row(an_prng *r, const drift_gen *g, an_cell *row)
+{
+	double		u;
+	int			c = 0;
+
+	row[0].num = g->x_shift + g->x_scale * an_prng_normal(r);
+	row[1].num = an_prng_uniform(r) < g->y_null ? NAN : 10 * an_prng_uniform(r);
+	row[2].num = (double) an_prng_below(r, 4);
+	if (an_prng_uniform(r) < g->color_null)
+	{
+		row[3].cat = 0;
+		return;
+	}
+	u = an_prng_uniform(r);
+	while (c < 3 && u >= g->color[c])
+		u -= g->color[c++];
+	row[3].cat = cat_hash(drift_colors[c]);
+}
+
+/* A model trained on n rows of the base drift data (all in the sample). */
+static an_model *
+drift_model(an_ctx *ctx, int n)
+{
+	an_params	p = iforest_params(ctx, 8192, 10, 64, 21);
+	an_state   *st = state_new(4, drift_names, drift_kinds, &p, 0);
+	an_prng		r;
+	an_model   *m = NULL;
+	char		dropped[64];
+
+	an_prng_seed(&r, 21);
+	for (int i = 0; i < n; i++)
+	{
+		an_cell		row[4];
+
+		drift_row(&r, &drift_base, row);
+		st = state_add(st, row);
+	}
+	if (an_model_train(ctx, st, &m, dropped, sizeof(dropped)) != AN_OK || m->n_features != 4)
+		abort();
+	return m;
+}
+
+/*
+ * The drift of n rows drawn from g against m, fed as the glue does: x the
+ * encoded row, cat the category hashes.
+ */
+static an_drift_stat *
+drift_of(an_ctx *ctx, const an_model *m, const drift_gen *g, int n, uint64_t seed)
+{
+	an_drift   *acc = NULL;
+	an_drift_stat *res;
+	an_prng		r;
+
+	if (an_drift_init(ctx, m, &acc) != AN_OK)
+		abort();
+	an_prng_seed(&r, seed);
+	for (int i = 0; i < n; i++)
+	{
+		an_cell		row[4];
+		double		x[4];
+		uint64_t	cat[4] = {0, 0, 0, 0};
+
+		drift_row(&r, g, row);
+		for (int j = 0; j < 3; j++)
+			x[j] = row[j].num;
+		cat[3] = row[3].cat;
+		x[3] = cat[3] == 0 ? NAN : an_feature_encode_category(&m->features[3], cat[3]);
+		an_drift_add(acc, x, cat);
+	}
+	an_drift_result(ctx, acc, &res);
+	return res;
+}
+
+/* Check that only the features flagged in want drifted, and the overall. */
+static void
+check_drifted(const an_drift_stat *res, const int *want, const char *what)
+{
+	int			any = 0;
+
+	for (int j = 0; j < 4; j++)
+	{
+		CHECK(res[j].drifted == want[j], "%s: %s drifted %d (psi %g, ks %g > %g)", what,
+			  drift_names[j], res[j].drifted, res[j].psi, res[j].ks, res[j].ks_critical);
+		any |= want[j];
+	}
+	CHECK(res[4].drifted == any, "%s: overall drifted %d", what, res[4].drifted);
+}
+
+static void
+test_drift_detects(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_model   *m = drift_model(&ctx, 4000);
+	an_drift_stat *res;
+	drift_gen	g;
+	static const int none[4] = {0, 0, 0, 0};
+
+	/*
+	 * Fresh samples of the training distribution: KS at alpha = 0.01 flags
+	 * about 1% of them (seed 77 is one), so count over twenty, then look at
+	 * one closely.
+	 */
+	{
+		int			flagged = 0;
+
+		for (uint64_t seed = 100; seed < 120; seed++)
+		{
+			res = drift_of(&ctx, m, &drift_base, 1000, seed);
+			for (int j = 0; j < 4; j++)
+			{
+				flagged += res[j].drifted;
+				CHECK(res[j].psi < 0.1, "fresh seed %llu: %s psi %g",
+					  (unsigned long long) seed, drift_names[j], res[j].psi);
+			}
+		}
+		CHECK(flagged <= 3, "%d of 80 fresh features drifted", flagged);
+	}
+	res = drift_of(&ctx, m, &drift_base, 3000, 70);
+	check_drifted(res, none, "fresh");
+	for (int j = 0; j < 4; j++)
+	{
+		CHECK(res[j].psi >= 0 && res[j].psi < 0.1, "fresh %s psi %g", drift_names[j],
+			  res[j].psi);
+		CHECK(res[j].rows == 3000 && res[j].train_mean == m->features[j].mean,
+			  "fresh %s rows or train mean", drift_names[j]);
+		CHECK_NEAR(res[j].current_mean, res[j].train_mean, 0.05 * (1 + m->features[j].sd));
+	}
+	for (int j = 0; j < 3; j++)
+		CHECK(res[j].ks >= 0 && res[j].ks <= res[j].ks_critical &&
+			  res[j].ks_critical > 0.03 && res[j].ks_critical < 0.05,
+			  "fresh %s ks %g, critical %g", drift_names[j], res[j].ks, res[j].ks_critical);
+	CHECK(isnan(res[3].ks) && isnan(res[3].ks_critical), "categorical ks");
+	CHECK(res[1].nulls > 240 && res[1].nulls < 360, "y nulls %llu",
+		  (unsigned long long) res[1].nulls);
+	CHECK_NEAR(res[1].train_null_share, 0.1, 0.02);
+	CHECK_NEAR(res[1].current_null_share, (double) res[1].nulls / 3000, 0);
+	CHECK(res[4].rows == 3000 && res[4].nulls >= res[1].nulls &&
+		  res[4].psi == fmax(fmax(res[0].psi, res[1].psi), fmax(res[2].psi, res[3].psi)) &&
+		  res[4].ks == fmax(fmax(res[0].ks, res[1].ks), res[2].ks) &&
+		  isnan(res[4].train_mean) && isnan(res[4].current_mean), "overall row");
+
+	/* x shifted by one sd, then rescaled */
+	{
+		static const int want[4] = {1, 0, 0, 0};
+
+		g = drift_base;
+		g.x_shift = 1;
+		res = drift_of(&ctx, m, &g, 3000, 78);
+		check_drifted(res, want, "x + 1 sd");
+		CHECK(res[0].psi >= 0.2 && res[0].ks > res[0].ks_critical, "x + 1 sd: psi %g ks %g",
+			  res[0].psi, res[0].ks);
+		CHECK_NEAR(res[0].current_mean, 1, 0.1);
+		g = drift_base;
+		g.x_scale = 2;
+		res = drift_of(&ctx, m, &g, 3000, 79);
+		check_drifted(res, want, "x * 2");
+		CHECK(res[0].psi >= 0.2, "x * 2: psi %g", res[0].psi);
+		/* a small shift shows in KS before PSI */
+		g = drift_base;
+		g.x_shift = 0.2;
+		res = drift_of(&ctx, m, &g, 3000, 80);
+		check_drifted(res, want, "x + 0.2 sd");
+		CHECK(res[0].psi < 0.2 && res[0].ks > res[0].ks_critical, "x + 0.2 sd: psi %g ks %g",
+			  res[0].psi, res[0].ks);
+	}
+	/* more NULLs in y: PSI sees it, KS (on values) does not */
+	{
+		static const int want[4] = {0, 1, 0, 0};
+
+		g = drift_base;
+		g.y_null = 0.5;
+		res = drift_of(&ctx, m, &g, 3000, 81);
+		check_drifted(res, want, "y NULLs");
+		CHECK(res[1].psi >= 0.2 && res[1].ks <= res[1].ks_critical, "y NULLs: psi %g ks %g",
+			  res[1].psi, res[1].ks);
+	}
+	/* categories: proportions swapped, then a new category */
+	{
+		static const int want[4] = {0, 0, 0, 1};
+
+		g = drift_base;
+		g.color[0] = 0.2;
+		g.color[2] = 0.5;
+		res = drift_of(&ctx, m, &g, 3000, 82);
+		check_drifted(res, want, "colors swapped");
+		CHECK(res[3].psi >= 0.2, "colors swapped: psi %g", res[3].psi);
+		g = drift_base;
+		g.color[0] = 0.35;
+		g.color[1] = 0.21;
+		g.color[2] = 0.14;
+		g.color[3] = 0.3;
+		res = drift_of(&ctx, m, &g, 3000, 83);
+		check_drifted(res, want, "new color");
+		CHECK(res[3].psi >= 0.2 && res[3].current_mean < res[3].train_mean - 0.05,
+			  "new color: psi %g, mean %g vs %g", res[3].psi, res[3].current_mean,
+			  res[3].train_mean);
+	}
+	/* no rows */
+	res = drift_of(&ctx, m, &drift_base, 0, 84);
+	for (int j = 0; j < 5; j++)
+		CHECK(res[j].rows == 0 && isnan(res[j].psi) && isnan(res[j].ks) &&
+			  isnan(res[j].current_mean) && !res[j].drifted, "no rows: entry %d", j);
+}
+
+/* Exact two-sample KS statistic of sorted a[0..n) and b[0..m). */
+static double
+exact_ks(const double *a, int n, const double *b, int m)
+{
+	int			i = 0,
+				k = 0;
+	double		d = 0;
+
+	while (i < n && k < m)
+	{
+		double		v = a[i] < b[k] ? a[i] : b[k];
+
+		while (i < n && a[i] == v)
+			i++;
+		while (k < m && b[k] == v)
+			k++;
+		d = fmax(d, fabs((double) i / n - (double) k / m));
+	}
+	return d;
+}
+
+static void
+test_drift_exact(void)
+{
+	an_ctx		ctx = new_ctx();
+	static const char *const names[] = {"v"};
+	static const an_kind kinds[] = {AN_KIND_NUMERIC};
+	an_params	p = iforest_params(&ctx, 4096, 5, 32, 3);
+	an_state   *st = state_new(1, names, kinds, &p, 0);
+	an_model   *m = NULL;
+	an_drift   *acc = NULL;
+	an_drift_stat *res;
+	char		dropped[8];
+	const an_feature *f;
+	double		want_psi,
+				want_ks = 0,
+				cum = 0;
+
+	/* the values 1..10, 100 of each: ten knots, one PSI bin per value */
+	for (int i = 0; i < 1000; i++)
+	{
+		an_cell		cell;
+
+		cell.num = 1 + i % 10;
+		st = state_add(st, &cell);
+	}
+	CHECK_STATUS(an_model_train(&ctx, st, &m, dropped, sizeof(dropped)), AN_OK);
+	if (m == NULL)
+		return;
+	f = &m->features[0];
+	CHECK(m->sample_rows == 1000 && f->sample_nulls == 0 && f->n_knots == 10,
+		  "sample %u, nulls %u, knots %u", m->sample_rows, f->sample_nulls, f->n_knots);
+	for (uint32_t k = 0; k < f->n_knots && k < 10; k++)
+		CHECK(f->knot[k] == k + 1 && f->knot_count[k] == 100 * (k + 1), "knot %u: %g, %u", k,
+			  f->knot[k], f->knot_count[k]);
+	/* current: v appears 10 v times (550 rows), then 50 NULLs and 2 infinities */
+	CHECK_STATUS(an_drift_init(&ctx, m, &acc), AN_OK);
+	for (int v = 1; v <= 10; v++)
+		for (int i = 0; i < 10 * v; i++)
+		{
+			double		x = v == 1 && i == 0 ? -INFINITY : v == 10 && i == 0 ? INFINITY : v;
+
+			an_drift_add(acc, &x, NULL);
+		}
+	for (int i = 0; i < 50; i++)
+	{
+		double		x = NAN;
+
+		an_drift_add(acc, &x, NULL);
+	}
+	an_drift_result(&ctx, acc, &res);
+	want_psi = (50.0 / 600 - AN_DRIFT_EPSILON) * log((50.0 / 600) / AN_DRIFT_EPSILON);
+	for (int v = 1; v <= 10; v++)
+	{
+		double		c = 10.0 * v / 600;
+
+		want_psi += (c - 0.1) * log(c / 0.1);
+		cum += 10.0 * v;
+		want_ks = fmax(want_ks, fabs(v / 10.0 - cum / 550));
+	}
+	CHECK_NEAR(res[0].psi, want_psi, 1e-12);
+	CHECK_NEAR(res[0].ks, want_ks, 1e-12);
+	CHECK_NEAR(res[0].ks_critical, 1.6276236307187293 * sqrt(1.0 / 1000 + 1.0 / 550), 1e-12);
+	CHECK(res[0].nulls == 50 && res[0].rows == 600 && res[0].drifted, "counts / drifted");
+	CHECK_NEAR(res[0].current_mean, 385.0 / 55, 1e-9);
+
+	/* continuous values: KS at the knots is a lower bound within 2% */
+	{
+		int			n = 2000,
+					n_cur = 1000;
+		double	   *a = test_alloc(NULL, sizeof(double) * n);
+		double	   *b = test_alloc(NULL, sizeof(double) * n_cur);
+		an_prng		r;
+		double		exact;
+
+		an_prng_seed(&r, 5);
+		st = state_new(1, names, kinds, &p, 0);
+		for (int i = 0; i < n; i++)
+		{
+			an_cell		cell;
+
+			cell.num = a[i] = an_prng_normal(&r);
+			st = state_add(st, &cell);
+		}
+		CHECK_STATUS(an_model_train(&ctx, st, &m, dropped, sizeof(dropped)), AN_OK);
+		CHECK(m->features[0].n_knots == AN_DRIFT_KNOTS, "%u knots", m->features[0].n_knots);
+		CHECK_STATUS(an_drift_init(&ctx, m, &acc), AN_OK);
+		for (int i = 0; i < n_cur; i++)
+		{
+			b[i] = 0.15 + an_prng_normal(&r);
+			an_drift_add(acc, &b[i], NULL);
+		}
+		an_drift_result(&ctx, acc, &res);
+		qsort(a, n, sizeof(double), cmp_dbl);
+		qsort(b, n_cur, sizeof(double), cmp_dbl);
+		exact = exact_ks(a, n, b, n_cur);
+		CHECK(res[0].ks <= exact + 1e-12 && res[0].ks >= exact - 0.02,
+			  "ks at knots %g, exact %g", res[0].ks, exact);
+	}
+}
+
+static void
+test_drift_sketch(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_model   *m = drift_model(&ctx, 4000);
+	an_model   *back = NULL;
+	unsigned char *b;
+	size_t		len;
+	an_drift_stat *r1,
+			   *r2;
+	drift_gen	g = drift_base;
+
+	CHECK(m->sample_rows == 4000, "sample rows %u", m->sample_rows);
+	for (uint32_t j = 0; j < 3; j++)
+	{
+		const an_feature *f = &m->features[j];
+		int			ordered = f->n_knots > 0 && f->knot[0] == f->lo &&
+			f->knot[f->n_knots - 1] == f->hi &&
+			f->knot_count[f->n_knots - 1] == m->sample_rows - f->sample_nulls;
+
+		for (uint32_t k = 1; k < f->n_knots; k++)
+			ordered &= f->knot[k] > f->knot[k - 1] && f->knot_count[k] > f->knot_count[k - 1];
+		CHECK(ordered, "%s knots not ordered or not spanning the sample", f->name);
+	}
+	CHECK(m->features[0].n_knots == AN_DRIFT_KNOTS && m->features[2].n_knots == 4,
+		  "knots %u, %u", m->features[0].n_knots, m->features[2].n_knots);
+	{
+		const an_feature *f = &m->features[3];
+		uint64_t	sum = f->unseen_count + f->sample_nulls;
+
+		for (uint32_t i = 0; i < f->n_cats; i++)
+			sum += f->cat_count[i];
+		CHECK(f->n_cats == 3 && f->unseen_count == 0 && sum == m->sample_rows,
+			  "categories %u, unseen %u, sum %llu", f->n_cats, f->unseen_count,
+			  (unsigned long long) sum);
+	}
+
+	/*
+	 * A state whose column statistics disagree with its sample (a state is
+	 * untrusted input: anomaly_fit states have a text form) still trains a
+	 * model that reads back: the knots are not bound to the range.
+	 */
+	{
+		static const char *const names[] = {"v"};
+		static const an_kind kinds[] = {AN_KIND_NUMERIC};
+		an_params	p = iforest_params(&ctx, 64, 2, 8, 1);
+		an_state   *st = state_new(1, names, kinds, &p, 0);
+		an_model   *odd = NULL;
+		char		dropped[8];
+
+		for (int i = 0; i < 10; i++)
+		{
+			an_cell		cell;
+
+			cell.num = i;
+			st = state_add(st, &cell);
+		}
+		an_state_cols(st)[0].max = 5;
+		CHECK_STATUS(an_state_validate(&ctx, st, state_len(st)), AN_OK);
+		CHECK_STATUS(an_model_train(&ctx, st, &odd, dropped, sizeof(dropped)), AN_OK);
+		if (odd != NULL)
+		{
+			b = model_bytes(&ctx, odd, &len);
+			CHECK(odd->features[0].knot[odd->features[0].n_knots - 1] == 9, "last knot");
+			CHECK_STATUS(read_exact(&ctx, b, len, &back), AN_OK);
+		}
+	}
+
+	/* the sketch round-trips exactly, and gives the same drift */
+	b = model_bytes(&ctx, m, &len);
+	CHECK(b[8] == AN_MODEL_FORMAT && b[9] == 0, "format %u", b[8]);
+	CHECK_STATUS(read_exact(&ctx, b, len, &back), AN_OK);
+	if (back == NULL)
+		return;
+	CHECK(back->sample_rows == m->sample_rows, "sample rows");
+	for (uint32_t j = 0; j < 4; j++)
+	{
+		const an_feature *f = &m->features[j],
+				   *h = &back->features[j];
+
+		CHECK(h->sample_nulls == f->sample_nulls && h->n_knots == f->n_knots &&
+			  h->unseen_count == f->unseen_count &&
+			  (f->n_knots == 0 ||
+			   (memcmp(h->knot, f->knot, sizeof(double) * f->n_knots) == 0 &&
+				memcmp(h->knot_count, f->knot_count, sizeof(uint32_t) * f->n_knots) == 0)) &&
+			  (f->n_cats == 0 ||
+			   memcmp(h->cat_count, f->cat_count, sizeof(uint32_t) * f->n_cats) == 0),
+			  "%s sketch differs after a round trip", f->name);
+	}
+	g.x_shift = 0.5;
+	g.color_null = 0.2;
+	r1 = drift_of(&ctx, m, &g, 500, 9);
+	r2 = drift_of(&ctx, back, &g, 500, 9);
+	for (int j = 0; j < 5; j++)
+		CHECK(r1[j].rows == r2[j].rows && r1[j].nulls == r2[j].nulls &&
+			  memcmp(&r1[j].psi, &r2[j].psi, sizeof(double)) == 0 &&
+			  memcmp(&r1[j].ks, &r2[j].ks, sizeof(double)) == 0 &&
+			  memcmp(&r1[j].current_mean, &r2[j].current_mean, sizeof(double)) == 0 &&
+			  r1[j].drifted == r2[j].drifted, "drift %d differs after a round trip", j);
+}
+
+/* The offset of feature j's drift sketch in format-2 model bytes. */
+static size_t
+sketch_offset(const an_model *m, const unsigned char *b, uint32_t j)
+{
+	size_t		at = AN_MODEL_HEADER + 8 * AN_P_COMMON + 4 + 8 * (size_t) m->ops->n_params +
+		8 + 8 + 4 + 4;
+
+	for (uint32_t o = 0;; o++)
+	{
+		const an_feature *f = &m->features[o];
+
+		at += 2 + (size_t) (b[at] | b[at + 1] << 8) + 1 + 5 * 8 + 4 + 16 * (size_t) f->n_cats;
+		if (o == j)
+			return at;
+		at += 4 + (f->kind == AN_KIND_NUMERIC ? 4 + 12 * (size_t) f->n_knots
+				   : 4 * (size_t) f->n_cats + 4);
+	}
+}
+
+/* Little-endian stores into model bytes. */
+static void
+put_u32(unsigned char *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char) (v >> (8 * i));
+}
+
+static uint32_t
+get_u32(const unsigned char *b)
+{
+	return (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16 |
+		(uint32_t) b[3] << 24;
+}
+
+static void
+put_f64(unsigned char *b, double v)
+{
+	uint64_t	u;
+
+	memcpy(&u, &v, sizeof(u));
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char) (u >> (8 * i));
+}
+
+static void
+test_drift_corrupt(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_model   *m = drift_model(&ctx, 300);
+	unsigned char *b;
+	size_t		len;
+	const an_feature *fx = &m->features[1];	/* y: numeric with NULLs */
+	uint32_t	present = m->sample_rows - fx->sample_nulls;
+	size_t		sy,
+				sc,
+				s_rows = AN_MODEL_HEADER + 8 * AN_P_COMMON + 4 + 8 * (size_t) m->ops->n_params + 20;
+	int			bad = 0;
+	an_model   *t = NULL;
+
+	b = model_bytes(&ctx, m, &len);
+	sy = sketch_offset(m, b, 1);
+	sc = sketch_offset(m, b, 3);
+	CHECK(get_u32(b + s_rows) == m->sample_rows && get_u32(b + sy) == fx->sample_nulls &&
+		  get_u32(b + sy + 4) == fx->n_knots && get_u32(b + sc) == m->features[3].sample_nulls,
+		  "sketch offsets");
+	CHECK(fx->sample_nulls > 0 && fx->n_knots > 3, "y has NULLs and knots");
+
+	/* each edit, the CRC patched, must be rejected as corrupt */
+	for (int e = 0;; e++)
+	{
+		unsigned char *c = dup_bytes(b, len);
+		size_t		k1 = sy + 8,
+					kl = sy + 8 + 12 * (fx->n_knots - 1);
+		an_status	st;
+
+		switch (e)
+		{
+			case 0: put_u32(c + s_rows, 0); break;
+			case 1: put_u32(c + s_rows, m->sample_rows + 1); break;
+			case 2: put_u32(c + s_rows, UINT32_MAX); break;
+			case 3: put_u32(c + sy, m->sample_rows + 1); break;
+			case 4: put_u32(c + sy, fx->sample_nulls + 1); break;
+			case 5: put_u32(c + sy, m->sample_rows); break;
+			case 6: put_u32(c + sy + 4, AN_DRIFT_KNOTS + 1); break;
+			case 7: put_u32(c + sy + 4, 0); break;
+			case 8: put_u32(c + sy + 4, fx->n_knots - 1); break;
+			case 9: put_u32(c + sy + 4, UINT32_MAX); break;
+			case 10: put_f64(c + k1, NAN); break;
+			case 11: put_f64(c + k1, INFINITY); break;
+			case 12: put_f64(c + k1, -INFINITY); break;
+			case 13: put_f64(c + kl, INFINITY); break;
+			case 14: put_f64(c + k1 + 12, fx->knot[0]); break;
+			case 15: put_f64(c + k1, fx->knot[1]); break;
+			case 16: put_u32(c + k1 + 8, 0); break;
+			case 17: put_u32(c + k1 + 20, fx->knot_count[0]); break;
+			case 18: put_u32(c + kl + 8, present - 1); break;
+			case 19: put_u32(c + kl + 8, present + 1); break;
+			case 20: put_u32(c + sc, m->features[3].sample_nulls + 1); break;
+			case 21: put_u32(c + sc + 4, m->features[3].cat_count[0] + 1); break;
+			case 22: put_u32(c + sc + 4 + 4 * m->features[3].n_cats, 1); break;
+			case 23: put_u32(c + sc + 4, UINT32_MAX); break;
+			default: c = NULL; break;
+		}
+		if (c == NULL)
+			break;
+		patch_model_header(c, len);
+		ctx.message[0] = ctx.hint[0] = 0;
+		t = NULL;
+		st = read_exact(&ctx, c, len, &t);
+		if (st != AN_ERR_CORRUPT || t != NULL || !ctx.message[0] || !ctx.hint[0])
+		{
+			printf("  sketch edit %d: status %d (%s)\n", e, (int) st, ctx.message);
+			bad++;
+		}
+	}
+	CHECK(bad == 0, "%d sketch edits not rejected", bad);
+
+	/* every truncation */
+	bad = 0;
+	for (size_t l = 0; l < len; l++)
+	{
+		t = NULL;
+		if (read_exact(&ctx, b, l, &t) != AN_ERR_CORRUPT || t != NULL)
+			bad++;
+	}
+	CHECK(bad == 0, "%d truncations not rejected", bad);
+
+	/* a format-2 model without a sketch is valid; drift asks for a retrain */
+	{
+		an_model	nosketch = *m;
+		an_drift   *acc = NULL;
+
+		nosketch.sample_rows = 0;
+		b = model_bytes(&ctx, &nosketch, &len);
+		CHECK_STATUS(read_exact(&ctx, b, len, &t), AN_OK);
+		CHECK(t && t->sample_rows == 0, "sketch-less model");
+		ctx.message[0] = ctx.hint[0] = 0;
+		CHECK_STATUS(an_drift_init(&ctx, &nosketch, &acc), AN_ERR_PARAM);
+		CHECK(strstr(ctx.hint, "Retrain the model") != NULL && acc == NULL, "hint \"%s\"",
+			  ctx.hint);
+	}
+}
+
+static void
+test_model_format1(void)
+{
+	an_ctx		ctx = new_ctx();
+	size_t		len,
+				len2,
+				len3;
+	unsigned char *b = from_hex(format1_model_hex, &len);
+	unsigned char *b2,
+			   *b3;
+	an_model   *old = NULL,
+			   *again = NULL,
+			   *now = small_model(&ctx, 20, 2, 8, 0.1, 9);
+	an_drift   *acc = NULL;
+	int			bad = 0;
+
+	CHECK(len == 872 && b[8] == 1, "fixture");
+	CHECK_STATUS(read_exact(&ctx, b, len, &old), AN_OK);
+	if (old == NULL)
+		return;
+	CHECK(old->sample_rows == 0, "format 1 has no sketch");
+	CHECK(scores_are(old, format1_scores), "format-1 model scores changed");
+
+	/* training is unchanged: the same model, now with a sketch */
+	CHECK(scores_are(now, format1_scores), "a newly trained model scores differently");
+	CHECK(scores_are(small_model(&ctx, 200, 20, 32, NAN, 5), format1_scores_large),
+		  "a newly trained larger model scores differently");
+	CHECK(now->sample_rows == 20 && now->threshold == old->threshold &&
+		  now->n_calib == old->n_calib &&
+		  memcmp(now->calib, old->calib, sizeof(double) * old->n_calib) == 0,
+		  "calibration differs");
+	for (uint32_t j = 0; j < old->n_features; j++)
+	{
+		const an_feature *f = &now->features[j],
+				   *o = &old->features[j];
+
+		CHECK(strcmp(f->name, o->name) == 0 && f->kind == o->kind && f->impute == o->impute &&
+			  f->lo == o->lo && f->hi == o->hi && f->mean == o->mean && f->sd == o->sd &&
+			  f->n_cats == o->n_cats &&
+			  (o->n_cats == 0 ||
+			   (memcmp(f->cat_hash, o->cat_hash, sizeof(uint64_t) * o->n_cats) == 0 &&
+				memcmp(f->cat_freq, o->cat_freq, sizeof(double) * o->n_cats) == 0)),
+			  "feature %u differs from format 1", j);
+	}
+
+	/* no drift on it: retrain */
+	ctx.message[0] = ctx.hint[0] = 0;
+	CHECK_STATUS(an_drift_init(&ctx, old, &acc), AN_ERR_PARAM);
+	CHECK(strstr(ctx.hint, "Retrain the model") != NULL, "hint \"%s\"", ctx.hint);
+
+	/* written again it is format 2 without a sketch, and canonical from there */
+	b2 = model_bytes(&ctx, old, &len2);
+	CHECK(b2[8] == 2 && len2 == len + 4, "rewritten format-1 model: format %u, %zu bytes",
+		  b2[8], len2);
+	CHECK_STATUS(read_exact(&ctx, b2, len2, &again), AN_OK);
+	if (again == NULL)
+		return;
+	CHECK(again->sample_rows == 0 && scores_are(again, format1_scores),
+		  "rewritten format-1 model");
+	b3 = model_bytes(&ctx, again, &len3);
+	CHECK(len3 == len2 && memcmp(b2, b3, len2) == 0, "write(read(bytes)) != bytes");
+
+	/* every truncation of the format-1 model */
+	for (size_t l = 0; l < len; l++)
+	{
+		an_model   *t = NULL;
+
+		if (read_exact(&ctx, b, l, &t) != AN_ERR_CORRUPT || t != NULL)
+			bad++;
+	}
+	CHECK(bad == 0, "%d truncations of a format-1 model not rejected", bad);
+}
+
+/* ------------------------------------------------------------------ */
 /* seed corpus for the fuzzers */
 
 static int
@@ -1868,6 +2656,10 @@ write_seeds(const char *dir)
 		err |= write_file(mdir, "mixed_small_patch", 1, 1, b, len);
 		b = model_bytes(&ctx, m2, &len);
 		err |= write_file(mdir, "mixed_auto_patch", 1, 1, b, len);
+		b = model_bytes(&ctx, drift_model(&ctx, 300), &len);
+		err |= write_file(mdir, "drift_4col_patch", 1, 1, b, len);
+		b = from_hex(format1_model_hex, &len);
+		err |= write_file(mdir, "format1_mixed_patch", 1, 1, b, len);
 	}
 	{
 		static const char *const names[] = {"only"};
@@ -1958,6 +2750,11 @@ main(int argc, char **argv)
 	run("model_errors", test_model_errors);
 	run("model_categorical", test_model_categorical);
 	run("model_serialization", test_model_serialization);
+	run("model_format1", test_model_format1);
+	run("drift_detects", test_drift_detects);
+	run("drift_exact", test_drift_exact);
+	run("drift_sketch", test_drift_sketch);
+	run("drift_corrupt", test_drift_corrupt);
 	run("metrics", test_metrics);
 	run("severity", test_severity);
 	run("sample", test_sample);
