@@ -12,7 +12,7 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/report.o \
 	src/core/robust_scale.o src/core/sample.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
-	src/explain.o src/evaluate.o src/report.o src/monitor.o \
+	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/score.o src/train.o src/sample_srf.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
@@ -20,7 +20,7 @@ DATA_built = anomaly--$(EXTVERSION).sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor errors corrupt parallel
+REGRESS = setup sample fit train score detectors explain evaluate report monitor drift errors corrupt parallel
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

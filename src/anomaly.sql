@@ -295,3 +295,15 @@ CREATE VIEW anomaly_rate AS
       FROM @extschema@.anomaly_batches b
      GROUP BY 1, 2;
 GRANT SELECT ON anomaly_event_annotations, anomaly_rate TO PUBLIC;
+
+-- Drift: the source's feature distributions against the training sketch.
+CREATE FUNCTION anomaly_drift(model text, source text)
+    RETURNS TABLE (feature text, psi float8, ks float8, train_mean float8, current_mean float8,
+                   drifted bool, rows bigint, ks_critical float8, train_null_share float8,
+                   current_null_share float8)
+    AS 'MODULE_PATHNAME', 'anomaly_drift' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 10;
+CREATE FUNCTION anomaly_drift(model bigint, source text)
+    RETURNS TABLE (feature text, psi float8, ks float8, train_mean float8, current_mean float8,
+                   drifted bool, rows bigint, ks_critical float8, train_null_share float8,
+                   current_null_share float8)
+    AS 'MODULE_PATHNAME', 'anomaly_drift' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 10;
