@@ -60,6 +60,9 @@ typedef struct inode
 	uint32_t	child[2];		/* left (i + 1) and right; a leaf's are itself */
 } inode;
 
+/* the largest n whose c(n) is tabulated */
+#define C_TABLE_MAX 4096
+
 typedef struct iforest
 {
 	uint32_t	n_trees;
@@ -72,6 +75,8 @@ typedef struct iforest
 	inode	   *nodes;
 	uint16_t   *feature;		/* per node: split feature, 0 for a leaf */
 	uint32_t   *rows;			/* per node: subsample rows that reached it */
+	uint32_t	c_max;			/* c_rows covers n in 0..c_max */
+	double	   *c_rows;			/* c(n), for explanations */
 } iforest;
 
 /* Average path length of an unsuccessful BST search among n items (eq. 1). */
@@ -126,6 +131,26 @@ typedef struct grow_state
 	uint32_t	n_nodes;
 	uint32_t	height;			/* depth of the deepest leaf so far */
 } grow_state;
+
+/*
+ * Tabulate c(n) for n up to psi (at most C_TABLE_MAX), so that explaining
+ * the usual forest takes no logarithm.
+ */
+static void
+tabulate_c(an_ctx *ctx, iforest *m)
+{
+	m->c_max = m->psi < C_TABLE_MAX ? m->psi : C_TABLE_MAX;
+	m->c_rows = an_alloc(ctx, sizeof(double) * ((size_t) m->c_max + 1));
+	for (uint32_t n = 0; n <= m->c_max; n++)
+		m->c_rows[n] = average_path_length(n);
+}
+
+/* c(rows of node i), from the table when it covers them. */
+static inline double
+node_c(const iforest *m, uint32_t i)
+{
+	return m->rows[i] <= m->c_max ? m->c_rows[m->rows[i]] : average_path_length(m->rows[i]);
+}
 
 /* Find a random non-constant feature over rows idx[0..n); -1 if none. */
 static int
@@ -271,6 +296,7 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	}
 	m->n_nodes = g.n_nodes;
 	m->height = g.height;
+	tabulate_c(ctx, m);
 	*model = m;
 	return AN_OK;
 }
@@ -353,7 +379,7 @@ iforest_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 	for (uint32_t t = 0; t < m->n_trees; t++)
 	{
 		uint32_t	i = m->roots[t];
-		double		c_parent = average_path_length(m->rows[i]);
+		double		c_parent = node_c(m, i);
 
 		while (m->nodes[i].child[0] != i)
 		{
@@ -361,7 +387,7 @@ iforest_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 			double		c_child;
 
 			i = walk_step(m->nodes, m->feature, x, i);
-			c_child = average_path_length(m->rows[i]);
+			c_child = node_c(m, i);
 			contrib[f] += (c_parent - c_child - 1.0) / m->n_trees;
 			c_parent = c_child;
 		}
@@ -481,6 +507,7 @@ iforest_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d,
 
 			m->rows[i] = sum < UINT32_MAX ? (uint32_t) sum : UINT32_MAX;
 		}
+	tabulate_c(ctx, m);
 	*model = m;
 	return AN_OK;
 }

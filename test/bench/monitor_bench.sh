@@ -36,6 +36,15 @@ CREATE TABLE plain (LIKE src);
 CREATE TABLE watched (LIKE src);
 CREATE TRIGGER watch AFTER INSERT ON watched REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION anomaly_monitor('mon');
+-- for the breakdown: the same trigger logging nothing, and a trigger that only
+-- receives the transition table
+CREATE TABLE quiet (LIKE src);
+CREATE TRIGGER watch AFTER INSERT ON quiet REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION anomaly_monitor('mon', 'log=none');
+CREATE FUNCTION receive_only() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NULL; END \$\$;
+CREATE TABLE received (LIKE src);
+CREATE TRIGGER receive AFTER INSERT ON received REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION receive_only();
 VACUUM ANALYZE src;
 SQL
 
@@ -56,19 +65,25 @@ median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 step "warm-up, then $R alternating runs of each insert"
 time_insert plain >/dev/null
 time_insert watched >/dev/null
-plain_ms="" watched_ms=""
+plain_ms="" watched_ms="" quiet_ms="" received_ms=""
 for i in $(seq "$R"); do
     plain_ms="$plain_ms $(time_insert plain)"
     watched_ms="$watched_ms $(time_insert watched)"
+    quiet_ms="$quiet_ms $(time_insert quiet)"
+    received_ms="$received_ms $(time_insert received)"
 done
 P=$(echo $plain_ms | tr ' ' '\n' | median)
 W=$(echo $watched_ms | tr ' ' '\n' | median)
+Q=$(echo $quiet_ms | tr ' ' '\n' | median)
+T=$(echo $received_ms | tr ' ' '\n' | median)
 psql_q -At -c "SELECT 'events per monitored insert: ' || count(*) FROM anomaly_events
                WHERE at = (SELECT max(at) FROM anomaly_events)"
 
 step "result (medians of $R runs, $ROWS rows)"
 printf '%-40s %10s\n' "insert without trigger" "$P ms"
 printf '%-40s %10s\n' "insert with statement monitor (iforest)" "$W ms"
+printf '%-40s %10s\n' "  breakdown: same trigger, log=none" "$Q ms"
+printf '%-40s %10s\n' "  breakdown: transition table only" "$T ms"
 awk -v p="$P" -v w="$W" -v t="$TARGET_RATIO" 'BEGIN {
     r = w / p; printf "%-40s %10.2fx (target <= %.1fx: %s)\n", "ratio", r, t, (r <= t) ? "met" : "missed" }'
 echo "runs (ms): plain$plain_ms; watched$watched_ms"
