@@ -20,7 +20,7 @@ DATA_built = anomaly--$(EXTVERSION).sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift errors corrupt parallel
+REGRESS = setup sample fit train score detectors explain evaluate report monitor drift errors corrupt parallel partitionwise
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
