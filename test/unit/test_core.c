@@ -229,6 +229,28 @@ test_checksum(void)
 		CHECK(an_crc32c(ff, 32) == UINT32_C(0x62A8AB43), "crc32c(32 0xFF) = %08X",
 			  an_crc32c(ff, 32));
 	}
+	/* ascending and descending bytes (RFC 3720, B.4), and every split of 100 bytes */
+	{
+		unsigned char up[32],
+					down[32],
+					mixed[100];
+		uint32_t	whole;
+
+		for (int i = 0; i < 32; i++)
+		{
+			up[i] = (unsigned char) i;
+			down[i] = (unsigned char) (31 - i);
+		}
+		CHECK(an_crc32c(up, 32) == UINT32_C(0x46DD794E), "crc32c(0..31) = %08X", an_crc32c(up, 32));
+		CHECK(an_crc32c(down, 32) == UINT32_C(0x113FDB5C), "crc32c(31..0) = %08X",
+			  an_crc32c(down, 32));
+		for (int i = 0; i < 100; i++)
+			mixed[i] = (unsigned char) (i * 37 + 11);
+		whole = an_crc32c(mixed, 100);
+		for (size_t cut = 0; cut <= 100; cut++)
+			CHECK(an_crc32c_update(an_crc32c(mixed, cut), mixed + cut, 100 - cut) == whole,
+				  "crc32c split at %zu differs", cut);
+	}
 	h1 = an_hash_bytes("red", 3);
 	h2 = an_hash_bytes("red", 3);
 	CHECK(h1 == h2, "hash is not deterministic");
