@@ -138,19 +138,26 @@ an_source_describe(const char *from, const char *source)
 	return CreateTupleDescCopy(SPI_tuptable->tupdesc);
 }
 
-/* The expression turning time column pos into seconds since the epoch. */
-static char *
-time_expression(TupleDesc desc, const char *column)
+/* The type of the source's column (the role says which, for errors). */
+static Oid
+column_type(TupleDesc desc, const char *column, const char *role)
 {
 	int			pos = an_source_column(desc, column);
-	Oid			type;
 
 	if (pos < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("time column \"%s\" is not in the source", column),
+				 errmsg("%s column \"%s\" is not in the source", role, column),
 				 errhint("The source has columns: %s.", an_source_columns(desc))));
-	type = TupleDescAttr(desc, pos)->atttypid;
+	return TupleDescAttr(desc, pos)->atttypid;
+}
+
+/* The expression turning a time column into seconds since the epoch. */
+static char *
+time_expression(TupleDesc desc, const char *column)
+{
+	Oid			type = column_type(desc, column, "time");
+
 	if (type == TIMESTAMPTZOID || type == TIMESTAMPOID || type == DATEOID)
 		return psprintf("pg_catalog.date_part('epoch', s.%s)", quote_identifier(column));
 	if (type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID ||
@@ -166,15 +173,8 @@ time_expression(TupleDesc desc, const char *column)
 static void
 check_label(TupleDesc desc, const char *label)
 {
-	int			pos = an_source_column(desc, label);
-	Oid			type;
+	Oid			type = column_type(desc, label, "label");
 
-	if (pos < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("label column \"%s\" is not in the source", label),
-				 errhint("The source has columns: %s.", an_source_columns(desc))));
-	type = TupleDescAttr(desc, pos)->atttypid;
 	if (type != BOOLOID && type != INT2OID && type != INT4OID && type != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
