@@ -10,9 +10,15 @@
  * work memory (zeroed on allocation, like palloc0) freed at once.
  *
  * Usage: segment_bench [segments [rows]]
- * Prints the median of 3 runs of the whole loop (total and per model), a
- * breakdown of one model's training, and an FNV-1a hash of every model's
- * bytes: it must not change when the code gets faster.
+ * Prints the median of 3 runs of the whole loop (total and per model), the
+ * page faults per model, a breakdown of one model's training, and an FNV-1a
+ * hash of every model's bytes: it must not change when the code gets faster.
+ *
+ * Page faults can cost as much as the training: when glibc's malloc gives
+ * the freed work memory back to the kernel after each model (its trim and
+ * mmap thresholds adapt to the sizes seen), the next model faults it in
+ * again.  GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:\
+ * glibc.malloc.mmap_threshold=33554432 keeps it, isolating the computation.
  */
 #include "an_core.h"
 #include "detector.h"
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define N_FEATURES 8
@@ -75,6 +82,16 @@ now(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Minor page faults of this process so far. */
+static long
+page_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
 }
 
 /* FNV-1a over len bytes, continuing from h. */
@@ -232,6 +249,7 @@ main(int argc, char **argv)
 	double		times[N_RUNS];
 	uint64_t	hash = UINT64_C(0xCBF29CE484222325);
 	size_t		total_len = 0;
+	long		faults;
 
 	if (n_seg < 1 || rows < 2)
 	{
@@ -245,6 +263,7 @@ main(int argc, char **argv)
 		return 2;
 	for (uint32_t s = 0; s < n_seg; s++)
 		states[s] = segment_state(s, rows);
+	faults = page_faults();
 	for (int r = 0; r < N_RUNS; r++)
 	{
 		double		t0 = now();
@@ -263,11 +282,12 @@ main(int argc, char **argv)
 		}
 		times[r] = now() - t0;
 	}
+	faults = page_faults() - faults;
 	qsort(times, N_RUNS, sizeof(double), cmp_time);
 	printf("%u models of %u rows x %d features: %.3f s, %.1f us per model "
-		   "(median of %d runs; min %.3f s, max %.3f s)\n",
+		   "(median of %d runs; min %.3f s, max %.3f s), %.1f page faults per model\n",
 		   n_seg, rows, N_FEATURES, times[N_RUNS / 2], times[N_RUNS / 2] * 1e6 / n_seg,
-		   N_RUNS, times[0], times[N_RUNS - 1]);
+		   N_RUNS, times[0], times[N_RUNS - 1], (double) faults / (N_RUNS * n_seg));
 	printf("model bytes: %.1f KB per model, FNV-1a %016llx\n",
 		   (double) total_len / 1024 / n_seg, (unsigned long long) hash);
 	breakdown(&ctx, states, n_seg);

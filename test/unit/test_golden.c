@@ -1,7 +1,8 @@
 /*
  * test_golden.c - the serialized bytes of models trained on awkward data are
  * exactly those the code wrote before it was made faster: a hash of each
- * model's bytes is recorded here.  The data mix NULLs, infinities, ties, a
+ * model's bytes is recorded here.  And an_sort_doubles sorts exactly as
+ * qsort with an_cmp_double does.  The data mix NULLs, infinities, ties, a
  * median that falls among both signs of zero, a categorical column and a
  * constant one, and every detector is trained on them.  The hashes were
  * recorded on x86-64 with glibc; another C library may round exp or log
@@ -13,9 +14,11 @@
 #include "detector.h"
 #include "fitstate.h"
 #include "model.h"
+#include "order_stats.h"
 #include "params.h"
 #include "prng.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,10 +126,51 @@ test_golden_detectors(void)
 	check_detector("auto", 300, UINT64_C(0xEA1862809C3D3080));
 }
 
+/* an_sort_doubles leaves the same bits as qsort on assorted arrays. */
+static void
+test_sort_doubles(void)
+{
+	static const double odd[] = {
+		0.0, -0.0, INFINITY, -INFINITY, 1e-310, -1e-310, DBL_MAX, -DBL_MAX, 1.0, -1.0
+	};
+	an_ctx		ctx = new_ctx();
+	an_prng		rng;
+	size_t		sizes[] = {0, 1, 2, 3, 17, 256, 1000, 5000};
+
+	an_prng_seed(&rng, 11);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (int kind = 0; kind < 5; kind++)
+		{
+			size_t		n = sizes[s];
+			double	   *v = an_alloc(&ctx, sizeof(double) * (n + 1));
+			double	   *want = an_alloc(&ctx, sizeof(double) * (n + 1));
+			uint64_t   *scratch = an_alloc(&ctx, sizeof(uint64_t) * 2 * (n + 1));
+
+			for (size_t i = 0; i < n; i++)
+			{
+				uint64_t	u = an_prng_below(&rng, 10);
+
+				/* 0: normal; 1: few distinct values; 2: odd values; 3: with
+				 * -0; 4: with NaN */
+				v[i] = kind == 0 ? an_prng_normal(&rng)
+					: kind == 1 ? (double) u - 4.0
+					: kind == 2 ? odd[u == 1 ? 0 : u]
+					: kind == 3 ? odd[u % 2]
+					: u == 0 ? NAN : an_prng_normal(&rng);
+			}
+			memcpy(want, v, sizeof(double) * n);
+			qsort(want, n, sizeof(double), an_cmp_double);
+			an_sort_doubles(v, n, scratch);
+			CHECK(memcmp(v, want, sizeof(double) * n) == 0,
+				  "sort of %zu values of kind %d differs from qsort", n, kind);
+		}
+}
+
 int
 main(int argc, char **argv)
 {
 	print_hashes = argc > 1 && strcmp(argv[1], "--print") == 0;
 	run("golden_detectors", test_golden_detectors);
+	run("sort_doubles", test_sort_doubles);
 	return finish();
 }
