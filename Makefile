@@ -18,7 +18,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA_built = anomaly--$(EXTVERSION).sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/bench/detector_bench test/browser/example.html test/browser/out
+	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift errors corrupt parallel partitionwise
 REGRESS_OPTS = --inputdir=.
@@ -57,6 +57,11 @@ browsercheck: test/unit/test_report
 
 # Accuracy and speed of one detector on the benchmark datasets.
 test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-o $@ $< $(CORE_SRCS) -lm
+
+# Training and serializing 1,000 segment models, as GROUP BY seg does.
+test/bench/segment_bench: test/bench/segment_bench.c $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-o $@ $< $(CORE_SRCS) -lm
 

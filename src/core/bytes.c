@@ -15,17 +15,20 @@ an_writer_init(an_writer *w, an_ctx *ctx, size_t initial)
 	w->len = 0;
 }
 
-/* Make room for n more bytes, doubling the buffer as needed. */
+/*
+ * Make room for n more bytes: double the buffer, or grow it to fit exactly
+ * when doubling is not enough (a bulk write knows its size).
+ */
 static void
 writer_reserve(an_writer *w, size_t n)
 {
 	unsigned char *grown;
-	size_t		cap = w->cap;
+	size_t		cap = w->cap * 2;
 
-	if (w->len + n <= cap)
+	if (w->len + n <= w->cap)
 		return;
-	while (w->len + n > cap)
-		cap *= 2;
+	if (w->len + n > cap)
+		cap = w->len + n;
 	grown = an_alloc(w->ctx, cap);
 	memcpy(grown, w->data, w->len);
 	w->data = grown;
@@ -39,6 +42,18 @@ an_write_bytes(an_writer *w, const void *src, size_t n)
 	writer_reserve(w, n);
 	memcpy(w->data + w->len, src, n);
 	w->len += n;
+}
+
+/* Append n bytes for the caller to fill; returns where they start. */
+unsigned char *
+an_write_space(an_writer *w, size_t n)
+{
+	unsigned char *p;
+
+	writer_reserve(w, n);
+	p = w->data + w->len;
+	w->len += n;
+	return p;
 }
 
 /* Append v in little-endian order using nbytes bytes. */

@@ -8,6 +8,8 @@
 
 #include "an_core.h"
 
+#include <string.h>
+
 typedef struct an_writer
 {
 	an_ctx	   *ctx;
@@ -33,6 +35,40 @@ void		an_write_u16(an_writer *w, uint16_t v);
 void		an_write_u32(an_writer *w, uint32_t v);
 void		an_write_u64(an_writer *w, uint64_t v);
 void		an_write_f64(an_writer *w, double v);
+
+/*
+ * Append n bytes for the caller to fill at once with an_put_u32 and
+ * an_put_f64; returns where they start (valid until the next write).
+ */
+unsigned char *an_write_space(an_writer *w, size_t n);
+
+/* Store v at p in little-endian order. */
+static inline void
+an_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) v;
+	p[1] = (unsigned char) (v >> 8);
+	p[2] = (unsigned char) (v >> 16);
+	p[3] = (unsigned char) (v >> 24);
+}
+
+/* Store v at p in little-endian order. */
+static inline void
+an_put_u64(unsigned char *p, uint64_t v)
+{
+	an_put_u32(p, (uint32_t) v);
+	an_put_u32(p + 4, (uint32_t) (v >> 32));
+}
+
+/* Store the IEEE 754 bits of v at p in little-endian order. */
+static inline void
+an_put_f64(unsigned char *p, double v)
+{
+	uint64_t	bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	an_put_u64(p, bits);
+}
 
 /* Overwrite a u32 already written at offset pos. */
 void		an_patch_u32(an_writer *w, size_t pos, uint32_t v);

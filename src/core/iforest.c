@@ -152,6 +152,62 @@ node_c(const iforest *m, uint32_t i)
 	return m->rows[i] <= m->c_max ? m->c_rows[m->rows[i]] : average_path_length(m->rows[i]);
 }
 
+/*
+ * The minimum and maximum of feature f over rows idx[0..n) (n positive),
+ * the first of equal values in idx order kept, as a plain scan keeps it.
+ * Four running pairs break the chain of dependent comparisons; equal values
+ * have equal bits except zeros of both signs, so a zero result is found
+ * again by the plain scan.
+ */
+static void
+feature_range(const grow_state *g, const uint32_t *idx, uint32_t n, uint32_t f,
+			  double *lo_out, double *hi_out)
+{
+	const double *col = g->X + f;
+	size_t		d = g->d;
+	double		lo[4],
+				hi[4];
+	uint32_t	i = 0;
+
+	for (int k = 0; k < 4; k++)
+		lo[k] = hi[k] = col[(size_t) idx[0] * d];
+	for (; i + 4 <= n; i += 4)
+		for (int k = 0; k < 4; k++)
+		{
+			double		v = col[(size_t) idx[i + k] * d];
+
+			lo[k] = v < lo[k] ? v : lo[k];
+			hi[k] = v > hi[k] ? v : hi[k];
+		}
+	for (; i < n; i++)
+	{
+		double		v = col[(size_t) idx[i] * d];
+
+		lo[0] = v < lo[0] ? v : lo[0];
+		hi[0] = v > hi[0] ? v : hi[0];
+	}
+	for (int k = 1; k < 4; k++)
+	{
+		lo[0] = lo[k] < lo[0] ? lo[k] : lo[0];
+		hi[0] = hi[k] > hi[0] ? hi[k] : hi[0];
+	}
+	if (lo[0] == 0 || hi[0] == 0)
+	{
+		lo[0] = hi[0] = col[(size_t) idx[0] * d];
+		for (i = 1; i < n; i++)
+		{
+			double		v = col[(size_t) idx[i] * d];
+
+			if (v < lo[0])
+				lo[0] = v;
+			if (v > hi[0])
+				hi[0] = v;
+		}
+	}
+	*lo_out = lo[0];
+	*hi_out = hi[0];
+}
+
 /* Find a random non-constant feature over rows idx[0..n); -1 if none. */
 static int
 pick_feature(grow_state *g, const uint32_t *idx, uint32_t n,
@@ -165,19 +221,11 @@ pick_feature(grow_state *g, const uint32_t *idx, uint32_t n,
 	{
 		uint32_t	k = (uint32_t) an_prng_below(&g->rng, left);
 		uint32_t	f = g->feature_order[k];
-		double		lo = g->X[(size_t) idx[0] * g->d + f];
-		double		hi = lo;
+		double		lo,
+					hi;
 
 		g->feature_order[k] = g->feature_order[--left];
-		for (uint32_t i = 1; i < n; i++)
-		{
-			double		v = g->X[(size_t) idx[i] * g->d + f];
-
-			if (v < lo)
-				lo = v;
-			if (v > hi)
-				hi = v;
-		}
+		feature_range(g, idx, n, f, &lo, &hi);
 		if (lo < hi)
 		{
 			*lo_out = lo;
@@ -220,20 +268,69 @@ grow(grow_state *g, uint32_t *idx, uint32_t n, uint32_t depth)
 	/* lo < split <= hi keeps both children non-empty, bounding the tree */
 	if (!(split > lo && split <= hi))
 		split = hi;
-	/* partition: rows below the split first */
-	for (uint32_t i = 0; i < n; i++)
-		if (g->X[(size_t) idx[i] * g->d + f] < split)
-		{
-			uint32_t	t = idx[i];
+	/*
+	 * partition: rows below the split first, each moved to the front by a
+	 * swap; masks rather than a branch (it would mispredict half the time)
+	 */
+	{
+		const double *col = g->X + f;
 
-			idx[i] = idx[nl];
-			idx[nl++] = t;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint32_t	t = idx[i],
+						u = idx[nl],
+						below = col[(size_t) t * g->d] < split,
+						swap = (t ^ u) & (0u - below);
+
+			idx[i] = t ^ swap;
+			idx[nl] = u ^ swap;
+			nl += below;
 		}
+	}
 	g->feature[me] = (uint16_t) f;
 	node->value = split;
 	node->child[0] = grow(g, idx, nl, depth + 1);
 	node->child[1] = grow(g, idx + nl, n - nl, depth + 1);
 	return me;
+}
+
+/*
+ * Make room in m's node arrays for tree t of up to max_nodes nodes.  The
+ * trees grown so far predict the size of the rest (with an eighth to
+ * spare), so the arrays are rarely copied and stay near the forest's size
+ * rather than every tree's bound, which is several times larger: a smaller
+ * working set to zero and to fault in.
+ */
+static void
+reserve_tree(grow_state *g, iforest *m, uint32_t t, uint32_t max_nodes, uint32_t *cap)
+{
+	uint64_t	bound = (uint64_t) max_nodes * m->n_trees;
+	uint64_t	want;
+	inode	   *nodes;
+	uint16_t   *feature;
+	uint32_t   *rows;
+
+	if ((uint64_t) g->n_nodes + max_nodes <= *cap)
+		return;
+	want = t == 0 ? max_nodes
+		: (uint64_t) g->n_nodes * m->n_trees / t * 9 / 8 + max_nodes;
+	if (want < (uint64_t) g->n_nodes + max_nodes)
+		want = (uint64_t) g->n_nodes + max_nodes;
+	if (want > bound)
+		want = bound;
+	nodes = an_alloc(g->ctx, sizeof(inode) * want);
+	feature = an_alloc(g->ctx, sizeof(uint16_t) * want);
+	rows = an_alloc(g->ctx, sizeof(uint32_t) * want);
+	if (g->n_nodes > 0)
+	{
+		memcpy(nodes, g->nodes, sizeof(inode) * g->n_nodes);
+		memcpy(feature, g->feature, sizeof(uint16_t) * g->n_nodes);
+		memcpy(rows, g->rows, sizeof(uint32_t) * g->n_nodes);
+	}
+	g->nodes = m->nodes = nodes;
+	g->feature = m->feature = feature;
+	g->rows = m->rows = rows;
+	*cap = (uint32_t) want;
 }
 
 /* Fit a forest on X (n rows, d features). */
@@ -246,6 +343,7 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	uint32_t   *perm;
 	uint32_t   *idx;
 	uint32_t	max_nodes;
+	uint32_t	cap = 0;
 
 	if (n < 2)
 		return an_fail(ctx, AN_ERR_DATA,
@@ -260,9 +358,6 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	m->c_psi = average_path_length(m->psi);
 	max_nodes = 2 * m->psi - 1;
 	m->roots = an_alloc(ctx, sizeof(uint32_t) * m->n_trees);
-	m->nodes = an_alloc(ctx, sizeof(inode) * (size_t) max_nodes * m->n_trees);
-	m->feature = an_alloc(ctx, sizeof(uint16_t) * (size_t) max_nodes * m->n_trees);
-	m->rows = an_alloc(ctx, sizeof(uint32_t) * (size_t) max_nodes * m->n_trees);
 
 	memset(&g, 0, sizeof(g));
 	g.ctx = ctx;
@@ -271,9 +366,6 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	g.d = d;
 	g.max_depth = m->max_depth;
 	g.feature_order = an_alloc(ctx, sizeof(uint32_t) * d);
-	g.nodes = m->nodes;
-	g.feature = m->feature;
-	g.rows = m->rows;
 
 	perm = an_alloc(ctx, sizeof(uint32_t) * n);
 	idx = an_alloc(ctx, sizeof(uint32_t) * m->psi);
@@ -291,6 +383,7 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 			perm[j] = tmp;
 			idx[i] = perm[i];
 		}
+		reserve_tree(&g, m, t, max_nodes, &cap);
 		m->roots[t] = grow(&g, idx, m->psi, 0);
 		an_check_interrupts(ctx);
 	}
@@ -400,20 +493,23 @@ static void
 iforest_write(const void *model, an_writer *w)
 {
 	const iforest *m = model;
+	unsigned char *p = an_write_space(w, 16 + 4 * (size_t) m->n_trees +
+									  16 * (size_t) m->n_nodes);
 
-	an_write_u32(w, m->n_trees);
-	an_write_u32(w, m->psi);
-	an_write_u32(w, m->max_depth);
-	an_write_u32(w, m->n_nodes);
-	for (uint32_t t = 0; t < m->n_trees; t++)
-		an_write_u32(w, m->roots[t]);
-	for (uint32_t i = 0; i < m->n_nodes; i++)
+	an_put_u32(p, m->n_trees);
+	an_put_u32(p + 4, m->psi);
+	an_put_u32(p + 8, m->max_depth);
+	an_put_u32(p + 12, m->n_nodes);
+	p += 16;
+	for (uint32_t t = 0; t < m->n_trees; t++, p += 4)
+		an_put_u32(p, m->roots[t]);
+	for (uint32_t i = 0; i < m->n_nodes; i++, p += 16)
 	{
 		int			leaf = m->nodes[i].child[0] == i;
 
-		an_write_f64(w, m->nodes[i].value);
-		an_write_u32(w, leaf ? LEAF_FEATURE : m->feature[i]);
-		an_write_u32(w, leaf ? 0 : m->nodes[i].child[1]);
+		an_put_f64(p, m->nodes[i].value);
+		an_put_u32(p + 8, leaf ? LEAF_FEATURE : m->feature[i]);
+		an_put_u32(p + 12, leaf ? 0 : m->nodes[i].child[1]);
 	}
 }
 

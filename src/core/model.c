@@ -123,16 +123,15 @@ encode_cell(const an_feature *f, const an_state_col *col, an_cell cell)
  * The drift sketch of numeric feature f: the training ECDF at up to
  * AN_DRIFT_KNOTS knots, the sample values at the percentiles 0, 1, ..., 100
  * (ties merged into one knot), each with the count of sample values at most
- * it.  values holds the present sample values; it is sorted here.
+ * it.  values holds the present sample values, sorted.
  */
 static void
-sketch_numeric(an_ctx *ctx, an_feature *f, double *values, size_t present)
+sketch_numeric(an_ctx *ctx, an_feature *f, const double *values, size_t present)
 {
 	f->knot = an_alloc(ctx, sizeof(double) * AN_DRIFT_KNOTS);
 	f->knot_count = an_alloc(ctx, sizeof(uint32_t) * AN_DRIFT_KNOTS);
 	if (present == 0)
 		return;
-	qsort(values, present, sizeof(double), an_cmp_double);
 	for (size_t k = 0; k < AN_DRIFT_KNOTS; k++)
 	{
 		size_t		at = k * (present - 1) / (AN_DRIFT_KNOTS - 1);
@@ -177,7 +176,10 @@ sketch_categorical(an_ctx *ctx, an_feature *f, const an_state *st, uint32_t c)
  * Encode the reservoir into a dense matrix, compute each feature's median
  * (the imputation value) and fill NULLs with it.  Categorical features get
  * their range, mean and sd from the encoded sample.  Each feature's drift
- * sketch is taken from the same encoded sample.
+ * sketch is taken from the same encoded sample.  A numeric column is sorted
+ * once for both its median and its sketch, unless it holds a negative zero:
+ * then the median is the one quickselect picks among the zeros, as it
+ * always was.
  */
 static double *
 encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_col)
@@ -186,6 +188,7 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 				d = m->n_features;
 	double	   *X = an_alloc(ctx, sizeof(double) * n * d);
 	double	   *column = an_alloc(ctx, sizeof(double) * n);
+	uint64_t   *scratch = an_alloc(ctx, sizeof(uint64_t) * 2 * n);
 	const an_cell *rows = an_state_rows(st);
 	const an_state_col *cols = an_state_cols(st);
 
@@ -205,8 +208,17 @@ encode_sample(an_ctx *ctx, const an_state *st, an_model *m, const uint32_t *src_
 		}
 		if (present == 0)
 			f->impute = f->kind == AN_KIND_NUMERIC ? f->mean : 0;
+		else if (f->kind == AN_KIND_NUMERIC && !an_has_unordered(column, present))
+		{
+			an_sort_doubles(column, present, scratch);
+			f->impute = column[present / 2];
+		}
 		else
+		{
 			f->impute = an_select_kth(column, present, present / 2);
+			if (f->kind == AN_KIND_NUMERIC)
+				an_sort_doubles(column, present, scratch);
+		}
 		if (f->kind == AN_KIND_CATEGORICAL)
 		{
 			double		sum = 0,
@@ -269,6 +281,7 @@ calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
 	size_t		d = m->n_features;
 	size_t		k = n < AN_CALIBRATION_ROWS ? n : AN_CALIBRATION_ROWS;
 	double	   *scores = an_alloc(ctx, sizeof(double) * k);
+	uint64_t   *scratch = an_alloc(ctx, sizeof(uint64_t) * 2 * k);
 	uint32_t   *idx = an_alloc(ctx, sizeof(uint32_t) * n);
 	double	   *x = an_alloc(ctx, sizeof(double) * d);
 	double		contamination = m->params.common[AN_P_CONTAMINATION];
@@ -289,7 +302,7 @@ calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
 		if (i % 4096 == 0)
 			an_check_interrupts(ctx);
 	}
-	qsort(scores, k, sizeof(double), an_cmp_double);
+	an_sort_doubles(scores, k, scratch);
 	m->n_calib = k < AN_CALIBRATION_POINTS ? (uint32_t) k : AN_CALIBRATION_POINTS;
 	m->calib = an_alloc(ctx, sizeof(double) * m->n_calib);
 	for (uint32_t i = 0; i < m->n_calib; i++)

@@ -5,6 +5,8 @@
 #include "order_stats.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* qsort comparator for doubles, ascending. */
 int
@@ -14,6 +16,98 @@ an_cmp_double(const void *a, const void *b)
 	double		y = *(const double *) b;
 
 	return (x > y) - (x < y);
+}
+
+/* Whether v[0..n) holds a NaN or a negative zero. */
+int
+an_has_unordered(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isnan(v[i]) || (v[i] == 0 && signbit(v[i])))
+			return 1;
+	return 0;
+}
+
+#define SIGN_BIT UINT64_C(0x8000000000000000)
+
+/*
+ * The unsigned key of a non-NaN double that orders as the double does:
+ * negative values have every bit flipped, others only the sign bit (Herf,
+ * "Radix Tricks", 2001).
+ */
+static inline uint64_t
+order_key(double v)
+{
+	uint64_t	bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return (bits & SIGN_BIT) ? ~bits : bits | SIGN_BIT;
+}
+
+/* The double whose order_key is key. */
+static inline double
+key_value(uint64_t key)
+{
+	uint64_t	bits = (key & SIGN_BIT) ? key & ~SIGN_BIT : ~key;
+	double		v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+/*
+ * Sort v[0..n) as qsort with an_cmp_double would.  Without NaN and
+ * negative zero, values that compare equal have equal bits, so the sorted
+ * array is unique: a least-significant-digit radix sort of the order keys
+ * by bytes (Knuth, TAOCP vol. 3, 5.2.5) finds it, skipping the bytes that
+ * all keys share.
+ */
+void
+an_sort_doubles(double *v, size_t n, uint64_t *scratch)
+{
+	size_t		count[8][256];
+	uint64_t   *src = scratch,
+			   *dst = scratch + n;
+
+	if (n < 2)
+		return;
+	if (an_has_unordered(v, n))
+	{
+		qsort(v, n, sizeof(double), an_cmp_double);
+		return;
+	}
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	key = order_key(v[i]);
+
+		src[i] = key;
+		for (int b = 0; b < 8; b++)
+			count[b][(key >> (8 * b)) & 0xFF]++;
+	}
+	for (int b = 0; b < 8; b++)
+	{
+		size_t	   *c = count[b];
+		size_t		sum = 0;
+		uint64_t   *t;
+
+		if (c[(src[0] >> (8 * b)) & 0xFF] == n)
+			continue;
+		for (int x = 0; x < 256; x++)
+		{
+			size_t		here = c[x];
+
+			c[x] = sum;
+			sum += here;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[(src[i] >> (8 * b)) & 0xFF]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = key_value(src[i]);
 }
 
 /* The q-quantile of sorted v[0..n), linearly interpolated. */

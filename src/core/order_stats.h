@@ -6,9 +6,24 @@
 #define AN_ORDER_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* qsort comparator for doubles, ascending. */
 int			an_cmp_double(const void *a, const void *b);
+
+/*
+ * Whether v[0..n) holds a NaN or a negative zero, values that
+ * an_cmp_double does not order by their bits alone (NaN compares equal to
+ * everything, -0 equal to +0).
+ */
+int			an_has_unordered(const double *v, size_t n);
+
+/*
+ * Sort v[0..n) ascending into exactly the order qsort with an_cmp_double
+ * gives; scratch holds 2n uint64_t.  Without NaN and negative zero the
+ * sorted array is unique and a radix sort finds it; otherwise qsort does.
+ */
+void		an_sort_doubles(double *v, size_t n, uint64_t *scratch);
 
 /*
  * The q-quantile of sorted v[0..n) (n positive), linearly interpolated
