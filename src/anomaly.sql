@@ -131,25 +131,25 @@ $$;
 -- Scoring: model by name (latest version), by id, or as bytea; the row as
 -- a composite, a float8[] in feature order, or a jsonb object.
 CREATE FUNCTION anomaly_score(model text, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_score(model bigint, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_score(model bytea, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 
 CREATE FUNCTION anomaly_flag(model text, "row" anyelement) RETURNS bool
-    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_flag(model bigint, "row" anyelement) RETURNS bool
-    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_flag(model bytea, "row" anyelement) RETURNS bool
-    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_flag' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 
 CREATE FUNCTION anomaly_severity(model text, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_severity(model bigint, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION anomaly_severity(model bytea, "row" anyelement) RETURNS float8
-    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 500;
+    AS 'MODULE_PATHNAME', 'anomaly_severity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 
 -- Explanations: why one row scored as it did, feature by feature.
 CREATE FUNCTION anomaly_explain(model text, "row" anyelement)
