@@ -97,6 +97,7 @@ char	   *an_source_columns(TupleDesc desc);
 bool		an_source_identifier_like(const char *name, Oid type);
 bool		an_source_in_primary_key(Oid relid, const char *name);
 TupleDesc	an_source_describe(const char *from, const char *source);
+void		an_source_check_label(TupleDesc desc, const char *label);
 void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);

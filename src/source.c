@@ -169,9 +169,9 @@ time_expression(TupleDesc desc, const char *column)
 			 errhint("Use a timestamp, timestamptz, date or numeric column.")));
 }
 
-/* Check that label column is boolean or an integer. */
-static void
-check_label(TupleDesc desc, const char *label)
+/* Check that the source has label column, boolean or an integer. */
+void
+an_source_check_label(TupleDesc desc, const char *label)
 {
 	Oid			type = column_type(desc, label, "label");
 
@@ -243,7 +243,7 @@ an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 	appendStringInfo(&sql, "SELECT %s.anomaly_score($1, s)", an_glue_schema());
 	if (label)
 	{
-		check_label(desc, label);
+		an_source_check_label(desc, label);
 		appendStringInfo(&sql, ", (s.%s)::pg_catalog.int4", quote_identifier(label));
 	}
 	if (time_column)

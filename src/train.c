@@ -260,11 +260,8 @@ anomaly_train(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	desc = an_source_describe(from, source);
-	if (label && an_source_column(desc, label) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("label column \"%s\" is not in the source", label),
-				 errhint("The source has columns: %s.", an_source_columns(desc))));
+	if (label)
+		an_source_check_label(desc, label);
 	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid);
 	bytes = fit_source(schema, from, cols, ops->name, options, outer);
 	if (bytes == NULL)
