@@ -158,7 +158,7 @@ an_roc_curve(an_ctx *ctx, const double *scores, const uint8_t *labels, size_t n,
 	}
 	*fpr = an_alloc(ctx, sizeof(double) * max_points);
 	*tpr = an_alloc(ctx, sizeof(double) * max_points);
-	step = (groups + max_points - 2) / (size_t) (max_points - 1);
+	step = (groups - 1 + max_points - 2) / (size_t) (max_points - 1);
 	if (step == 0)
 		step = 1;
 	for (size_t g = 0; g < groups; g += step)

@@ -1454,6 +1454,43 @@ test_model_serialization(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The ROC curve: a point after each group of tied scores, thinned only as needed. */
+static void
+test_roc_curve(void)
+{
+	an_ctx		ctx = new_ctx();
+	const double scores[5] = {4, 3, 3, 2, 1};
+	const uint8_t labels[5] = {1, 0, 1, 1, 0};
+	const double want_x[5] = {0, 0, 0.5, 0.5, 1};
+	const double want_y[5] = {0, 1.0 / 3, 2.0 / 3, 1, 1};
+	const uint8_t one_class[5] = {1, 1, 1, 1, 1};
+	double	   *x,
+			   *y;
+	double		many[100];
+	uint8_t		many_labels[100];
+	int			n;
+
+	n = an_roc_curve(&ctx, scores, labels, 5, 5, &x, &y);
+	CHECK(n == 5, "%d points, want 5 (one per tie group and the origin)", n);
+	for (int i = 0; i < n && i < 5; i++)
+		CHECK(fabs(x[i] - want_x[i]) < 1e-12 && fabs(y[i] - want_y[i]) < 1e-12,
+			  "point %d is (%g, %g), want (%g, %g)", i, x[i], y[i], want_x[i], want_y[i]);
+	n = an_roc_curve(&ctx, scores, labels, 5, 3, &x, &y);
+	CHECK(n == 3 && x[0] == 0 && y[0] == 0 && x[2] == 1 && y[2] == 1,
+		  "thinned to %d points, ends (%g, %g) and (%g, %g)", n, x[0], y[0], x[n - 1], y[n - 1]);
+	CHECK(an_roc_curve(&ctx, scores, one_class, 5, 5, &x, &y) == 0, "one class gives a curve");
+	/* n distinct scores and room for n + 1 points: nothing is left out */
+	for (int i = 0; i < 100; i++)
+	{
+		many[i] = i;
+		many_labels[i] = i % 3 == 0;
+	}
+	n = an_roc_curve(&ctx, many, many_labels, 100, 101, &x, &y);
+	CHECK(n == 101, "%d points of 101", n);
+	n = an_roc_curve(&ctx, many, many_labels, 100, 20, &x, &y);
+	CHECK(n <= 20 && x[n - 1] == 1 && y[n - 1] == 1, "%d points with room for 20", n);
+}
+
 /* metrics and severity */
 
 static void
@@ -2778,6 +2815,7 @@ main(int argc, char **argv)
 	run("drift_sketch", test_drift_sketch);
 	run("drift_corrupt", test_drift_corrupt);
 	run("metrics", test_metrics);
+	run("ROC curve", test_roc_curve);
 	run("severity", test_severity);
 	run("sample", test_sample);
 	run("extreme_split", test_extreme_split);
