@@ -231,23 +231,13 @@ gather_ranges(int64 id, const char *from, an_report *r)
 static void
 gather_labels(const an_scored_rows *rows, an_report *r)
 {
-	an_metrics	mt;
 	an_ctx		ctx;
 	double	   *fpr = NULL,
 			   *tpr = NULL;
 
 	an_glue_ctx(&ctx, CurrentMemoryContext);
-	an_metrics_compute(&ctx, rows->scores, rows->labels, rows->n, r->threshold, &mt);
+	an_metrics_compute(&ctx, rows->scores, rows->labels, rows->n, r->threshold, &r->metrics);
 	r->has_labels = 1;
-	r->tp = mt.tp;
-	r->fp = mt.fp;
-	r->tn = mt.tn;
-	r->fn = mt.fn;
-	r->precision = mt.precision;
-	r->recall = mt.recall;
-	r->f1 = mt.f1;
-	r->roc_auc = mt.roc_auc;
-	r->average_precision = mt.average_precision;
 	r->n_roc = an_roc_curve(&ctx, rows->scores, rows->labels, rows->n, REPORT_ROC_POINTS,
 							&fpr, &tpr);
 	r->roc_fpr = fpr;

@@ -999,21 +999,21 @@ render_confusion(an_writer *w, const an_report *r)
 				 "Flags at the threshold against the labelled anomalies.");
 	put(w, "<table class=\"confusion\">\n<tr><th></th><th>flagged</th><th>not flagged</th></tr>\n"
 		"<tr><th>labelled anomaly</th>");
-	put_confusion_cell(w, "hit", r->tp, "true positives");
-	put_confusion_cell(w, "", r->fn, "false negatives");
+	put_confusion_cell(w, "hit", r->metrics.tp, "true positives");
+	put_confusion_cell(w, "", r->metrics.fn, "false negatives");
 	put(w, "</tr>\n<tr><th>labelled normal</th>");
-	put_confusion_cell(w, "", r->fp, "false positives");
-	put_confusion_cell(w, "hit", r->tn, "true negatives");
+	put_confusion_cell(w, "", r->metrics.fp, "false positives");
+	put_confusion_cell(w, "hit", r->metrics.tn, "true negatives");
 	put(w, "</tr>\n</table>\n<table class=\"kv metrics\">\n<tr><th>precision</th><td class=\"num\">");
-	put_figure(w, r->precision);
+	put_figure(w, r->metrics.precision);
 	put(w, "</td></tr>\n<tr><th>recall</th><td class=\"num\">");
-	put_figure(w, r->recall);
+	put_figure(w, r->metrics.recall);
 	put(w, "</td></tr>\n<tr><th>F1</th><td class=\"num\">");
-	put_figure(w, r->f1);
+	put_figure(w, r->metrics.f1);
 	put(w, "</td></tr>\n<tr><th>ROC AUC</th><td class=\"num\">");
-	put_figure(w, r->roc_auc);
+	put_figure(w, r->metrics.roc_auc);
 	put(w, "</td></tr>\n<tr><th>average precision</th><td class=\"num\">");
-	put_figure(w, r->average_precision);
+	put_figure(w, r->metrics.average_precision);
 	put(w, "</td></tr>\n</table>\n</section>\n");
 }
 
@@ -1050,7 +1050,7 @@ render_roc(an_writer *w, const an_report *r)
 	put(w, "\"/>\n");
 	draw_axis_titles(w, &p, "false positive rate", "true positive rate");
 	put(w, "</svg>\n<p class=\"caption\">ROC AUC = ");
-	put_figure(w, r->roc_auc);
+	put_figure(w, r->metrics.roc_auc);
 	put(w, "; the dashed diagonal is a random ranking.</p>\n</section>\n");
 }
 

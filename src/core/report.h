@@ -9,6 +9,7 @@
 #define AN_REPORT_H
 
 #include "an_core.h"
+#include "metrics.h"
 
 typedef struct an_report_pair
 {
@@ -64,15 +65,7 @@ typedef struct an_report
 	int			n_ranges;
 	/* with labels only (has_labels != 0) */
 	int			has_labels;
-	int64_t		tp,
-				fp,
-				tn,
-				fn;
-	double		precision,
-				recall,
-				f1,
-				roc_auc,		/* NaN when one class only */
-				average_precision;
+	an_metrics	metrics;		/* flags at the threshold against the labels */
 	const double *roc_fpr;		/* the ROC curve, from (0,0) to (1,1) */
 	const double *roc_tpr;
 	int			n_roc;

@@ -95,13 +95,9 @@ example_report(an_ctx *ctx, an_report *r)
 	an_report_bin *bins = test_alloc(NULL, sizeof(an_report_bin) * EXAMPLE_BINS);
 	an_report_anomaly *top = test_alloc(NULL, sizeof(an_report_anomaly) * EXAMPLE_TOP);
 	an_report_range *ranges = test_alloc(NULL, sizeof(an_report_range) * 6);
-	double	   *fpr = test_alloc(NULL, sizeof(double) * (EXAMPLE_ROWS + 1));
-	double	   *tpr = test_alloc(NULL, sizeof(double) * (EXAMPLE_ROWS + 1));
-	an_metrics	m;
+	double	   *fpr = NULL;
+	double	   *tpr = NULL;
 	an_prng		g;
-	int64_t		positives = 0;
-	int64_t		tp = 0;
-	int64_t		fp = 0;
 
 	memset(r, 0, sizeof(*r));
 	an_prng_seed(&g, 2024);
@@ -114,7 +110,6 @@ example_report(an_ctx *ctx, an_report *r)
 
 		labels[i] = (uint8_t) fraud;
 		scores[i] = s;
-		positives += fraud;
 		rows[i].score = s;
 		rows[i].label = (uint8_t) fraud;
 		rows[i].index = i;
@@ -134,22 +129,11 @@ example_report(an_ctx *ctx, an_report *r)
 		bins[b].rows++;
 		bins[b].flagged += scores[i] >= r->threshold;
 	}
-	an_metrics_compute(ctx, scores, labels, EXAMPLE_ROWS, r->threshold, &m);
-
-	/* the ROC curve: one point per distinct score, highest first */
+	an_metrics_compute(ctx, scores, labels, EXAMPLE_ROWS, r->threshold, &r->metrics);
+	/* the ROC curve: one point per distinct score */
+	r->n_roc = an_roc_curve(ctx, scores, labels, EXAMPLE_ROWS, EXAMPLE_ROWS + 1, &fpr, &tpr);
+	/* the top anomalies: highest scores first */
 	qsort(rows, EXAMPLE_ROWS, sizeof(scored_row), cmp_score_desc);
-	fpr[0] = tpr[0] = 0;
-	r->n_roc = 1;
-	for (int i = 0; i < EXAMPLE_ROWS; i++)
-	{
-		tp += rows[i].label;
-		fp += !rows[i].label;
-		if (i + 1 < EXAMPLE_ROWS && rows[i + 1].score == rows[i].score)
-			continue;
-		fpr[r->n_roc] = (double) fp / (double) (EXAMPLE_ROWS - positives);
-		tpr[r->n_roc] = (double) tp / (double) positives;
-		r->n_roc++;
-	}
 	for (int i = 0; i < EXAMPLE_TOP; i++)
 	{
 		top[i].key = test_format("txn-%06d", 100000 + rows[i].index);
@@ -171,7 +155,7 @@ example_report(an_ctx *ctx, an_report *r)
 	r->summary = facts;
 	r->n_summary = (int) (sizeof(facts) / sizeof(facts[0]));
 	r->rows = EXAMPLE_ROWS;
-	r->flagged = m.tp + m.fp;
+	r->flagged = r->metrics.tp + r->metrics.fp;
 	r->bins = bins;
 	r->n_bins = EXAMPLE_BINS;
 	r->timeline = timeline;
@@ -182,15 +166,6 @@ example_report(an_ctx *ctx, an_report *r)
 	r->ranges = ranges;
 	r->n_ranges = 6;
 	r->has_labels = 1;
-	r->tp = m.tp;
-	r->fp = m.fp;
-	r->tn = m.tn;
-	r->fn = m.fn;
-	r->precision = m.precision;
-	r->recall = m.recall;
-	r->f1 = m.f1;
-	r->roc_auc = m.roc_auc;
-	r->average_precision = m.average_precision;
 	r->roc_fpr = fpr;
 	r->roc_tpr = tpr;
 }
@@ -481,9 +456,9 @@ test_non_finite(void)
 	r.n_timeline = 4;
 	r.top = &top;
 	r.n_top = 1;
-	r.precision = NAN;
-	r.roc_auc = NAN;
-	r.average_precision = -INFINITY;
+	r.metrics.precision = NAN;
+	r.metrics.roc_auc = NAN;
+	r.metrics.average_precision = -INFINITY;
 	r.roc_fpr = fpr;
 	r.roc_tpr = tpr;
 	r.n_roc = 3;
@@ -512,7 +487,7 @@ test_empty(void)
 	r.threshold = 0.5;
 	r.timeline = none;
 	r.has_labels = 1;
-	r.roc_auc = NAN;
+	r.metrics.roc_auc = NAN;
 	html = an_report_html(&ctx, &r);
 	CHECK(well_formed(html), "not well-formed");
 	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
