@@ -6,7 +6,9 @@
 set -euo pipefail
 
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+SYSTEM_PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# PG_BIN may name a private copy made by private_tree.
+PG_BIN=${PG_BIN:-$SYSTEM_PG_BIN}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev"
 
@@ -38,6 +40,22 @@ build_install() {
     [ "$(id -u)" -eq 0 ] || sudo=sudo
     make -C "$REPO" -s -j2 PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
     $sudo make -C "$REPO" -s install PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
+}
+
+# Copy the system's PostgreSQL binaries and share files under DEST, for an
+# extension build (say an instrumented one) that must not replace the
+# system's: PostgreSQL finds its libdir and sharedir relative to its own
+# binaries, so the copy's pg_config installs into the copy.  Prints the
+# copy's bin directory, to use as PG_BIN.
+private_tree() {
+    local dest=$1
+    if [ ! -d "$dest/usr/lib/postgresql/$PG_MAJOR" ]; then
+        mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
+        cp -a "$(dirname "$SYSTEM_PG_BIN")" "$dest/usr/lib/postgresql/"
+        cp -a "/usr/share/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/"
+    fi
+    chmod -R a+rX "$dest"
+    echo "$dest/usr/lib/postgresql/$PG_MAJOR/bin"
 }
 
 # The unprivileged user that runs the server: postgres when we are root.
