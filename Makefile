@@ -1,7 +1,6 @@
 # anomaly: PGXS build, tests and the README's two commands.
 
 EXTENSION = anomaly
-EXTVERSION = 0.1.0
 MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
@@ -13,10 +12,13 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/robust_scale.o src/core/sample.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
-	src/model_cache.o src/score.o src/train.o src/sample_srf.o
+	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
-DATA_built = anomaly--$(EXTVERSION).sql
+# The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
+# runs the same path as ALTER EXTENSION UPDATE, so a new install and an
+# updated one are the same by construction.
+DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
@@ -32,9 +34,6 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: every object depends on every header.
 $(OBJS): $(wildcard src/*.h src/core/*.h)
-
-anomaly--$(EXTVERSION).sql: src/anomaly.sql
-	cp $< $@
 
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 

@@ -82,6 +82,17 @@ bool		an_cache_try_name(const char *name, an_model_ref *ref);
 /* Resolve argument argno (a text name or bigint id) to a model and its id. */
 const an_model *an_cache_by_arg(FunctionCallInfo fcinfo, int argno, int64 *id);
 
+/* model_name.c: the catalog's facts of a model name, for its next version */
+typedef struct an_name_holder
+{
+	int32		latest_version;	/* 0 if the name is free */
+	NameData	owner;			/* the owner, or the current user if free */
+	bool		has_readers;	/* the catalog has readers (0.2.0 on) */
+	Datum		readers;		/* the latest version's readers, or 0 */
+} an_name_holder;
+
+void		an_model_name_holder(const char *name, an_name_holder *holder);
+
 /* source.c: a table, view or query as a FROM clause, and its rows scored */
 typedef struct an_scored_rows
 {

@@ -1,35 +1,53 @@
 /*
  * model_cache.c - deserialized models cached per backend, by id and by name.
  *
- * Models are read from anomaly_models once per backend and kept in their
- * own memory context.  A statement trigger on anomaly_models fires a
- * relcache invalidation for it (as pg_cron does for cron.job); our relcache
- * callback then marks the cache stale and bumps its generation, so every
- * call site notices on its next row and looks the model up again.
+ * Models are read from anomaly_models once per backend and role and kept
+ * in their own memory context.  The catalog has row-level security, so a
+ * model read by one role is not served to another: entries are keyed by the
+ * current user too (SET ROLE, SECURITY DEFINER callers).  A statement
+ * trigger on anomaly_models fires a relcache invalidation for it (as
+ * pg_cron does for cron.job), and role membership changes fire syscache
+ * invalidations; our callbacks then mark the cache stale and bump its
+ * generation, so every call site notices on its next row and looks the
+ * model up again.
  */
 #include "glue.h"
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(anomaly_models_changed);
 
+typedef struct id_key
+{
+	Oid			user;			/* the role the model was read as */
+	int64		id;
+} id_key;
+
 typedef struct cache_entry
 {
-	int64		id;				/* hash key */
+	id_key		key;			/* hash key */
 	char		name[NAMEDATALEN];
 	an_model   *model;
 } cache_entry;
 
+typedef struct name_key
+{
+	Oid			user;
+	char		name[NAMEDATALEN];
+} name_key;
+
 typedef struct name_entry
 {
-	char		name[NAMEDATALEN];	/* hash key */
+	name_key	key;			/* hash key */
 	int64		id;
 } name_entry;
 
@@ -52,6 +70,14 @@ cache_invalidate(Datum arg, Oid relid)
 	generation++;
 }
 
+/* Syscache callback: role memberships or roles changed, so may visibility. */
+static void
+roles_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	stale = true;
+	generation++;
+}
+
 /* Make sure the cache exists and is not stale. */
 static void
 cache_prepare(void)
@@ -62,6 +88,8 @@ cache_prepare(void)
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(cache_invalidate, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
 		callback_registered = true;
 	}
 	if (cache_cxt != NULL && !stale)
@@ -75,15 +103,15 @@ cache_prepare(void)
 	nsp = an_glue_schema_oid();
 	models_relid = OidIsValid(nsp) ? get_relname_relid("anomaly_models", nsp) : InvalidOid;
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
+	ctl.keysize = sizeof(id_key);
 	ctl.entrysize = sizeof(cache_entry);
 	ctl.hcxt = cache_cxt;
 	by_id = hash_create("anomaly models by id", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
+	ctl.keysize = sizeof(name_key);
 	ctl.entrysize = sizeof(name_entry);
 	ctl.hcxt = cache_cxt;
-	by_name = hash_create("anomaly models by name", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	by_name = hash_create("anomaly models by name", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* The current cache generation: call sites compare it before reuse. */
@@ -112,14 +140,14 @@ fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **
 
 	if (name != NULL)
 	{
-		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE name = $1 "
-					   "ORDER BY version DESC LIMIT 1", an_glue_schema());
+		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models "
+					   "WHERE name OPERATOR(pg_catalog.=) $1 ORDER BY version DESC LIMIT 1", an_glue_schema());
 		argtypes[0] = TEXTOID;
 		args[0] = CStringGetTextDatum(name);
 	}
 	else
 	{
-		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE id = $1",
+		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
 					   an_glue_schema());
 		argtypes[0] = INT8OID;
 		args[0] = Int64GetDatum(want_id);
@@ -147,6 +175,30 @@ fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **
 	return found;
 }
 
+/* The cache key of model id for the current user. */
+static id_key
+key_of_id(int64 id)
+{
+	id_key		key;
+
+	memset(&key, 0, sizeof(key));
+	key.user = GetUserId();
+	key.id = id;
+	return key;
+}
+
+/* The cache key of model name for the current user. */
+static name_key
+key_of_name(const char *name)
+{
+	name_key	key;
+
+	memset(&key, 0, sizeof(key));
+	key.user = GetUserId();
+	strlcpy(key.name, name, NAMEDATALEN);
+	return key;
+}
+
 /* Deserialize bytes into an entry of the cache. */
 static cache_entry *
 cache_insert(int64 id, const char *name, bytea *bytes)
@@ -156,6 +208,7 @@ cache_insert(int64 id, const char *name, bytea *bytes)
 	an_model   *model;
 	an_status	st;
 	cache_entry *e;
+	id_key		key;
 	bool		found;
 
 	if (bytes == NULL)
@@ -170,7 +223,8 @@ cache_insert(int64 id, const char *name, bytea *bytes)
 		MemoryContextDelete(model_cxt);
 		an_glue_raise(&ctx, st);
 	}
-	e = hash_search(by_id, &id, HASH_ENTER, &found);
+	key = key_of_id(id);
+	e = hash_search(by_id, &key, HASH_ENTER, &found);
 	e->model = model;
 	strlcpy(e->name, name, NAMEDATALEN);
 	return e;
@@ -181,9 +235,10 @@ void
 an_cache_by_id(int64 id, an_model_ref *ref)
 {
 	cache_entry *e;
+	id_key		key = key_of_id(id);
 
 	cache_prepare();
-	e = hash_search(by_id, &id, HASH_FIND, NULL);
+	e = hash_search(by_id, &key, HASH_FIND, NULL);
 	if (e == NULL)
 	{
 		int64		got;
@@ -208,6 +263,8 @@ bool
 an_cache_try_name(const char *name, an_model_ref *ref)
 {
 	name_entry *ne;
+	name_key	key;
+	id_key		idkey;
 	bool		found;
 
 	if (strlen(name) >= NAMEDATALEN)
@@ -216,7 +273,8 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 				 errmsg("anomaly model name \"%s\" is too long", name),
 				 errhint("Model names have at most %d bytes.", NAMEDATALEN - 1)));
 	cache_prepare();
-	ne = hash_search(by_name, name, HASH_FIND, NULL);
+	key = key_of_name(name);
+	ne = hash_search(by_name, &key, HASH_FIND, NULL);
 	if (ne == NULL)
 	{
 		int64		id;
@@ -226,9 +284,10 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 		if (!fetch_model(0, name, &id, stored, &bytes))
 			return false;
 		cache_prepare();
-		if (hash_search(by_id, &id, HASH_FIND, NULL) == NULL)
+		idkey = key_of_id(id);
+		if (hash_search(by_id, &idkey, HASH_FIND, NULL) == NULL)
 			cache_insert(id, stored, bytes);
-		ne = hash_search(by_name, name, HASH_ENTER, &found);
+		ne = hash_search(by_name, &key, HASH_ENTER, &found);
 		ne->id = id;
 	}
 	an_cache_by_id(ne->id, ref);

@@ -39,8 +39,8 @@ gather_summary(int64 id, an_report *r)
 	static const char *const keys[] = {"model", "version", "algorithm", "features",
 		"trained on", "training rows", "contamination", "threshold", "options",
 		"training metrics", "owner", "created at"};
-	char	   *sql = psprintf("SELECT name, version, algorithm, array_to_string(features, ', '), "
-							   "source, train_rows, COALESCE(contamination::text, 'auto'), "
+	char	   *sql = psprintf("SELECT name, version, algorithm, pg_catalog.array_to_string(features, ', '), "
+							   "source, train_rows, COALESCE(contamination::pg_catalog.text, 'auto'), "
 							   "threshold, params, metrics, owner, created_at, "
 							   "pg_catalog.now()::pg_catalog.timestamptz(0) "
 							   "FROM %s.anomaly_model_list WHERE id OPERATOR(pg_catalog.=) $1",
@@ -160,7 +160,7 @@ key_expression(TupleDesc desc, Oid relid)
 		if (!att->attisdropped &&
 			(an_source_in_primary_key(relid, NameStr(att->attname)) ||
 			 an_source_identifier_like(NameStr(att->attname), att->atttypid)))
-			return psprintf("((r).%s)::text", quote_identifier(NameStr(att->attname)));
+			return psprintf("((r).%s)::pg_catalog.text", quote_identifier(NameStr(att->attname)));
 	}
 	return NULL;
 }
@@ -175,7 +175,7 @@ gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
 							   "FROM (SELECT s, %s.anomaly_score($1, s) AS score FROM %s s "
 							   "ORDER BY 2 DESC NULLS LAST LIMIT %d) t(r, score) "
 							   "ORDER BY score DESC NULLS LAST",
-							   key ? key : "'#' || pg_catalog.row_number() OVER ()",
+							   key ? key : "'#' OPERATOR(pg_catalog.||) pg_catalog.row_number() OVER ()",
 							   schema, schema, schema, from, REPORT_TOP);
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};

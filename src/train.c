@@ -168,22 +168,21 @@ features_json(const an_model *m)
 	return buf.data;
 }
 
-/* Insert the model as the next version of name; returns its id. */
+/*
+ * Insert the model as the next version of name, with the name's owner and
+ * readers; returns its id.
+ */
 static int64
 store_model(const char *schema, const char *name, const an_model *m, const char *algorithm,
 			const char *options, double contamination, const char *source,
 			const char *metrics, bytea *bytes)
 {
-	char	   *sql = psprintf("INSERT INTO %s.anomaly_models (name, version, algorithm, features, "
-							   "params, contamination, threshold, source, train_rows, metrics, model) "
-							   "SELECT $1, COALESCE(max(version), 0) + 1, $2, $3::pg_catalog.jsonb, "
-							   "$4::pg_catalog.jsonb, $5, $6, $7, $8, $9::pg_catalog.jsonb, $10 "
-							   "FROM %s.anomaly_models WHERE name OPERATOR(pg_catalog.=) $1 RETURNING id",
-							   schema, schema);
-	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID,
-	TEXTOID, INT8OID, TEXTOID, BYTEAOID};
-	Datum		args[10];
-	char		nulls[10] = "          ";
+	an_name_holder holder;
+	char	   *sql;
+	Oid			types[13] = {TEXTOID, INT4OID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID,
+	FLOAT8OID, TEXTOID, INT8OID, TEXTOID, BYTEAOID, NAMEARRAYOID};
+	Datum		args[13];
+	char		nulls[13] = "            ";
 	bool		isnull;
 	int			rc;
 	Oid			lock_types[1] = {TEXTOID};
@@ -194,19 +193,31 @@ store_model(const char *schema, const char *name, const an_model *m, const char 
 							   1, lock_types, lock_args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not lock model name");
+	an_model_name_holder(name, &holder);
 	args[0] = CStringGetTextDatum(name);
-	args[1] = CStringGetTextDatum(algorithm);
-	args[2] = CStringGetTextDatum(features_json(m));
-	args[3] = CStringGetTextDatum(options);
-	args[4] = Float8GetDatum(contamination);
-	nulls[4] = isnan(contamination) ? 'n' : ' ';
-	args[5] = Float8GetDatum(m->threshold);
-	args[6] = CStringGetTextDatum(source);
-	args[7] = Int64GetDatum(m->train_rows);
-	args[8] = metrics ? CStringGetTextDatum(metrics) : (Datum) 0;
-	nulls[8] = metrics ? ' ' : 'n';
-	args[9] = PointerGetDatum(bytes);
-	rc = SPI_execute_with_args(sql, 10, types, args, nulls, false, 0);
+	args[1] = Int32GetDatum(holder.latest_version + 1);
+	args[2] = NameGetDatum(&holder.owner);
+	args[3] = CStringGetTextDatum(algorithm);
+	args[4] = CStringGetTextDatum(features_json(m));
+	args[5] = CStringGetTextDatum(options);
+	args[6] = Float8GetDatum(contamination);
+	nulls[6] = isnan(contamination) ? 'n' : ' ';
+	args[7] = Float8GetDatum(m->threshold);
+	args[8] = CStringGetTextDatum(source);
+	args[9] = Int64GetDatum(m->train_rows);
+	args[10] = metrics ? CStringGetTextDatum(metrics) : (Datum) 0;
+	nulls[10] = metrics ? ' ' : 'n';
+	args[11] = PointerGetDatum(bytes);
+	args[12] = holder.readers;
+	nulls[12] = holder.readers ? ' ' : 'n';
+	/* before 0.2.0 the catalog has no readers, and $13 goes unused */
+	sql = psprintf("INSERT INTO %s.anomaly_models (name, version, owner, algorithm, features, "
+				   "params, contamination, threshold, source, train_rows, metrics, model%s) "
+				   "VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb, $7, $8, "
+				   "$9, $10, $11::pg_catalog.jsonb, $12%s) RETURNING id",
+				   schema, holder.has_readers ? ", readers" : "",
+				   holder.has_readers ? ", COALESCE($13, '{}'::pg_catalog.name[])" : "");
+	rc = SPI_execute_with_args(sql, 13, types, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "storing the model failed: %s", SPI_result_code_string(rc));
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -233,6 +244,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 	Oid			relid;
 	TupleDesc	desc;
 	int64		id;
+	an_name_holder holder;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -256,6 +268,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 	}
 	options = an_options_to_json(&params);
 	schema = an_glue_schema();
+	an_model_name_holder(name, &holder);	/* refuse a taken name before training */
 	from = an_source_from(source, &relid);
 
 	SPI_connect();
