@@ -81,7 +81,7 @@ BEGIN
             MESSAGE = format('role "%s" does not exist', grantee),
             HINT = 'Grant to an existing role, or to public.';
     END IF;
-    SELECT count(*) INTO visible FROM @extschema@.anomaly_models m WHERE m.name = model;
+    SELECT count(*) INTO visible FROM @extschema@.anomaly_models m WHERE m.name = anomaly_grant.model;
     IF visible = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'undefined_object',
             MESSAGE = format('anomaly model "%s" does not exist', model),
@@ -89,7 +89,7 @@ BEGIN
     END IF;
     UPDATE @extschema@.anomaly_models m
        SET readers = CASE WHEN grantee = ANY (m.readers) THEN m.readers ELSE m.readers || grantee END
-     WHERE m.name = model;
+     WHERE m.name = anomaly_grant.model;
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF changed < visible THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
@@ -105,14 +105,14 @@ DECLARE
     visible int;
     changed int;
 BEGIN
-    SELECT count(*) INTO visible FROM @extschema@.anomaly_models m WHERE m.name = model;
+    SELECT count(*) INTO visible FROM @extschema@.anomaly_models m WHERE m.name = anomaly_revoke.model;
     IF visible = 0 THEN
         RAISE EXCEPTION USING ERRCODE = 'undefined_object',
             MESSAGE = format('anomaly model "%s" does not exist', model),
             HINT = 'SELECT name, version FROM anomaly_model_list shows the models.';
     END IF;
     UPDATE @extschema@.anomaly_models m SET readers = array_remove(m.readers, grantee)
-     WHERE m.name = model;
+     WHERE m.name = anomaly_revoke.model;
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF changed < visible THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
