@@ -1,0 +1,39 @@
+-- 0.1.0 -> 0.2.0: models trained under 0.1.0 keep their bytes, owners and
+-- scores through ALTER EXTENSION UPDATE, and the catalog gains row-level
+-- security.  Runs last: it reinstalls the extension.
+SET client_min_messages = warning;
+DROP EXTENSION anomaly CASCADE;
+CREATE EXTENSION anomaly VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'anomaly';
+SELECT count(*) AS readers_column FROM pg_attribute
+ WHERE attrelid = 'anomaly_models'::regclass AND attname = 'readers';
+-- one model of every algorithm, trained under 0.1.0
+SELECT a AS algorithm, anomaly_train('up_' || a, 'tx', ARRAY['amount', 'hour_of_day', 'payment_method'], a,
+                                     options => '{"seed": 7}') > 0 AS trained
+  FROM unnest(ARRAY['iforest', 'hbos', 'ecod', 'copod', 'zscore', 'mahalanobis', 'knn', 'lof',
+                    'ocsvm', 'ensemble', 'auto']) a;
+CREATE TABLE scores_before AS
+SELECT m.name, m.id, t.transaction_id, float8send(anomaly_score(m.name, t)) AS by_name,
+       float8send(anomaly_score(m.id, t)) AS by_id, anomaly_reason(m.name, t) AS reason
+  FROM anomaly_models m, (SELECT * FROM tx ORDER BY transaction_id LIMIT 100) t;
+CREATE TABLE models_before AS SELECT id, name, version, owner, md5(model) AS bytes FROM anomaly_models;
+
+ALTER EXTENSION anomaly UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'anomaly';
+-- the same bytes, owners and versions; every score and reason identical
+SELECT count(*) AS models, count(*) FILTER (WHERE md5(m.model) = b.bytes AND m.owner = b.owner
+                                              AND m.version = b.version AND m.readers = '{}') AS unchanged
+  FROM models_before b JOIN anomaly_models m USING (id);
+SELECT count(*) AS scores,
+       count(*) FILTER (WHERE float8send(anomaly_score(b.name, t)) = b.by_name
+                          AND float8send(anomaly_score(b.id, t)) = b.by_id
+                          AND anomaly_reason(b.name, t) = b.reason) AS identical
+  FROM scores_before b JOIN tx t USING (transaction_id);
+-- 0.2.0's catalog: row-level security, grants, a new version keeps its owner
+SELECT relname, relrowsecurity FROM pg_class
+ WHERE relname IN ('anomaly_models', 'anomaly_events', 'anomaly_batches') ORDER BY 1;
+SELECT anomaly_train('up_iforest', 'tx', ARRAY['amount', 'hour_of_day', 'payment_method'], 'iforest') > 0 AS retrained;
+SELECT version, owner = current_user AS own FROM anomaly_model_list WHERE name = 'up_iforest' ORDER BY version;
+-- a new install is the update path itself: 0.1.0's script, then the update
+SELECT path FROM pg_extension_update_paths('anomaly') WHERE source = '0.1.0' AND target = '0.2.0';
+DROP TABLE scores_before, models_before;
