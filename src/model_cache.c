@@ -175,28 +175,26 @@ fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **
 	return found;
 }
 
-/* The cache key of model id for the current user. */
-static id_key
-key_of_id(int64 id)
+/*
+ * Fill key with the cache key of model id for the current user.  The keys
+ * are hashed as bytes, padding included, so they are filled in place: a
+ * struct returned by value may carry garbage in its padding.
+ */
+static void
+key_of_id(int64 id, id_key *key)
 {
-	id_key		key;
-
-	memset(&key, 0, sizeof(key));
-	key.user = GetUserId();
-	key.id = id;
-	return key;
+	memset(key, 0, sizeof(*key));
+	key->user = GetUserId();
+	key->id = id;
 }
 
-/* The cache key of model name for the current user. */
-static name_key
-key_of_name(const char *name)
+/* Fill key with the cache key of model name for the current user. */
+static void
+key_of_name(const char *name, name_key *key)
 {
-	name_key	key;
-
-	memset(&key, 0, sizeof(key));
-	key.user = GetUserId();
-	strlcpy(key.name, name, NAMEDATALEN);
-	return key;
+	memset(key, 0, sizeof(*key));
+	key->user = GetUserId();
+	strlcpy(key->name, name, NAMEDATALEN);
 }
 
 /* Deserialize bytes into an entry of the cache. */
@@ -223,7 +221,7 @@ cache_insert(int64 id, const char *name, bytea *bytes)
 		MemoryContextDelete(model_cxt);
 		an_glue_raise(&ctx, st);
 	}
-	key = key_of_id(id);
+	key_of_id(id, &key);
 	e = hash_search(by_id, &key, HASH_ENTER, &found);
 	e->model = model;
 	strlcpy(e->name, name, NAMEDATALEN);
@@ -235,8 +233,9 @@ void
 an_cache_by_id(int64 id, an_model_ref *ref)
 {
 	cache_entry *e;
-	id_key		key = key_of_id(id);
+	id_key		key;
 
+	key_of_id(id, &key);
 	cache_prepare();
 	e = hash_search(by_id, &key, HASH_FIND, NULL);
 	if (e == NULL)
@@ -273,7 +272,7 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 				 errmsg("anomaly model name \"%s\" is too long", name),
 				 errhint("Model names have at most %d bytes.", NAMEDATALEN - 1)));
 	cache_prepare();
-	key = key_of_name(name);
+	key_of_name(name, &key);
 	ne = hash_search(by_name, &key, HASH_FIND, NULL);
 	if (ne == NULL)
 	{
@@ -284,7 +283,7 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 		if (!fetch_model(0, name, &id, stored, &bytes))
 			return false;
 		cache_prepare();
-		idkey = key_of_id(id);
+		key_of_id(id, &idkey);
 		if (hash_search(by_id, &idkey, HASH_FIND, NULL) == NULL)
 			cache_insert(id, stored, bytes);
 		ne = hash_search(by_name, &key, HASH_ENTER, &found);
