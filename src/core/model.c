@@ -299,8 +299,8 @@ calibrate(an_ctx *ctx, an_model *m, const double *X, size_t n)
 		idx[j] = t;
 		memcpy(x, X + (size_t) idx[i] * d, sizeof(double) * d);
 		scores[i] = m->ops->score(m->detector, x);
-		if (i % 4096 == 0)
-			an_check_interrupts(ctx);
+		/* every row: one row of a big forest or a k-NN search can take a millisecond */
+		an_check_interrupts(ctx);
 	}
 	an_sort_doubles(scores, k, scratch);
 	m->n_calib = k < AN_CALIBRATION_POINTS ? (uint32_t) k : AN_CALIBRATION_POINTS;
