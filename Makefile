@@ -48,6 +48,11 @@ test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*
 unitcheck: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
 
+# TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster) on PG_CONFIG's servers;
+# TAP_TESTS picks some, PROVE_FLAGS=-v shows more.
+tapcheck:
+	PG_BIN=$(bindir) bash test/tap.sh
+
 # The example report rendered in headless Chromium (installed when missing).
 browsercheck: test/unit/test_report
 	test/unit/test_report test/browser/example.html >/dev/null
@@ -79,4 +84,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck tapcheck browsercheck fuzzcheck demo test

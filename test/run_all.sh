@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test: core unit tests, pg_regress on a private server, the demo and
-# its report in headless Chromium, scheduled retraining with pg_cron, the
-# accuracy test on the ADBench datasets, and a short libFuzzer run of the
-# readers.
+# its report in headless Chromium, the TAP tests on servers of their own,
+# scheduled retraining with pg_cron, the accuracy test on the ADBench
+# datasets, and a short libFuzzer run of the readers.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -41,6 +41,7 @@ suite "core unit tests" make -C "$REPO" -s unitcheck
 start_cluster
 suite "pg_regress" regress
 suite "the demo, and its report in a real browser" demo_report
+suite "TAP: dumps, crashes, replicas, concurrency" env PG_BIN="$PG_BIN" bash "$REPO/test/tap.sh"
 suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
 suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck

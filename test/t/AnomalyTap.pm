@@ -1,0 +1,162 @@
+# AnomalyTap - what the TAP tests of test/t share: a node with the extension,
+# seeded tables, exact score lists, and statements left running in
+# background psql sessions.
+
+package AnomalyTap;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(anomaly_node sample_table numeric_table scores_sql exact_scores
+  model_rows open_session start_statement finish_statement wait_for_stderr
+  wait_until_running);
+
+my $statements = 0;
+
+# A started node, initialised with %params and extra postgresql.conf lines
+# in $params{conf}, with the extension created in its postgres database.
+sub anomaly_node
+{
+	my ($name, %params) = @_;
+	my $conf = delete $params{conf};
+	my $node = PostgreSQL::Test::Cluster->new($name);
+
+	$node->init(%params);
+	$node->append_conf('postgresql.conf', $conf) if defined $conf;
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION anomaly');
+	return $node;
+}
+
+# Create table $table in $db: $rows rows of the built-in e-commerce sample,
+# keyed by transaction_id.
+sub sample_table
+{
+	my ($node, $db, $table, $rows) = @_;
+
+	$node->safe_psql($db,
+		    "CREATE TABLE $table AS SELECT * FROM "
+		  . "anomaly_sample('ecommerce', $rows, 0.05, seed => 7); "
+		  . "ALTER TABLE $table ADD PRIMARY KEY (transaction_id)");
+	return;
+}
+
+# Create table $table in $db: $rows rows of $cols seeded uniform float8
+# columns c1, c2, ... keyed by id.
+sub numeric_table
+{
+	my ($node, $db, $table, $rows, $cols) = @_;
+	my $columns = join ', ', map { "random() AS c$_" } 1 .. $cols;
+
+	$node->safe_psql($db,
+		    "SELECT setseed(0.25); "
+		  . "CREATE TABLE $table AS SELECT g AS id, $columns FROM generate_series(1, $rows) g; "
+		  . "ALTER TABLE $table ADD PRIMARY KEY (id)");
+	return;
+}
+
+# The query of every row's score of $model (an SQL expression: a quoted
+# name or an id) over $table in $key order, each as the hex of its eight
+# bytes, so that equal lists mean bit-identical scores.
+sub scores_sql
+{
+	my ($model, $table, $key) = @_;
+
+	return "SELECT string_agg(encode(float8send(anomaly_score($model, t)), 'hex'), ' ' "
+	  . "ORDER BY t.$key) FROM $table t";
+}
+
+# The exact score list of scores_sql, run on $node in $db.
+sub exact_scores
+{
+	my ($node, $db, $model, $table, $key) = @_;
+
+	return $node->safe_psql($db, scores_sql($model, $table, $key));
+}
+
+# Every column of every model (the bytes as their md5), one line per model
+# in id order: equal texts mean equal catalogs.
+sub model_rows
+{
+	my ($node, $db) = @_;
+
+	return $node->safe_psql($db,
+		    "SELECT id, name, version, algorithm, features, params, contamination, "
+		  . "threshold, source, train_rows, metrics, owner, created_at, md5(model) "
+		  . "FROM anomaly_models ORDER BY id");
+}
+
+# A background psql session on $db that goes on after an error.
+sub open_session
+{
+	my ($node, $db) = @_;
+
+	return $node->background_psql($db, on_error_stop => 0);
+}
+
+# Send $sql to a background session and return once psql has started it,
+# without waiting for its result; returns the number finish_statement takes.
+sub start_statement
+{
+	my ($session, $sql) = @_;
+	my $n = ++$statements;
+	my $seen = $session->query_until(qr/started $n\n/,
+		"\\echo started $n\n$sql\n\\echo finished $n\n");
+
+	# keep whatever the statement already printed for finish_statement
+	$seen =~ s/^.*?started $n\n//s;
+	$session->{stdout} = $seen . $session->{stdout};
+	return $n;
+}
+
+# Wait for statement $n of a background session to end; returns its output
+# and what it printed on stderr.
+sub finish_statement
+{
+	my ($session, $n) = @_;
+
+	pump_until($session->{run}, $session->{timeout}, \$session->{stdout},
+		qr/finished $n\n/)
+	  or die "statement $n did not finish";
+	$session->{stdout} =~ s/^(.*?)finished $n\n//s;
+	my $out = $1;
+	my $err = $session->{stderr};
+	$session->{stderr} = '';
+	chomp $out;
+	return ($out, $err);
+}
+
+# Wait until a background session prints something matching $pattern on
+# stderr; returns that stderr and clears it.
+sub wait_for_stderr
+{
+	my ($session, $pattern) = @_;
+
+	pump_until($session->{run}, $session->{timeout}, \$session->{stderr},
+		$pattern)
+	  or die "no $pattern on stderr";
+	my $err = $session->{stderr};
+	$session->{stderr} = '';
+	return $err;
+}
+
+# Wait until backend $pid has been running a statement, not waiting on
+# anything, for $seconds.
+sub wait_until_running
+{
+	my ($node, $pid, $seconds) = @_;
+
+	$node->poll_query_until('postgres',
+		    "SELECT state = 'active' AND wait_event IS NULL "
+		  . "AND clock_timestamp() - query_start > interval '$seconds s' "
+		  . "FROM pg_stat_activity WHERE pid = $pid")
+	  or die "backend $pid did not run for $seconds s";
+	return;
+}
+
+1;
