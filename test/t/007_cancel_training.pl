@@ -31,12 +31,13 @@ for my $algorithm (sort keys %trainings)
 	# pg_cancel_backend, two seconds into the training
 	my $session = open_session($node, 'postgres');
 	my $pid = $session->query_safe('SELECT pg_backend_pid()');
-	start_statement($session, $train);
+	my $statement = start_statement($session, $train);
 	wait_until_running($node, $pid, 2);
 	my $sent = time;
 	$canceller->query_safe("SELECT pg_cancel_backend($pid)");
 	my $err = wait_for_stderr($session, qr/ERROR: .*\n/);
 	my $took = time - $sent;
+	$err .= (finish_statement($session, $statement))[1];
 	like($err, qr/canceling statement due to user request/, "$algorithm: pg_cancel_backend cancels the training");
 	cmp_ok($took, '<', $limit, "$algorithm: the cancel took effect within $limit s");
 	note sprintf('%s: cancelled %.3f s after pg_cancel_backend', $algorithm, $took);
@@ -44,9 +45,10 @@ for my $algorithm (sort keys %trainings)
 	# statement_timeout
 	$session->query_safe("SET statement_timeout = $timeout_ms");
 	$sent = time;
-	start_statement($session, $train);
+	$statement = start_statement($session, $train);
 	$err = wait_for_stderr($session, qr/ERROR: .*\n/);
 	$took = time - $sent;
+	$err .= (finish_statement($session, $statement))[1];
 	like($err, qr/canceling statement due to statement timeout/,
 		"$algorithm: statement_timeout cancels the training");
 	cmp_ok($took - $timeout_ms / 1000, '<', $limit,
