@@ -19,12 +19,12 @@ $node->safe_psql('postgres', 'CREATE DATABASE source');
 $node->safe_psql('source', 'CREATE EXTENSION anomaly');
 sample_table($node, 'source', 'tx', 1500);
 
-# two owners besides the bootstrap superuser
+# two owners besides the bootstrap superuser, and a role that is neither
 $node->safe_psql('source', qq(
 	CREATE ROLE alice LOGIN;
 	CREATE ROLE bob LOGIN;
-	GRANT SELECT ON tx TO alice, bob;
-	GRANT INSERT ON anomaly_models TO alice, bob;
+	CREATE ROLE carol LOGIN;
+	GRANT SELECT ON tx TO alice, bob, carol;
 ));
 for my $algorithm (@algorithms)
 {
@@ -37,16 +37,20 @@ $node->safe_psql('source', qq(
 	SELECT anomaly_train('fraud', 'tx', columns => $features, algorithm => 'iforest',
 	                     options => '{"seed": 1}');
 	RESET ROLE;
-	SET ROLE bob;
+	SET ROLE alice;
 	SELECT anomaly_train('fraud', 'tx', columns => $features, algorithm => 'iforest',
 	                     options => '{"seed": 2}');
+	SELECT anomaly_grant('fraud', 'bob');
+	RESET ROLE;
+	SET ROLE bob;
+	SELECT anomaly_train('bobs', 'tx', columns => $features, algorithm => 'copod');
 	RESET ROLE;
 ));
 is( $node->safe_psql('source',
-		"SELECT string_agg(version || ':' || owner, ' ' ORDER BY version) "
-		  . "FROM anomaly_model_list WHERE name = 'fraud'"),
-	'1:alice 2:bob',
-	'the two versions of fraud belong to alice and bob');
+		"SELECT string_agg(name || ' ' || version || ' ' || owner || ' ' || readers::text, ', ' "
+		  . "ORDER BY name, version) FROM anomaly_model_list WHERE owner <> current_user"),
+	'bobs 1 bob {}, fraud 1 alice {bob}, fraud 2 alice {bob}',
+	'alice owns fraud, granted to bob, and bob owns bobs');
 
 # monitoring: a row trigger logs every row, a statement trigger its batches
 $node->safe_psql('source', qq(
@@ -68,7 +72,7 @@ is( $node->safe_psql('source', "SELECT count(*) FROM anomaly_events WHERE model_
 like($batches, qr/^[1-9]\d*\|/, 'the statement trigger logged its batches');
 
 my %scores;
-my @models = (map { "'$_'" } @algorithms, 'fraud');
+my @models = (map { "'$_'" } @algorithms, 'fraud', 'bobs');
 my $ids = $node->safe_psql('source', 'SELECT string_agg(id::text, \' \' ORDER BY id) FROM anomaly_models');
 push @models, map { "${_}::bigint" } split / /, $ids;
 $scores{$_} = exact_scores($node, 'source', $_, 'tx', 'transaction_id') for @models;
@@ -91,6 +95,14 @@ for my $model (@models)
 	is(exact_scores($node, 'restored', $model, 'tx', 'transaction_id'),
 		$scores{$model}, "model $model scores bit-identically after the restore");
 }
+
+# who sees what is restored too
+my $sees = "SELECT string_agg(name, ' ' ORDER BY name) FROM (SELECT DISTINCT name FROM anomaly_model_list) n";
+is($node->safe_psql('restored', "SET ROLE bob; $sees"), 'bobs fraud',
+	'bob still sees his model and the one granted to him');
+is($node->safe_psql('restored', "SET ROLE carol; $sees"), '', 'carol still sees none');
+is( $node->safe_psql('restored', "SET ROLE bob; " . scores_sql("'fraud'", 'tx', 'transaction_id')),
+	$scores{"'fraud'"}, 'bob scores with the granted model as before');
 
 # the identity sequences were restored too: new rows get fresh ids
 my $next = $node->safe_psql('restored', qq(

@@ -86,9 +86,7 @@ sub model_rows
 	my ($node, $db) = @_;
 
 	return $node->safe_psql($db,
-		    "SELECT id, name, version, algorithm, features, params, contamination, "
-		  . "threshold, source, train_rows, metrics, owner, created_at, md5(model) "
-		  . "FROM anomaly_models ORDER BY id");
+		"SELECT to_jsonb(m) - 'model', md5(m.model) FROM anomaly_models m ORDER BY id");
 }
 
 # A background psql session on $db that goes on after an error.
