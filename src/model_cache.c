@@ -9,10 +9,13 @@
  * pg_cron does for cron.job), and role membership changes fire syscache
  * invalidations; our callbacks then mark the cache stale and bump its
  * generation, so every call site notices on its next row and looks the
- * model up again.
+ * model up again.  That lookup uses the running statement's snapshot, so a
+ * statement sees one version throughout; what it caches is dropped again
+ * when its transaction ends.
  */
 #include "glue.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -57,6 +60,8 @@ static HTAB *by_name = NULL;
 static uint64 generation = 1;
 static bool stale = false;
 static bool callback_registered = false;
+/* an invalidation arrived inside the current transaction */
+static bool invalidated_in_xact = false;
 
 static Oid	models_relid = InvalidOid;
 
@@ -68,6 +73,8 @@ cache_invalidate(Datum arg, Oid relid)
 		return;
 	stale = true;
 	generation++;
+	if (IsTransactionState())
+		invalidated_in_xact = true;
 }
 
 /* Syscache callback: role memberships or roles changed, so may visibility. */
@@ -76,6 +83,27 @@ roles_changed(Datum arg, int cacheid, uint32 hashvalue)
 {
 	stale = true;
 	generation++;
+	if (IsTransactionState())
+		invalidated_in_xact = true;
+}
+
+/*
+ * Transaction callback: a lookup made after an invalidation inside a
+ * transaction read the catalog with that transaction's older snapshot, so
+ * whatever it cached is dropped when the transaction ends.
+ */
+static void
+cache_xact_end(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	if (invalidated_in_xact)
+	{
+		stale = true;
+		generation++;
+	}
+	invalidated_in_xact = false;
 }
 
 /* Make sure the cache exists and is not stale. */
@@ -90,6 +118,7 @@ cache_prepare(void)
 		CacheRegisterRelcacheCallback(cache_invalidate, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
 		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
+		RegisterXactCallback(cache_xact_end, NULL);
 		callback_registered = true;
 	}
 	if (cache_cxt != NULL && !stale)

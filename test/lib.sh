@@ -54,6 +54,8 @@ private_tree() {
         mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
         cp -a "$(dirname "$SYSTEM_PG_BIN")" "$dest/usr/lib/postgresql/"
         cp -a "/usr/share/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/"
+        mkdir -p "$dest/usr/include"
+        ln -s /usr/include/postgresql "$dest/usr/include/postgresql"
     fi
     chmod -R a+rX "$dest"
     echo "$dest/usr/lib/postgresql/$PG_MAJOR/bin"
