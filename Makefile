@@ -17,7 +17,8 @@ GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o 
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA_built = anomaly--$(EXTVERSION).sql
-EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
+EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
+	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift errors corrupt parallel partitionwise
@@ -46,8 +47,23 @@ test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*
 		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-o $@ $< $(CORE_SRCS) -lm
 
+# Under ASan and UBSan, with LeakSanitizer on whatever ASAN_OPTIONS the caller exported.
 unitcheck: $(UNIT_TESTS)
-	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
+	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t || status=1; done; exit $$status
+
+# The same unit tests built without sanitizers, run under valgrind memcheck
+# (which cannot run ASan binaries); a definite leak is an error.
+VALGRIND_TESTS = $(addsuffix .vg,$(UNIT_TESTS))
+
+test/unit/test_%.vg: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-o $@ $< $(CORE_SRCS) -lm
+
+valgrindcheck: $(VALGRIND_TESTS)
+	@status=0; for t in $(VALGRIND_TESTS); do echo "$$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+		$$t || status=1; done; exit $$status
 
 # The example report rendered in headless Chromium (installed when missing).
 browsercheck: test/unit/test_report
@@ -80,4 +96,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck valgrindcheck browsercheck fuzzcheck demo test

@@ -10,7 +10,7 @@ SYSTEM_PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # PG_BIN may name a private copy made by private_tree.
 PG_BIN=${PG_BIN:-$SYSTEM_PG_BIN}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev"
+PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev valgrind"
 
 # Print a step heading.
 step() { printf '\n== %s\n' "$*"; }

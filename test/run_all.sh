@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Every test: core unit tests, pg_regress on a private server, the demo and
-# its report in headless Chromium, scheduled retraining with pg_cron, the
-# accuracy test on the ADBench datasets, and a short libFuzzer run of the
-# readers.
+# Every test: core unit tests (under ASan and UBSan, then valgrind), pg_regress
+# on a private server, the demo and its report in headless Chromium, scheduled
+# retraining with pg_cron, the accuracy test on the ADBench datasets, and a
+# short libFuzzer run of the readers.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -38,6 +38,7 @@ demo_report() {
 }
 
 suite "core unit tests" make -C "$REPO" -s unitcheck
+suite "core unit tests under valgrind" make -C "$REPO" -s valgrindcheck
 start_cluster
 suite "pg_regress" regress
 suite "the demo, and its report in a real browser" demo_report
