@@ -42,11 +42,11 @@ build_install() {
     $sudo make -C "$REPO" -s install PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
 }
 
-# Copy the system's PostgreSQL binaries and share files under DEST, for an
-# extension build (say an instrumented one) that must not replace the
-# system's: PostgreSQL finds its libdir and sharedir relative to its own
-# binaries, so the copy's pg_config installs into the copy.  Prints the
-# copy's bin directory, to use as PG_BIN.
+# Copy the system's PostgreSQL binaries and share files under DEST, and link
+# its headers, for an extension build (say an instrumented one) that must not
+# replace the system's: PostgreSQL finds its libdir, sharedir and includedir
+# relative to its own binaries, so the copy's pg_config installs into the
+# copy.  Prints the copy's bin directory, to use as PG_BIN.
 private_tree() {
     local dest=$1
     if [ ! -d "$dest/usr/lib/postgresql/$PG_MAJOR" ]; then
@@ -54,6 +54,9 @@ private_tree() {
         cp -a "$(dirname "$SYSTEM_PG_BIN")" "$dest/usr/lib/postgresql/"
         cp -a "/usr/share/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/"
     fi
+    # the copy's pg_config names its headers relative to the copy too
+    mkdir -p "$dest/usr/include"
+    [ -e "$dest/usr/include/postgresql" ] || ln -s /usr/include/postgresql "$dest/usr/include/postgresql"
     chmod -R a+rX "$dest"
     echo "$dest/usr/lib/postgresql/$PG_MAJOR/bin"
 }
