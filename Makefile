@@ -89,6 +89,11 @@ test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/cor
 fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	test/fuzz/run.sh
 
+# pg_regress against an ASan and UBSan build of the extension, in a private
+# copy of PostgreSQL whose server preloads the ASan runtime.
+asancheck:
+	bash test/asan/asan_regress.sh
+
 # The README's two commands.
 demo:
 	bash test/demo.sh
@@ -96,4 +101,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck valgrindcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck valgrindcheck asancheck browsercheck fuzzcheck demo test

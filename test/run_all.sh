@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: core unit tests (under ASan and UBSan, then valgrind), pg_regress
-# on a private server, the demo and its report in headless Chromium, scheduled
+# on a private server (and again against an ASan and UBSan build of the
+# extension), the demo and its report in headless Chromium, scheduled
 # retraining with pg_cron, the accuracy test on the ADBench datasets, and a
 # short libFuzzer run of the readers.
 source "$(dirname "$0")/lib.sh"
@@ -41,6 +42,7 @@ suite "core unit tests" make -C "$REPO" -s unitcheck
 suite "core unit tests under valgrind" make -C "$REPO" -s valgrindcheck
 start_cluster
 suite "pg_regress" regress
+suite "pg_regress under ASan and UBSan" make -C "$REPO" -s asancheck
 suite "the demo, and its report in a real browser" demo_report
 suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
