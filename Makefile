@@ -19,7 +19,8 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 # runs the same path as ALTER EXTENSION UPDATE, so a new install and an
 # updated one are the same by construction.
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql
-EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
+EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
+	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors corrupt parallel partitionwise upgrade
@@ -45,8 +46,23 @@ test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*
 		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-o $@ $< $(CORE_SRCS) -lm
 
+# Under ASan and UBSan, with LeakSanitizer on whatever ASAN_OPTIONS the caller exported.
 unitcheck: $(UNIT_TESTS)
-	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; $$t || status=1; done; exit $$status
+	@status=0; for t in $(UNIT_TESTS); do echo "$$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t || status=1; done; exit $$status
+
+# The same unit tests built without sanitizers, run under valgrind memcheck
+# (which cannot run ASan binaries); a definite leak is an error.
+VALGRIND_TESTS = $(addsuffix .vg,$(UNIT_TESTS))
+
+test/unit/test_%.vg: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-o $@ $< $(CORE_SRCS) -lm
+
+valgrindcheck: $(VALGRIND_TESTS)
+	@status=0; for t in $(VALGRIND_TESTS); do echo "$$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+		$$t || status=1; done; exit $$status
 
 # TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster) on PG_CONFIG's servers;
 # TAP_TESTS picks some, PROVE_FLAGS=-v shows more.
@@ -77,6 +93,11 @@ test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/cor
 fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	test/fuzz/run.sh
 
+# pg_regress against an ASan and UBSan build of the extension, in a private
+# copy of PostgreSQL whose server preloads the ASan runtime.
+asancheck:
+	bash test/asan/asan_regress.sh
+
 # The README's two commands.
 demo:
 	bash test/demo.sh
@@ -84,4 +105,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck tapcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck valgrindcheck asancheck tapcheck browsercheck fuzzcheck demo test

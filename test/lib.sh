@@ -11,7 +11,7 @@ SYSTEM_PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_BIN=${PG_BIN:-$SYSTEM_PG_BIN}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev
-    postgresql-client-$PG_MAJOR libipc-run-perl"
+    postgresql-client-$PG_MAJOR libipc-run-perl valgrind"
 
 # Print a step heading.
 step() { printf '\n== %s\n' "$*"; }
@@ -43,20 +43,21 @@ build_install() {
     $sudo make -C "$REPO" -s install PG_CONFIG=$PG_BIN/../bin/pg_config >/dev/null
 }
 
-# Copy the system's PostgreSQL binaries and share files under DEST, for an
-# extension build (say an instrumented one) that must not replace the
-# system's: PostgreSQL finds its libdir and sharedir relative to its own
-# binaries, so the copy's pg_config installs into the copy.  Prints the
-# copy's bin directory, to use as PG_BIN.
+# Copy the system's PostgreSQL binaries and share files under DEST, and link
+# its headers, for an extension build (say an instrumented one) that must not
+# replace the system's: PostgreSQL finds its libdir, sharedir and includedir
+# relative to its own binaries, so the copy's pg_config installs into the
+# copy.  Prints the copy's bin directory, to use as PG_BIN.
 private_tree() {
     local dest=$1
     if [ ! -d "$dest/usr/lib/postgresql/$PG_MAJOR" ]; then
         mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
         cp -a "$(dirname "$SYSTEM_PG_BIN")" "$dest/usr/lib/postgresql/"
         cp -a "/usr/share/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/"
-        mkdir -p "$dest/usr/include"
-        ln -s /usr/include/postgresql "$dest/usr/include/postgresql"
     fi
+    # the copy's pg_config names its headers relative to the copy too
+    mkdir -p "$dest/usr/include"
+    [ -e "$dest/usr/include/postgresql" ] || ln -s /usr/include/postgresql "$dest/usr/include/postgresql"
     chmod -R a+rX "$dest"
     echo "$dest/usr/lib/postgresql/$PG_MAJOR/bin"
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test: core unit tests, pg_regress on a private server, the demo and
-# its report in headless Chromium, the TAP tests on servers of their own,
-# scheduled retraining with pg_cron, the accuracy test on the ADBench
-# datasets, and a short libFuzzer run of the readers.
+# Every test: core unit tests (under ASan and UBSan, then valgrind), pg_regress
+# on a private server (and again against an ASan and UBSan build of the
+# extension), the demo and its report in headless Chromium, the TAP tests on
+# servers of their own, scheduled retraining with pg_cron, the accuracy test
+# on the ADBench datasets, and a short libFuzzer run of the readers.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -38,8 +39,10 @@ demo_report() {
 }
 
 suite "core unit tests" make -C "$REPO" -s unitcheck
+suite "core unit tests under valgrind" make -C "$REPO" -s valgrindcheck
 start_cluster
 suite "pg_regress" regress
+suite "pg_regress under ASan and UBSan" make -C "$REPO" -s asancheck
 suite "the demo, and its report in a real browser" demo_report
 suite "TAP: dumps, crashes, replicas, concurrency" env PG_BIN="$PG_BIN" bash "$REPO/test/tap.sh"
 suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"

@@ -47,7 +47,8 @@ an_status	an_fail(an_ctx *ctx, an_status status, const char *hint,
 #endif
 			;
 
-/* Replace the hint of the error just recorded; returns the status given. */
+/* Replace the hint of the error just recorded (the new one may quote the old
+ * one, ctx->hint); returns the status given. */
 an_status	an_set_hint(an_ctx *ctx, an_status status, const char *fmt,...)
 #if defined(__GNUC__)
 			__attribute__((format(printf, 3, 4)))

@@ -765,6 +765,34 @@ test_errors(void)
 	}
 }
 
+/*
+ * A member that cannot fit fails the ensemble with the member's own hint
+ * behind the member's name: the ensemble's hint quotes the hint it replaces.
+ */
+static void
+test_ensemble_member_error(void)
+{
+	double		X[2 * DIMS] = {0, 1, 2, 3, 1, 2, 3, 5};
+	an_ctx		ctx = new_ctx();
+	an_params	ep,
+				kp;
+	void	   *model = NULL;
+	char		wanted[2 * AN_MSG_MAX];
+
+	an_params_defaults(&ep, &an_ensemble_ops);
+	CHECK_STATUS(an_params_set(&ctx, &ep, &an_ensemble_ops, "knn", 1), AN_OK);
+	an_params_defaults(&kp, &an_knn_ops);
+	memcpy(kp.common, ep.common, sizeof(kp.common));
+	CHECK_STATUS(an_knn_ops.fit(&ctx, &kp, X, 2, DIMS, &model), AN_ERR_DATA);
+	CHECK(ctx.hint[0] != '\0', "knn on 2 rows gave no hint");
+	snprintf(wanted, sizeof(wanted), "ensemble member knn: %s", ctx.hint);
+	wanted[AN_MSG_MAX - 1] = '\0';	/* as long as a hint can be */
+
+	ctx = new_ctx();
+	CHECK_STATUS(an_ensemble_ops.fit(&ctx, &ep, X, 2, DIMS, &model), AN_ERR_DATA);
+	CHECK(strcmp(ctx.hint, wanted) == 0, "hint \"%s\", expected \"%s\"", ctx.hint, wanted);
+}
+
 int
 main(void)
 {
@@ -782,5 +810,6 @@ main(void)
 	run("explanations split the score", test_explain_splits_score);
 	run("ensemble explanations", test_ensemble_explain);
 	run("errors", test_errors);
+	run("ensemble member error", test_ensemble_member_error);
 	return finish();
 }
