@@ -27,14 +27,20 @@ an_fail(an_ctx *ctx, an_status status, const char *hint, const char *fmt,...)
 	return status;
 }
 
-/* Replace the hint of the error just recorded; returns the status given. */
+/*
+ * Replace the hint of the error just recorded; returns the status given.
+ * The arguments may include ctx->hint itself (to extend it), so the new
+ * hint is formatted aside before it replaces the old one.
+ */
 an_status
 an_set_hint(an_ctx *ctx, an_status status, const char *fmt,...)
 {
 	va_list		ap;
+	char		hint[AN_MSG_MAX];
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->hint, sizeof(ctx->hint), fmt, ap);
+	vsnprintf(hint, sizeof(hint), fmt, ap);
 	va_end(ap);
+	memcpy(ctx->hint, hint, sizeof(ctx->hint));
 	return status;
 }

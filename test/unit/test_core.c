@@ -2789,6 +2789,21 @@ write_seeds(const char *dir)
 	return err;
 }
 
+/* An error's hint can be extended with itself: the ensemble prefixes its member's hint. */
+static void
+test_hint_extends_itself(void)
+{
+	an_ctx		ctx = new_ctx();
+
+	CHECK_STATUS(an_fail(&ctx, AN_ERR_PARAM, "add rows or drop columns", "too few rows"),
+				 AN_ERR_PARAM);
+	CHECK_STATUS(an_set_hint(&ctx, AN_ERR_PARAM, "member %s: %s", "mahalanobis", ctx.hint),
+				 AN_ERR_PARAM);
+	CHECK(strcmp(ctx.hint, "member mahalanobis: add rows or drop columns") == 0,
+		  "hint is \"%s\"", ctx.hint);
+	CHECK(strcmp(ctx.message, "too few rows") == 0, "message is \"%s\"", ctx.message);
+}
+
 /* ------------------------------------------------------------------ */
 
 int
@@ -2801,6 +2816,7 @@ main(int argc, char **argv)
 	run("prng", test_prng);
 	run("bytes", test_bytes);
 	run("params", test_params);
+	run("hint_extends_itself", test_hint_extends_itself);
 	run("state_basic", test_state_basic);
 	run("state_merge", test_state_merge);
 	run("state_sketch", test_state_sketch);
