@@ -23,7 +23,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors corrupt parallel partitionwise upgrade
+REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

@@ -24,6 +24,33 @@ an_options_algorithm(const char *name)
 	return ops;
 }
 
+/* The words option key of ops chooses among, or NULL if it takes a number. */
+static const char *const *
+option_words(const an_detector_ops *ops, const char *key)
+{
+	for (int i = 0; i < ops->n_params; i++)
+		if (strcmp(ops->params[i].name, key) == 0)
+			return ops->params[i].choices;
+	return NULL;
+}
+
+static void word_expected(const char *key, const char *const *words) pg_attribute_noreturn();
+
+/* ERROR: a number was given for option key, which takes one of words. */
+static void
+word_expected(const char *key, const char *const *words)
+{
+	StringInfoData list;
+
+	initStringInfo(&list);
+	for (int i = 0; words[i]; i++)
+		appendStringInfo(&list, "%s\"%s\"", i ? ", " : "", words[i]);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" takes a word, not a number", key),
+			 errhint("Write one of %s.", list.data)));
+}
+
 /* Fill p with the defaults of ops overridden by the options object. */
 void
 an_options_parse(const an_detector_ops *ops, Jsonb *options, an_params *p)
@@ -64,8 +91,11 @@ an_options_parse(const an_detector_ops *ops, Jsonb *options, an_params *p)
 		}
 		if (v.type == jbvNull && strcmp(key, "contamination") == 0)
 			value = NAN;
+		else if (v.type == jbvNumeric && option_words(ops, key) != NULL)
+			word_expected(key, option_words(ops, key));
 		else if (v.type == jbvNumeric)
-			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+			/* a number beyond float8 becomes infinite, which the range check refuses */
+			value = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 													   NumericGetDatum(v.val.numeric)));
 		else
 			ereport(ERROR,

@@ -210,7 +210,13 @@ encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 						 errhint("Score a composite row or a jsonb object instead.")));
 		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
 	}
-	if (ARR_NDIM(a) > 1 || n != (int) m->n_features)
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the array has %d dimensions, a row is a one-dimensional float8[]",
+						ARR_NDIM(a)),
+				 errhint("Pass one value per feature, in this order: %s.", an_feature_list(m))));
+	if (n != (int) m->n_features)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the array has %d elements, the model has %u features", n, m->n_features),
@@ -222,6 +228,37 @@ encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 		else
 			site->x[j] = *v++;
 	}
+}
+
+/*
+ * The value of a JSON string that spells a float8 JSON has no number for:
+ * "NaN", "Infinity" or "-Infinity", as to_jsonb writes such values.
+ */
+static bool
+special_float_word(const char *s, int len, double *x)
+{
+	if (len == 3 && memcmp(s, "NaN", 3) == 0)
+		*x = NAN;
+	else if (len == 8 && memcmp(s, "Infinity", 8) == 0)
+		*x = INFINITY;
+	else if (len == 9 && memcmp(s, "-Infinity", 9) == 0)
+		*x = -INFINITY;
+	else
+		return false;
+	return true;
+}
+
+static void wrong_json_type(const an_feature *f) pg_attribute_noreturn();
+
+/* ERROR: feature f's key holds a JSON value of the wrong type. */
+static void
+wrong_json_type(const an_feature *f)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("key \"%s\" has the wrong JSON type for a %s feature", f->name,
+					f->kind == AN_KIND_NUMERIC ? "numeric" : "categorical"),
+			 errhint("Give numeric features as numbers, booleans or \"NaN\", \"Infinity\", \"-Infinity\"; categorical ones as strings.")));
 }
 
 /* Encode a jsonb object row into site->x; a missing key counts as NULL. */
@@ -250,6 +287,11 @@ encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 													   NumericGetDatum(v.val.numeric)));
 			else if (v.type == jbvBool && f->kind == AN_KIND_NUMERIC)
 				x = v.val.boolean ? 1.0 : 0.0;
+			else if (v.type == jbvString && f->kind == AN_KIND_NUMERIC)
+			{
+				if (!special_float_word(v.val.string.val, v.val.string.len, &x))
+					wrong_json_type(f);
+			}
 			else if (v.type == jbvString && f->kind == AN_KIND_CATEGORICAL)
 				x = an_feature_encode_category(f, an_hash_text(v.val.string.val, v.val.string.len));
 			else if (v.type == jbvNumeric && f->kind == AN_KIND_CATEGORICAL)
@@ -260,11 +302,7 @@ encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 				x = an_feature_encode_category(f, an_hash_text(s, strlen(s)));
 			}
 			else if (v.type != jbvNull)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("key \"%s\" has the wrong JSON type for a %s feature", f->name,
-								f->kind == AN_KIND_NUMERIC ? "numeric" : "categorical"),
-						 errhint("Give numeric features as numbers or booleans, categorical ones as strings.")));
+				wrong_json_type(f);
 		}
 		site->x[k] = x;
 	}

@@ -262,6 +262,11 @@ anomaly_train(PG_FUNCTION_ARGS)
 	an_options_parse(ops, PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &params);
 	if (!PG_ARGISNULL(4))
 	{
+		if (isnan(PG_GETARG_FLOAT8(4)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"contamination\" is NaN, out of range"),
+					 errhint("contamination must be greater than 0 and at most 0.5, or null for the automatic threshold.")));
 		an_glue_ctx(&ctx, CurrentMemoryContext);
 		an_glue_check(&ctx, an_params_set(&ctx, &params, ops, "contamination",
 										  PG_GETARG_FLOAT8(4)));

@@ -31,6 +31,13 @@ regress() {
     return 1
 }
 
+# The private server's log shows no crashed process: a backend killed by a
+# signal or exiting abnormally makes the postmaster log it and restart all.
+no_crash_in_log() {
+    ! grep -E "terminated by signal|server process \(PID [0-9]+\) (was terminated|exited)|terminating any other active server processes|all server processes terminated" \
+        "$PGTMP/server.log"
+}
+
 # The README's demo, then its HTML report rendered and checked in Chromium.
 demo_report() {
     bash "$REPO/test/demo.sh" >/dev/null &&
@@ -42,6 +49,7 @@ suite "core unit tests" make -C "$REPO" -s unitcheck
 suite "core unit tests under valgrind" make -C "$REPO" -s valgrindcheck
 start_cluster
 suite "pg_regress" regress
+suite "no server crash during pg_regress" no_crash_in_log
 suite "pg_regress under ASan and UBSan" make -C "$REPO" -s asancheck
 suite "the demo, and its report in a real browser" demo_report
 suite "TAP: dumps, crashes, replicas, concurrency" env PG_BIN="$PG_BIN" bash "$REPO/test/tap.sh"

@@ -44,6 +44,14 @@ static const an_param_spec iforest_params[P_COUNT] = {
 	{"max_depth", 0, 0, 64, 1, "depth limit, 0 for ceil(log2(sample_size))"},
 };
 
+/*
+ * The most nodes a forest may hold, n_trees * (2 * rows per tree - 1) at
+ * worst: 537 MB of model bytes (16 a node), 738 MB while fitting (22 a node),
+ * so that the model fits in a bytea and fitting never zeroes gigabytes
+ * between two interrupt checks.
+ */
+#define MAX_NODES (UINT64_C(1) << 25)
+
 /* Trees walked a level at a time when scoring. */
 #define WALK_CHUNK 64
 
@@ -357,6 +365,11 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		m->max_depth = 1;
 	m->c_psi = average_path_length(m->psi);
 	max_nodes = 2 * m->psi - 1;
+	if ((uint64_t) m->n_trees * max_nodes > MAX_NODES)
+		return an_fail(ctx, AN_ERR_PARAM,
+					   "Lower n_trees or sample_size: n_trees * (2 * sample_size - 1) must be at most 33554432.",
+					   "iforest with %u trees of %u rows could hold %llu nodes, more than a model holds",
+					   m->n_trees, m->psi, (unsigned long long) m->n_trees * max_nodes);
 	m->roots = an_alloc(ctx, sizeof(uint32_t) * m->n_trees);
 
 	memset(&g, 0, sizeof(g));

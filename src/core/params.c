@@ -52,7 +52,7 @@ check_value(an_ctx *ctx, const an_param_spec *spec, double value)
 		!(spec->integer && value != floor(value)) &&
 		!(is_contamination && value <= 0))
 		return AN_OK;
-	an_fail(ctx, AN_ERR_PARAM, NULL, "option \"%s\" is %g, out of range",
+	an_fail(ctx, AN_ERR_PARAM, NULL, "option \"%s\" is %.15g, out of range",
 			spec->name, value);
 	if (is_contamination)
 		return an_set_hint(ctx, AN_ERR_PARAM,

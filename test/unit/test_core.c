@@ -2789,6 +2789,135 @@ write_seeds(const char *dir)
 	return err;
 }
 
+/* A model of detector ops on 24 rows of (x, y, color), with the small options of sql/corrupt.sql. */
+static an_model *
+tiny_model(an_ctx *ctx, const an_detector_ops *ops)
+{
+	static const char *const names[] = {"x", "y", "color"};
+	static const an_kind kinds[] = {AN_KIND_NUMERIC, AN_KIND_NUMERIC, AN_KIND_CATEGORICAL};
+	static const char *const colors[] = {"red", "green", "blue"};
+	static const struct
+	{
+		const an_detector_ops *ops;
+		const char *name;
+		double		value;
+	}			small[] = {
+		{&an_iforest_ops, "n_trees", 2}, {&an_iforest_ops, "sample_size", 16},
+		{&an_lof_ops, "k", 3}, {&an_knn_ops, "k", 3}, {&an_ocsvm_ops, "max_train", 16},
+		{&an_hbos_ops, "n_bins", 4}, {&an_ensemble_ops, "iforest", 0}, {&an_ensemble_ops, "knn", 0},
+	};
+	an_params	p;
+	an_state   *st;
+	an_prng		rng;
+	an_model   *m = NULL;
+	char		dropped[128];
+
+	an_params_defaults(&p, ops);
+	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++)
+		if (small[i].ops == ops && an_params_set(ctx, &p, ops, small[i].name, small[i].value) != AN_OK)
+			abort();
+	st = state_new(3, names, kinds, &p, 0);
+	an_prng_seed(&rng, 5);
+	for (int i = 0; i < 24; i++)
+	{
+		an_cell		row[3];
+
+		row[0].num = an_prng_normal(&rng);
+		row[1].num = 10 + 2 * an_prng_normal(&rng);
+		row[2].cat = cat_hash(colors[i % 3]);
+		st = state_add(st, row);
+	}
+	if (an_model_train(ctx, st, &m, dropped, sizeof(dropped)) != AN_OK)
+	{
+		fprintf(stderr, "tiny_model %s: %s\n", ops->name, ctx->message);
+		abort();
+	}
+	return m;
+}
+
+/*
+ * Every byte of a small model of every algorithm, XORed with 0xFF and with
+ * 0x01 (every 5th XORed with 0xFF in the ensembles' larger ones), with the length and checksum recomputed so that the damage gets past
+ * them to the readers: each copy is refused as corrupt, or is a model that
+ * scores (AddressSanitizer and UBSan watch every read and score).  A damaged
+ * value that is still in range (a split, a sketch's count) reads as a valid,
+ * different model: only the checksum can tell, and the checksum catches every
+ * single damaged byte (test_checksum).
+ */
+static void
+test_model_every_byte(void)
+{
+	static const an_detector_ops *const all[] = {
+		&an_iforest_ops, &an_lof_ops, &an_knn_ops, &an_ocsvm_ops, &an_hbos_ops, &an_ecod_ops,
+		&an_copod_ops, &an_zscore_ops, &an_mahalanobis_ops, &an_ensemble_ops, &an_auto_ops,
+	};
+	static const unsigned char masks[] = {0xFF, 0x01};
+	an_ctx		ctx = new_ctx();
+
+	for (size_t a = 0; a < sizeof(all) / sizeof(all[0]); a++)
+	{
+		size_t		len;
+		unsigned char *trained = model_bytes(&ctx, tiny_model(&ctx, all[a]), &len);
+		/* kept outside the test allocator, whose blocks each read's model frees */
+		unsigned char *bytes = malloc(len),
+				   *copy = malloc(len);
+		long		refused = 0,
+					read = 0,
+					other = 0;
+		/* the large ones (the ensembles' forests): every 5th byte XOR 0xFF, to keep the test short */
+		size_t		n_masks = len > 20000 ? 1 : sizeof(masks);
+		size_t		stride = len > 20000 ? 5 : 1;
+
+		if (bytes == NULL || copy == NULL)
+			abort();
+		memcpy(bytes, trained, len);
+		free_all_blocks();
+		for (size_t k = 0; k < n_masks; k++)
+			for (size_t at = 0; at < len; at += stride)
+			{
+				an_model   *back = NULL;
+				an_status	st;
+				double		x[3] = {0.5, 11, NAN};
+
+				memcpy(copy, bytes, len);
+				copy[at] ^= masks[k];
+				patch_model_header(copy, len);
+				st = read_exact(&ctx, copy, len, &back);
+				if (st == AN_ERR_CORRUPT)
+					refused++;
+				else if (st == AN_OK)
+				{
+					read++;
+					(void) an_model_severity(back, an_model_score(back, x));
+				}
+				else
+					other++;
+				free_all_blocks();
+			}
+		CHECK(other == 0, "%s: %ld damaged copies gave a status other than corrupt", all[a]->name, other);
+		CHECK(refused + read == (long) (n_masks * ((len + stride - 1) / stride)),
+			  "%s: %ld + %ld outcomes for %zu bytes",
+			  all[a]->name, refused, read, len);
+		free(bytes);
+		free(copy);
+	}
+}
+
+/* An error's hint can be extended with itself: the ensemble prefixes its member's hint. */
+static void
+test_hint_extends_itself(void)
+{
+	an_ctx		ctx = new_ctx();
+
+	CHECK_STATUS(an_fail(&ctx, AN_ERR_PARAM, "add rows or drop columns", "too few rows"),
+				 AN_ERR_PARAM);
+	CHECK_STATUS(an_set_hint(&ctx, AN_ERR_PARAM, "member %s: %s", "mahalanobis", ctx.hint),
+				 AN_ERR_PARAM);
+	CHECK(strcmp(ctx.hint, "member mahalanobis: add rows or drop columns") == 0,
+		  "hint is \"%s\"", ctx.hint);
+	CHECK(strcmp(ctx.message, "too few rows") == 0, "message is \"%s\"", ctx.message);
+}
+
 /* ------------------------------------------------------------------ */
 
 int
@@ -2801,6 +2930,7 @@ main(int argc, char **argv)
 	run("prng", test_prng);
 	run("bytes", test_bytes);
 	run("params", test_params);
+	run("hint_extends_itself", test_hint_extends_itself);
 	run("state_basic", test_state_basic);
 	run("state_merge", test_state_merge);
 	run("state_sketch", test_state_sketch);
@@ -2810,6 +2940,7 @@ main(int argc, char **argv)
 	run("model_categorical", test_model_categorical);
 	run("model_serialization", test_model_serialization);
 	run("model_format1", test_model_format1);
+	run("model_every_byte", test_model_every_byte);
 	run("drift_detects", test_drift_detects);
 	run("drift_exact", test_drift_exact);
 	run("drift_sketch", test_drift_sketch);

@@ -283,6 +283,30 @@ test_constant_rows(void)
 		  "far row differs from the reference");
 }
 
+/* A forest that could outgrow a model is refused before it allocates, at its exact bound. */
+static void
+test_size_bound(void)
+{
+	an_ctx		ctx = new_ctx();
+	double	   *X = make_data(9);
+	void	   *m;
+	/* 2796 trees of 6000 rows could hold 2796 * 11999 = 33549204 <= 2^25 nodes; 2797 could not */
+	double	   *rows = test_alloc(NULL, sizeof(double) * 6000 * N_DIMS);
+	an_params	fits = forest_params(&ctx, 2796, 6000, 1);
+	an_params	too_big = forest_params(&ctx, 2797, 6000, 1);
+	an_params	small_source = forest_params(&ctx, 10000, 100000, 0);
+
+	for (int i = 0; i < 6000; i++)
+		memcpy(rows + i * N_DIMS, X + (i % N_ROWS) * N_DIMS, sizeof(double) * N_DIMS);
+	CHECK_STATUS(an_iforest_ops.fit(&ctx, &too_big, rows, 6000, N_DIMS, &m), AN_ERR_PARAM);
+	CHECK(strstr(ctx.message, "2797 trees of 6000 rows") != NULL, "message \"%s\"", ctx.message);
+	CHECK(strstr(ctx.hint, "n_trees") != NULL, "hint \"%s\"", ctx.hint);
+	/* depth 1 keeps the forest that fits small: its bound is checked, not its size */
+	CHECK_STATUS(an_iforest_ops.fit(&ctx, &fits, rows, 6000, N_DIMS, &m), AN_OK);
+	/* the bound counts the rows a tree really gets: a small source takes the largest options */
+	CHECK_STATUS(an_iforest_ops.fit(&ctx, &small_source, X, N_ROWS, N_DIMS, &m), AN_OK);
+}
+
 /* Offset of node i's field (0 value, 8 feature, 12 right) in the bytes. */
 static size_t
 node_field(const unsigned char *bytes, uint32_t i, size_t field)
@@ -382,5 +406,6 @@ main(void)
 	run("constant_rows", test_constant_rows);
 	run("explain", test_explain);
 	run("reader_rejects", test_reader_rejects);
+	run("size_bound", test_size_bound);
 	return finish();
 }
