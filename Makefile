@@ -73,6 +73,10 @@ test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/cor
 fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	test/fuzz/run.sh
 
+# The README's fuzzing campaign: ten million runs of each harness, one core, niced.
+fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state
+	FUZZ_RUNS=10000000 nice -n 19 test/fuzz/run.sh
+
 # The README's two commands.
 demo:
 	bash test/demo.sh
@@ -80,4 +84,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck browsercheck fuzzcheck fuzzlong demo test
