@@ -66,9 +66,11 @@ test/bench/segment_bench: test/bench/segment_bench.c $(CORE_SRCS) src/core/*.h
 		-o $@ $< $(CORE_SRCS) -lm
 
 # libFuzzer harnesses for the model reader and the aggregate state reader.
-test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/core/*.h
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h test/fuzz/coverage_ignore.txt \
+		$(CORE_SRCS) src/core/*.h
 	clang -std=c99 -D_GNU_SOURCE -O1 -g -Isrc/core \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lm
+		-fsanitize=fuzzer,address,undefined \
+		-fsanitize-coverage-ignorelist=test/fuzz/coverage_ignore.txt -o $@ $< $(CORE_SRCS) -lm
 
 fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	test/fuzz/run.sh
