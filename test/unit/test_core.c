@@ -2777,11 +2777,35 @@ algorithm_seed_state(an_ctx *ctx, const algorithm_seed *s)
 	return st;
 }
 
+/* Whether every registered detector has a seed in algorithm_seeds; names those without. */
+static int
+every_algorithm_seeded(void)
+{
+	char		names[AN_MSG_MAX];
+	int			ok = 1;
+
+	snprintf(names, sizeof(names), "%s", an_detector_names());
+	for (char *name = strtok(names, ", "); name; name = strtok(NULL, ", "))
+	{
+		size_t		i = 0;
+
+		while (i < sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]) &&
+			   strcmp(algorithm_seeds[i].algorithm, name) != 0)
+			i++;
+		if (i == sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]))
+		{
+			fprintf(stderr, "no fuzzing seed for algorithm %s\n", name);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
 /* Write the state and the model of every algorithm seed. */
 static int
 write_algorithm_seeds(an_ctx *ctx, const char *mdir, const char *sdir)
 {
-	int			err = 0;
+	int			err = every_algorithm_seeded() ? 0 : 1;
 
 	for (size_t i = 0; i < sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]); i++)
 	{
