@@ -18,9 +18,10 @@
  * still a valid state, which the harness checks -- with the options that
  * multiply the work (option_caps) lowered to a cap.  The MCD search of
  * mahalanobis (also an ensemble's or auto's member whenever its weight is
- * positive) makes 500 random starts whatever the rows, about 40 ms here on
- * 32 rows, forty times anything else: such a state trains for one input in
- * MCD_EVERY, picked by a hash of the input, so the choice is reproducible.
+ * positive) makes 500 random starts whatever the rows, about 40 ms per
+ * training here even on 32 rows, where any other detector takes about a
+ * millisecond: such a state trains for one input in MCD_EVERY, picked by a
+ * hash of the input, so the choice is reproducible.
  *
  * Allocation: a bump arena freed after every input, with poisoned red zones
  * between allocations; past a memory budget the allocator longjmps out, as
