@@ -21,7 +21,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
+	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise upgrade
 REGRESS_OPTS = --inputdir=.
@@ -85,10 +85,18 @@ test/bench/segment_bench: test/bench/segment_bench.c $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-o $@ $< $(CORE_SRCS) -lm
 
-# libFuzzer harnesses for the model reader and the aggregate state reader.
-test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(CORE_SRCS) src/core/*.h
-	clang -std=c99 -D_GNU_SOURCE -O1 -g -Isrc/core \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lm
+# libFuzzer harnesses for the model reader and the aggregate state reader,
+# linked with one instrumented build of the core.
+FUZZ_CFLAGS = -std=c99 -D_GNU_SOURCE -O1 -g -Isrc/core \
+	-fsanitize-coverage-ignorelist=test/fuzz/coverage_ignore.txt
+FUZZ_CORE_OBJS = $(patsubst src/core/%.c,test/fuzz/obj/%.o,$(CORE_SRCS))
+
+test/fuzz/obj/%.o: src/core/%.c src/core/*.h test/fuzz/coverage_ignore.txt
+	@mkdir -p test/fuzz/obj
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(FUZZ_CORE_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJS) -lm
 
 fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	test/fuzz/run.sh
@@ -98,6 +106,10 @@ fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
 asancheck:
 	bash test/asan/asan_regress.sh
 
+# The README's fuzzing campaign: ten million runs of each harness, one core, niced.
+fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state
+	FUZZ_RUNS=10000000 nice -n 19 test/fuzz/run.sh
+
 # The README's two commands.
 demo:
 	bash test/demo.sh
@@ -105,4 +117,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck valgrindcheck asancheck tapcheck browsercheck fuzzcheck demo test
+.PHONY: unitcheck valgrindcheck asancheck tapcheck browsercheck fuzzcheck fuzzlong demo test

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - run each libFuzzer harness over a copy of the seed corpus.  Used
-# by `make fuzzcheck`, which builds the harnesses first.
+# by `make fuzzcheck` (the short run of the test command) and `make fuzzlong`
+# (the ten-million-run campaign), which build the harnesses first.
 #
 # By default each harness makes a fixed number of runs from a fixed random
 # seed, so the result is the same on every machine and CI is repeatable.
@@ -8,6 +9,10 @@
 #
 #   FUZZ_RUNS      runs per harness in the repeatable mode (default 300000)
 #   FUZZ_SECONDS   instead run each harness this long from a random seed
+#   FUZZ_ONLY      model or state: run that harness alone
+#   FUZZ_CORPUS    keep the corpora in this directory (DIR/model, DIR/state,
+#                  seeded when new) instead of a temporary copy, so that a
+#                  long campaign can be resumed and its corpus kept
 #   FUZZ_KEEP=1    keep the temporary corpus directories
 #
 # Exits non-zero if any harness finds a crash, a leak, a timeout or an
@@ -19,8 +24,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${FUZZ_RUNS:-300000}
 seconds=${FUZZ_SECONDS:-}
+only=${FUZZ_ONLY:-model state}
 case $runs$seconds in
 	'' | *[!0-9]*) echo "run.sh: FUZZ_RUNS and FUZZ_SECONDS must be whole numbers" >&2; exit 2 ;;
+esac
+case $only in
+	model | state | "model state") ;;
+	*) echo "run.sh: FUZZ_ONLY must be model or state" >&2; exit 2 ;;
 esac
 if [ -n "$seconds" ]; then
 	budget=(-max_total_time="$seconds")
@@ -33,25 +43,28 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/anomaly-fuzz.XXXXXX")
 status=0
 keep=${FUZZ_KEEP:-0}
 
-for name in model state; do
+for name in $only; do
 	bin=$here/fuzz_$name
 	if [ ! -x "$bin" ]; then
 		echo "fuzz_$name: not built (run make fuzzcheck)"
 		status=1
 		continue
 	fi
-	corpus=$work/corpus-$name
+	corpus=${FUZZ_CORPUS:+$FUZZ_CORPUS/$name}
+	corpus=${corpus:-$work/corpus-$name}
 	artifacts=$work/artifacts-$name
 	log=$work/fuzz_$name.log
 	mkdir -p "$corpus" "$artifacts"
-	cp "$here/seeds/$name"/* "$corpus"/ 2>/dev/null
+	cp -n "$here/seeds/$name"/* "$corpus"/ 2>/dev/null
 	seeds=$(ls "$corpus" | wc -l)
 
+	started=$(date +%s)
 	"$bin" "$corpus" \
-		"${budget[@]}" -max_len=65536 -rss_limit_mb=2048 \
+		"${budget[@]}" -max_len=131072 -rss_limit_mb=2048 \
 		-timeout=25 -print_final_stats=1 \
 		-artifact_prefix="$artifacts/" >"$log" 2>&1
 	rc=$?
+	elapsed=$(($(date +%s) - started))
 
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -70,8 +83,8 @@ for name in model state; do
 		status=1
 		keep=1
 	fi
-	printf 'fuzz_%s: %s (%s): %s execs, %s exec/s, cov %s, ft %s, corpus %s -> %s, peak rss %s MB\n' \
-		"$name" "$result" "$what" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
+	printf 'fuzz_%s: %s (%s): %s execs in %s s, %s exec/s, cov %s, ft %s, corpus %s -> %s, peak rss %s MB\n' \
+		"$name" "$result" "$what" "${execs:-?}" "$elapsed" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
 		"$seeds" "$corp" "${rss:-?}"
 	if [ "$result" != ok ]; then
 		grep -E 'ERROR|SUMMARY|runtime error|^    #[0-9] |Test unit written' "$log" | head -20 | sed 's/^/    /'

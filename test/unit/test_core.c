@@ -2662,6 +2662,10 @@ test_model_format1(void)
 /* ------------------------------------------------------------------ */
 /* seed corpus for the fuzzers */
 
+/* The longest input the fuzzers are given (test/fuzz/run.sh's -max_len). */
+#define FUZZ_MAX_LEN 131072
+
+/* Write a seed file (after a one-byte prefix if use_prefix); 1 on error. */
 static int
 write_file(const char *dir, const char *name, unsigned char prefix, int use_prefix,
 		   const void *data, size_t len)
@@ -2681,12 +2685,149 @@ write_file(const char *dir, const char *name, unsigned char prefix, int use_pref
 	fwrite(data, 1, len, f);
 	fclose(f);
 	printf("%s: %zu bytes\n", path, len + (use_prefix ? 1 : 0));
-	if (len + 1 > 65536)
+	if (len + 1 > FUZZ_MAX_LEN)
 	{
 		fprintf(stderr, "%s is too large for the corpus\n", path);
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * One seed of each algorithm for both harnesses: a name, the detector, its
+ * options (numbers, then choice words), and the rows offered to the state.
+ */
+typedef struct algorithm_seed
+{
+	const char *file;
+	const char *algorithm;
+	const char *number_names[5];
+	double		numbers[5];
+	const char *word_names[2];
+	const char *words[2];
+	int			rows;
+	int			with_dropped;	/* add a constant and an all-NULL column */
+} algorithm_seed;
+
+static const algorithm_seed algorithm_seeds[] = {
+	{"auto", "auto", {NULL}, {0}, {NULL}, {NULL}, 24, 0},
+	{"auto_dropped", "auto", {"contamination", "iforest"}, {0.05, 0}, {NULL}, {NULL}, 22, 1},
+	{"iforest", "iforest", {"n_trees", "sample_size"}, {6, 16}, {NULL}, {NULL}, 40},
+	{"hbos_static", "hbos", {"n_bins", "tol"}, {6, 0.2}, {NULL}, {NULL}, 40},
+	{"hbos_dynamic", "hbos", {"n_bins"}, {5}, {"bins"}, {"dynamic"}, 40},
+	{"ecod", "ecod", {NULL}, {0}, {NULL}, {NULL}, 40},
+	{"copod", "copod", {NULL}, {0}, {NULL}, {NULL}, 40},
+	{"zscore", "zscore", {NULL}, {0}, {NULL}, {NULL}, 40},
+	{"mahalanobis", "mahalanobis", {NULL}, {0}, {NULL}, {NULL}, 40},
+	{"knn_largest", "knn", {"k"}, {5}, {NULL}, {NULL}, 40},
+	{"knn_mean_standard", "knn", {"k"}, {3}, {"method", "scaling"}, {"mean", "standard"}, 30},
+	{"knn_median_minmax", "knn", {"k"}, {4}, {"method", "scaling"}, {"median", "minmax"}, 30},
+	{"lof", "lof", {"k"}, {6}, {NULL}, {NULL}, 40},
+	{"lof_minmax", "lof", {"k"}, {3}, {"scaling"}, {"minmax"}, 30},
+	{"ocsvm", "ocsvm", {"nu", "max_train"}, {0.2, 24}, {NULL}, {NULL}, 40},
+	{"ocsvm_gamma", "ocsvm", {"nu", "gamma", "tol"}, {0.5, 0.7, 1e-4}, {NULL}, {NULL}, 30},
+	{"ensemble_mean", "ensemble", {"iforest", "knn", "hbos", "lof"}, {0, 2, 1, 1}, {NULL}, {NULL}, 24},
+	{"ensemble_max", "ensemble", {"lof", "ocsvm", "hbos", "iforest", "knn"}, {1, 2, 1, 0, 0},
+	{"combine"}, {"max"}, 24},
+	{"ensemble_tail", "ensemble", {"copod", "zscore", "iforest"}, {1, 3, 0}, {"combine"}, {"tail"}, 24},
+};
+
+/*
+ * The state of one algorithm seed: x, y (numeric, with NULLs and an
+ * infinity), color (categorical, with NULLs); NULL if an option is refused.
+ */
+static an_state *
+algorithm_seed_state(an_ctx *ctx, const algorithm_seed *s)
+{
+	static const char *const names[] = {"x", "y", "color", "constant", "empty"};
+	static const an_kind kinds[] = {AN_KIND_NUMERIC, AN_KIND_NUMERIC, AN_KIND_CATEGORICAL,
+	AN_KIND_NUMERIC, AN_KIND_CATEGORICAL};
+	static const char *const colors[] = {"red", "green", "blue", "red", "amber"};
+	const an_detector_ops *ops = an_detector_by_name(s->algorithm);
+	uint32_t	n_cols = s->with_dropped ? 5 : 3;
+	an_params	p;
+	an_state   *st;
+	an_prng		r;
+
+	if (ops == NULL)
+		abort();
+	an_params_defaults(&p, ops);
+	if (an_params_set(ctx, &p, ops, "sample_rows", 32) != AN_OK ||
+		an_params_set(ctx, &p, ops, "seed", (double) s->rows) != AN_OK)
+		abort();
+	for (int i = 0; i < 5 && s->number_names[i]; i++)
+		if (an_params_set(ctx, &p, ops, s->number_names[i], s->numbers[i]) != AN_OK)
+			return NULL;
+	for (int i = 0; i < 2 && s->word_names[i]; i++)
+		if (an_params_set_word(ctx, &p, ops, s->word_names[i], s->words[i]) != AN_OK)
+			return NULL;
+	st = state_new(n_cols, names, kinds, &p, 0);
+	an_prng_seed(&r, (uint64_t) s->rows);
+	for (int i = 0; i < s->rows; i++)
+	{
+		an_cell		row[5];
+
+		row[0].num = i == 7 ? INFINITY : i % 11 == 4 ? NAN : an_prng_normal(&r);
+		row[1].num = i % 6 == 1 ? NAN : 10 * an_prng_uniform(&r);
+		row[2].cat = i % 8 == 2 ? 0 : cat_hash(colors[an_prng_below(&r, 5)]);
+		row[3].num = 1.0;
+		row[4].cat = 0;
+		st = state_add(st, row);
+	}
+	return st;
+}
+
+/* Whether every registered detector has a seed in algorithm_seeds; names those without. */
+static int
+every_algorithm_seeded(void)
+{
+	char		names[AN_MSG_MAX];
+	int			ok = 1;
+
+	snprintf(names, sizeof(names), "%s", an_detector_names());
+	for (char *name = strtok(names, ", "); name; name = strtok(NULL, ", "))
+	{
+		size_t		i = 0;
+
+		while (i < sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]) &&
+			   strcmp(algorithm_seeds[i].algorithm, name) != 0)
+			i++;
+		if (i == sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]))
+		{
+			fprintf(stderr, "no fuzzing seed for algorithm %s\n", name);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/* Write the state and the model of every algorithm seed. */
+static int
+write_algorithm_seeds(an_ctx *ctx, const char *mdir, const char *sdir)
+{
+	int			err = every_algorithm_seeded() ? 0 : 1;
+
+	for (size_t i = 0; i < sizeof(algorithm_seeds) / sizeof(algorithm_seeds[0]); i++)
+	{
+		const algorithm_seed *s = &algorithm_seeds[i];
+		an_state   *st = algorithm_seed_state(ctx, s);
+		an_model   *m = NULL;
+		char		dropped[64];
+		char		name[96];
+		unsigned char *b;
+		size_t		len;
+
+		if (st == NULL || an_model_train(ctx, st, &m, dropped, sizeof(dropped)) != AN_OK)
+		{
+			fprintf(stderr, "seed %s: %s\n", s->file, ctx->message);
+			return 1;
+		}
+		err |= write_file(sdir, s->file, 0, 0, st, state_len(st));
+		b = model_bytes(ctx, m, &len);
+		snprintf(name, sizeof(name), "%s_patch", s->file);
+		err |= write_file(mdir, name, 1, 1, b, len);
+	}
+	return err;
 }
 
 static int
@@ -2785,6 +2926,7 @@ write_seeds(const char *dir)
 		}
 		err |= write_file(sdir, "numeric_2col", 0, 0, st, state_len(st));
 	}
+	err |= write_algorithm_seeds(&ctx, mdir, sdir);
 	free_all_blocks();
 	return err;
 }
