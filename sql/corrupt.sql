@@ -42,18 +42,19 @@ CREATE TABLE small_models AS
                  ('ensemble', 10, '{"iforest": 0, "knn": 0, "zscore": 1}'), ('auto', 11, '{}')) v(algorithm, ord, options),
          small_source t
    GROUP BY algorithm, ord, options;
--- flip_outcomes: the outcome of scoring model with each stride-th byte XORed
--- with mask ('ok' or the SQLSTATE).  The call site never sees the sound bytes
--- (a site reuses the model it read last when the length and CRC field match).
--- A generic plan, or the planner would fold each immutable call into a constant.
-CREATE FUNCTION flip_outcomes(model bytea, mask int, stride int) RETURNS SETOF text
+-- flip_outcomes: the outcome ('ok' or the SQLSTATE) of scoring row x with
+-- model after byte offs[i] is XORed with masks[i], for each i in turn.  The
+-- call site never sees the sound bytes (a site reuses the model it read last
+-- when the length and CRC field match).  A generic plan, or the planner would
+-- fold each immutable call into a constant.
+CREATE FUNCTION flip_outcomes(model bytea, offs int[], masks int[], x float8[]) RETURNS SETOF text
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     b bytea := model || '\x'::bytea;  -- decompressed once, not at every flip
 BEGIN
-    FOR off IN 0 .. octet_length(b) - 1 BY stride LOOP
+    FOR i IN 1 .. cardinality(offs) LOOP
         BEGIN
-            PERFORM anomaly_score(set_byte(b, off, get_byte(b, off) # mask), ARRAY[20, 12]::float8[]);
+            PERFORM anomaly_score(set_byte(b, offs[i], get_byte(b, offs[i]) # masks[i]), x);
             RETURN NEXT 'ok';
         EXCEPTION WHEN OTHERS THEN
             RETURN NEXT SQLSTATE;
@@ -61,15 +62,20 @@ BEGIN
     END LOOP;
 END
 $$;
+-- every_byte: the offsets 0, stride, 2 stride, ... of model
+CREATE FUNCTION every_byte(model bytea, stride int) RETURNS int[] LANGUAGE sql AS
+  'SELECT array_agg(o ORDER BY o) FROM generate_series(0, octet_length(model) - 1, stride) o';
 -- each model is sound (XOR 0 damages nothing), and small (auto's holds 100 trees)
-SELECT algorithm, flip_outcomes(model, 0, octet_length(model)) AS sound, octet_length(model) < 100000 AS small
+SELECT algorithm, flip_outcomes(model, ARRAY[0], ARRAY[0], ARRAY[20, 12]) AS sound,
+       octet_length(model) < 100000 AS small
   FROM small_models ORDER BY ord;
 -- every byte XOR 0xFF, and XOR 0x01 (every byte; every 7th of the models over 20 kB)
 SELECT algorithm, mask, outcome, count(*) AS flips,
        count(*) = (bytes + stride - 1) / stride AS every_position
   FROM (SELECT algorithm, ord, model, octet_length(model) AS bytes FROM small_models) s,
        LATERAL (VALUES (255, 1), (1, CASE WHEN bytes > 20000 THEN 7 ELSE 1 END)) m(mask, stride),
-       LATERAL flip_outcomes(model, mask, stride) outcome
+       LATERAL flip_outcomes(model, every_byte(model, stride),
+                             array_fill(mask, ARRAY[(bytes + stride - 1) / stride]), ARRAY[20, 12]) outcome
  GROUP BY algorithm, ord, bytes, mask, stride, outcome ORDER BY ord, mask DESC, outcome;
 
 -- A large model: 10,000 random flips (random positions, random XOR masks).
@@ -81,27 +87,11 @@ SELECT setseed(0.42);
 CREATE TABLE big_flips AS
   SELECT i, floor(random() * octet_length(model))::int AS off, 1 + floor(random() * 255)::int AS mask
     FROM big, generate_series(1, 10000) i;
--- flip_at_outcomes: the outcome of scoring model with byte offs[i] XORed with masks[i], for each i
-CREATE FUNCTION flip_at_outcomes(model bytea, offs int[], masks int[]) RETURNS SETOF text
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-    b bytea := model || '\x'::bytea;
-BEGIN
-    FOR i IN 1 .. cardinality(offs) LOOP
-        BEGIN
-            PERFORM anomaly_score(set_byte(b, offs[i], get_byte(b, offs[i]) # masks[i]), ARRAY[20, 12, 3]::float8[]);
-            RETURN NEXT 'ok';
-        EXCEPTION WHEN OTHERS THEN
-            RETURN NEXT SQLSTATE;
-        END;
-    END LOOP;
-END
-$$;
-SELECT flip_at_outcomes(model, ARRAY[0], ARRAY[0]) AS sound FROM big;
+SELECT flip_outcomes(model, ARRAY[0], ARRAY[0], ARRAY[20, 12, 3]) AS sound FROM big;
 SELECT count(DISTINCT off) > 9000 AS spread FROM big_flips;
 SELECT outcome, count(*)
-  FROM big, LATERAL flip_at_outcomes(model, (SELECT array_agg(off ORDER BY i) FROM big_flips),
-                                     (SELECT array_agg(mask ORDER BY i) FROM big_flips)) outcome
+  FROM big, LATERAL flip_outcomes(model, (SELECT array_agg(off ORDER BY i) FROM big_flips),
+                                  (SELECT array_agg(mask ORDER BY i) FROM big_flips), ARRAY[20, 12, 3]) outcome
  GROUP BY outcome;
 
 -- A model damaged in the catalog, scored by name and by id: each damaged
@@ -139,7 +129,7 @@ SELECT 'by id' AS path, outcome, count(*) FROM catalog_flip_outcomes(:small_cat_
 SELECT anomaly_score('small_cat', ARRAY[20, 12]::float8[]) > 0 AS sound_by_name,
        anomaly_score(:small_cat_id::bigint, ARRAY[20, 12]::float8[]) > 0 AS sound_by_id;
 
-DROP FUNCTION flip_outcomes, flip_at_outcomes, catalog_flip_outcomes;
+DROP FUNCTION flip_outcomes, every_byte, catalog_flip_outcomes;
 DROP TABLE small_source, small_models, big, big_flips;
 SELECT anomaly_drop('big') + anomaly_drop('small_cat') AS dropped;
 -- the same server ran every damaged model: it never restarted
