@@ -353,17 +353,74 @@ monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, I
 	return score;
 }
 
+/* A statement the monitor runs for every row or batch, planned once per backend. */
+typedef struct saved_statement
+{
+	const char *sql;			/* with one %s: the extension's schema */
+	int			nargs;
+	Oid			types[10];
+	SPIPlanPtr	plan;
+	Oid			schema;			/* the schema it was planned for */
+} saved_statement;
+
+static saved_statement version_statement = {
+	"SELECT version FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+static saved_statement events_statement = {
+	"INSERT INTO %s.anomaly_events (model_id, model_name, model_version, "
+	"relation, row_key, score, severity, is_anomaly, reason) "
+	"SELECT $1, $2, $3, $4, k::pg_catalog.jsonb, s, v, a, r "
+	"FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6), "
+	"pg_catalog.unnest($7), pg_catalog.unnest($8), "
+	"pg_catalog.unnest($9)) AS u(k, s, v, a, r)",
+	9, {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	BOOLARRAYOID, TEXTARRAYOID}
+};
+static saved_statement batch_statement = {
+	"INSERT INTO %s.anomaly_batches (model_id, model_name, model_version, "
+	"relation, rows, anomalies, share, min_score, mean_score, max_score, "
+	"out_of_range) SELECT $1, $2, $3, $4, $5, $6, "
+	"CASE WHEN $5 OPERATOR(pg_catalog.>) 0 THEN $6::pg_catalog.float8 "
+	"OPERATOR(pg_catalog./) $5 END, $7, $8, $9, $10::pg_catalog.jsonb",
+	10, {INT8OID, TEXTOID, INT4OID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
+	TEXTOID}
+};
+
+/*
+ * Run st with args (inside SPI), planning it the first time and again if
+ * the extension moved; the plan cache replans it when the tables, their
+ * policies or the current role change.  Returns the SPI result code.
+ */
+static int
+run_saved(saved_statement *st, Datum *args, const char *nulls, bool read_only)
+{
+	Oid			schema = an_glue_schema_oid();
+
+	if (st->plan == NULL || st->schema != schema)
+	{
+		SPIPlanPtr	plan = SPI_prepare(psprintf(st->sql, an_glue_schema()), st->nargs, st->types);
+
+		if (plan == NULL)
+			elog(ERROR, "planning the monitor's statement failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		if (st->plan != NULL)
+			SPI_freeplan(st->plan);
+		st->plan = plan;
+		st->schema = schema;
+	}
+	return SPI_execute_plan(st->plan, args, nulls, read_only, 0);
+}
+
 /* The model's version, for the events. */
 static int32
 model_version(int64 id)
 {
-	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
 	bool		isnull;
 
-	if (SPI_execute_with_args(psprintf("SELECT version FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
-									   an_glue_schema()),
-							  1, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (run_saved(&version_statement, args, NULL, true) != SPI_OK_SELECT || SPI_processed != 1)
 		return 0;
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -380,8 +437,6 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 	version = model_version(ms->model_id);
 	if (ms->n_events > 0)
 	{
-		Oid			types[9] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID,
-		FLOAT8ARRAYOID, FLOAT8ARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
 		Datum		args[9];
 		int			dims[1] = {ms->n_events};
 		int			lbs[1] = {1};
@@ -396,20 +451,11 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		args[7] = PointerGetDatum(construct_array(ms->flags, ms->n_events, BOOLOID, 1, true, TYPALIGN_CHAR));
 		args[8] = PointerGetDatum(construct_md_array(ms->reasons, ms->reason_nulls, 1, dims, lbs,
 													 TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args(psprintf("INSERT INTO %s.anomaly_events (model_id, model_name, model_version, "
-										   "relation, row_key, score, severity, is_anomaly, reason) "
-										   "SELECT $1, $2, $3, $4, k::pg_catalog.jsonb, s, v, a, r "
-										   "FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6), "
-										   "pg_catalog.unnest($7), pg_catalog.unnest($8), "
-										   "pg_catalog.unnest($9)) AS u(k, s, v, a, r)",
-										   an_glue_schema()),
-								  9, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		if (run_saved(&events_statement, args, NULL, false) != SPI_OK_INSERT)
 			elog(ERROR, "inserting anomaly events failed");
 	}
 	if (batch)
 	{
-		Oid			types[10] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT8OID, INT8OID,
-		FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
 		Datum		args[10];
 		char		nulls[10] = "          ";
 		StringInfoData oor;
@@ -435,13 +481,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		args[8] = Float8GetDatum(ms->max_score);
 		nulls[6] = nulls[7] = nulls[8] = ms->rows ? ' ' : 'n';
 		args[9] = CStringGetTextDatum(oor.data);
-		if (SPI_execute_with_args(psprintf("INSERT INTO %s.anomaly_batches (model_id, model_name, model_version, "
-										   "relation, rows, anomalies, share, min_score, mean_score, max_score, "
-										   "out_of_range) SELECT $1, $2, $3, $4, $5, $6, "
-										   "CASE WHEN $5 OPERATOR(pg_catalog.>) 0 THEN $6::pg_catalog.float8 "
-										   "OPERATOR(pg_catalog./) $5 END, $7, $8, $9, $10::pg_catalog.jsonb",
-										   an_glue_schema()),
-								  10, types, args, nulls, false, 0) != SPI_OK_INSERT)
+		if (run_saved(&batch_statement, args, nulls, false) != SPI_OK_INSERT)
 			elog(ERROR, "inserting the anomaly batch failed");
 	}
 	SPI_finish();
