@@ -70,6 +70,7 @@ char	   *an_row_map_value_text(const an_row_map *map, uint32 j, const Datum *val
 typedef struct an_model_ref
 {
 	int64		id;				/* 0 for an inline bytea model */
+	int32		version;		/* its version in the catalog; 0 inline */
 	const an_model *model;
 	uint64		generation;		/* cache generation it was taken under */
 } an_model_ref;

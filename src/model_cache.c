@@ -38,7 +38,7 @@ typedef struct id_key
 typedef struct cache_entry
 {
 	id_key		key;			/* hash key */
-	char		name[NAMEDATALEN];
+	int32		version;
 	an_model   *model;
 } cache_entry;
 
@@ -154,11 +154,11 @@ an_cache_generation(void)
 
 /*
  * Fetch one model row with SPI: by id when name is NULL, else the latest
- * version of name.  Returns false if there is none; fills id and a copy of
- * the model bytes in the caller's context.
+ * version of name.  Returns false if there is none; fills id, version and a
+ * copy of the model bytes in the caller's context.
  */
 static bool
-fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **bytes)
+fetch_model(int64 want_id, const char *name, int64 *id, int32 *version, bytea **bytes)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *sql;
@@ -169,14 +169,14 @@ fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **
 
 	if (name != NULL)
 	{
-		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models "
+		sql = psprintf("SELECT id, version, model FROM %s.anomaly_models "
 					   "WHERE name OPERATOR(pg_catalog.=) $1 ORDER BY version DESC LIMIT 1", an_glue_schema());
 		argtypes[0] = TEXTOID;
 		args[0] = CStringGetTextDatum(name);
 	}
 	else
 	{
-		sql = psprintf("SELECT id, name, model FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
+		sql = psprintf("SELECT id, version, model FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
 					   an_glue_schema());
 		argtypes[0] = INT8OID;
 		args[0] = Int64GetDatum(want_id);
@@ -192,9 +192,7 @@ fetch_model(int64 want_id, const char *name, int64 *id, char *name_out, bytea **
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
 		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		strlcpy(name_out, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-															SPI_tuptable->tupdesc, 2, &isnull)),
-				NAMEDATALEN);
+		*version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 		*bytes = isnull ? NULL : DatumGetByteaPCopy(d);
 		MemoryContextSwitchTo(spi);
@@ -228,7 +226,7 @@ key_of_name(const char *name, name_key *key)
 
 /* Deserialize bytes into an entry of the cache. */
 static cache_entry *
-cache_insert(int64 id, const char *name, bytea *bytes)
+cache_insert(int64 id, int32 version, bytea *bytes)
 {
 	MemoryContext model_cxt;
 	an_ctx		ctx;
@@ -253,7 +251,7 @@ cache_insert(int64 id, const char *name, bytea *bytes)
 	key_of_id(id, &key);
 	e = hash_search(by_id, &key, HASH_ENTER, &found);
 	e->model = model;
-	strlcpy(e->name, name, NAMEDATALEN);
+	e->version = version;
 	return e;
 }
 
@@ -270,18 +268,19 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 	if (e == NULL)
 	{
 		int64		got;
-		char		name[NAMEDATALEN];
+		int32		version;
 		bytea	   *bytes;
 
-		if (!fetch_model(id, NULL, &got, name, &bytes))
+		if (!fetch_model(id, NULL, &got, &version, &bytes))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("anomaly model with id %lld does not exist", (long long) id),
 					 errhint("SELECT * FROM anomaly_model_list shows the models.")));
 		cache_prepare();		/* SPI may have processed invalidations */
-		e = cache_insert(id, name, bytes);
+		e = cache_insert(id, version, bytes);
 	}
 	ref->id = id;
+	ref->version = e->version;
 	ref->model = e->model;
 	ref->generation = generation;
 }
@@ -306,15 +305,15 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 	if (ne == NULL)
 	{
 		int64		id;
-		char		stored[NAMEDATALEN];
+		int32		version;
 		bytea	   *bytes;
 
-		if (!fetch_model(0, name, &id, stored, &bytes))
+		if (!fetch_model(0, name, &id, &version, &bytes))
 			return false;
 		cache_prepare();
 		key_of_id(id, &idkey);
 		if (hash_search(by_id, &idkey, HASH_FIND, NULL) == NULL)
-			cache_insert(id, stored, bytes);
+			cache_insert(id, version, bytes);
 		ne = hash_search(by_name, &key, HASH_ENTER, &found);
 		ne->id = id;
 	}

@@ -56,6 +56,7 @@ typedef struct monitor_state
 	TriggerData *trig;
 	const char *relation;		/* schema-qualified, quoted */
 	int64		model_id;
+	int32		model_version;
 	const an_model *model;
 	an_row_map	map;
 	double	   *x;
@@ -173,6 +174,7 @@ resolve_model(monitor_state *ms, const monitor_options *o)
 				 errhint("Train the model with anomaly_train('%s', ...), or drop the trigger with DROP TRIGGER %s ON %s.",
 						 o->model, quote_identifier(ms->trig->tg_trigger->tgname), ms->relation)));
 	ms->model_id = ref.id;
+	ms->model_version = ref.version;
 	ms->model = ref.model;
 }
 
@@ -360,13 +362,8 @@ typedef struct saved_statement
 	int			nargs;
 	Oid			types[10];
 	SPIPlanPtr	plan;
-	Oid			schema;			/* the schema it was planned for */
 } saved_statement;
 
-static saved_statement version_statement = {
-	"SELECT version FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}
-};
 static saved_statement events_statement = {
 	"INSERT INTO %s.anomaly_events (model_id, model_name, model_version, "
 	"relation, row_key, score, severity, is_anomaly, reason) "
@@ -388,16 +385,15 @@ static saved_statement batch_statement = {
 };
 
 /*
- * Run st with args (inside SPI), planning it the first time and again if
- * the extension moved; the plan cache replans it when the tables, their
- * policies or the current role change.  Returns the SPI result code.
+ * Run st with args (inside SPI), planning it the first time.  The plan
+ * cache replans it when its tables, their policies or the current role
+ * change; once the tables are gone (the extension dropped, perhaps created
+ * again elsewhere) it is planned afresh.  Returns the SPI result code.
  */
 static int
-run_saved(saved_statement *st, Datum *args, const char *nulls, bool read_only)
+run_saved(saved_statement *st, Datum *args, const char *nulls)
 {
-	Oid			schema = an_glue_schema_oid();
-
-	if (st->plan == NULL || st->schema != schema)
+	if (st->plan == NULL || !SPI_plan_is_valid(st->plan))
 	{
 		SPIPlanPtr	plan = SPI_prepare(psprintf(st->sql, an_glue_schema()), st->nargs, st->types);
 
@@ -408,33 +404,17 @@ run_saved(saved_statement *st, Datum *args, const char *nulls, bool read_only)
 		if (st->plan != NULL)
 			SPI_freeplan(st->plan);
 		st->plan = plan;
-		st->schema = schema;
 	}
-	return SPI_execute_plan(st->plan, args, nulls, read_only, 0);
-}
-
-/* The model's version, for the events. */
-static int32
-model_version(int64 id)
-{
-	Datum		args[1] = {Int64GetDatum(id)};
-	bool		isnull;
-
-	if (run_saved(&version_statement, args, NULL, true) != SPI_OK_SELECT || SPI_processed != 1)
-		return 0;
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return SPI_execute_plan(st->plan, args, nulls, false, 0);
 }
 
 /* Insert the accumulated events, and for a statement the batch row. */
 static void
 monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 {
-	int32		version;
-
 	if (ms->n_events == 0 && !batch)
 		return;
 	SPI_connect();
-	version = model_version(ms->model_id);
 	if (ms->n_events > 0)
 	{
 		Datum		args[9];
@@ -443,7 +423,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 
 		args[0] = Int64GetDatum(ms->model_id);
 		args[1] = CStringGetTextDatum(o->model);
-		args[2] = Int32GetDatum(version);
+		args[2] = Int32GetDatum(ms->model_version);
 		args[3] = CStringGetTextDatum(ms->relation);
 		args[4] = PointerGetDatum(construct_array(ms->keys, ms->n_events, TEXTOID, -1, false, TYPALIGN_INT));
 		args[5] = PointerGetDatum(construct_array(ms->scores, ms->n_events, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -451,7 +431,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		args[7] = PointerGetDatum(construct_array(ms->flags, ms->n_events, BOOLOID, 1, true, TYPALIGN_CHAR));
 		args[8] = PointerGetDatum(construct_md_array(ms->reasons, ms->reason_nulls, 1, dims, lbs,
 													 TEXTOID, -1, false, TYPALIGN_INT));
-		if (run_saved(&events_statement, args, NULL, false) != SPI_OK_INSERT)
+		if (run_saved(&events_statement, args, NULL) != SPI_OK_INSERT)
 			elog(ERROR, "inserting anomaly events failed");
 	}
 	if (batch)
@@ -472,7 +452,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		appendStringInfoChar(&oor, '}');
 		args[0] = Int64GetDatum(ms->model_id);
 		args[1] = CStringGetTextDatum(o->model);
-		args[2] = Int32GetDatum(version);
+		args[2] = Int32GetDatum(ms->model_version);
 		args[3] = CStringGetTextDatum(ms->relation);
 		args[4] = Int64GetDatum(ms->rows);
 		args[5] = Int64GetDatum(ms->anomalies);
@@ -481,7 +461,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		args[8] = Float8GetDatum(ms->max_score);
 		nulls[6] = nulls[7] = nulls[8] = ms->rows ? ' ' : 'n';
 		args[9] = CStringGetTextDatum(oor.data);
-		if (run_saved(&batch_statement, args, nulls, false) != SPI_OK_INSERT)
+		if (run_saved(&batch_statement, args, nulls) != SPI_OK_INSERT)
 			elog(ERROR, "inserting the anomaly batch failed");
 	}
 	SPI_finish();
