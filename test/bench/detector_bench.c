@@ -17,6 +17,7 @@
 #include "fitstate.h"
 #include "metrics.h"
 #include "model.h"
+#include "bench_alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,48 +37,6 @@ static const char *const datasets[] = {
 static void **blocks;
 static size_t n_blocks,
 			cap_blocks;
-
-/* The bench's allocator: zeroed, recorded, exits when memory runs out. */
-static void *
-bench_alloc(void *arg, size_t size)
-{
-	void	   *p = calloc(1, size ? size : 1);
-
-	(void) arg;
-	if (p == NULL)
-	{
-		fprintf(stderr, "detector_bench: out of memory (%zu bytes)\n", size);
-		exit(2);
-	}
-	if (n_blocks == cap_blocks)
-	{
-		cap_blocks = cap_blocks ? cap_blocks * 2 : 1024;
-		blocks = realloc(blocks, sizeof(void *) * cap_blocks);
-		if (blocks == NULL)
-			exit(2);
-	}
-	blocks[n_blocks++] = p;
-	return p;
-}
-
-/* Free every block allocated so far. */
-static void
-free_blocks(void)
-{
-	for (size_t i = 0; i < n_blocks; i++)
-		free(blocks[i]);
-	n_blocks = 0;
-}
-
-/* Seconds of this process's CPU time (steadier than wall time on a shared machine). */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 /* Read a dataset CSV (header f1..fd,is_anomaly) into X and labels. */
 static int
@@ -204,7 +163,7 @@ run_dataset(an_ctx *ctx, const an_params *p, const char *dir, const char *name,
 	an_state_init(st, (uint32_t) d, (const char *const *) names, kinds, &params, (uint32_t) n);
 	st->host_len = (uint32_t) len;
 
-	t0 = now();
+	t0 = cpu_seconds();
 	for (size_t i = 0; i < n; i++)
 		an_state_add_row(st, (const an_cell *) &X[i * d]);
 	if (an_model_train(ctx, st, &m, dropped, sizeof(dropped)) != AN_OK)
@@ -215,7 +174,7 @@ run_dataset(an_ctx *ctx, const an_params *p, const char *dir, const char *name,
 		free(labels);
 		return 0;
 	}
-	*fit_ms = (now() - t0) * 1000;
+	*fit_ms = (cpu_seconds() - t0) * 1000;
 	if (an_model_write(ctx, m, &bytes, &len) != AN_OK ||
 		an_model_read(ctx, bytes, len, &back) != AN_OK)
 	{
@@ -224,13 +183,13 @@ run_dataset(an_ctx *ctx, const an_params *p, const char *dir, const char *name,
 	}
 	scores = an_alloc(ctx, sizeof(double) * n);
 	x = an_alloc(ctx, sizeof(double) * d);
-	t0 = now();
+	t0 = cpu_seconds();
 	for (size_t i = 0; i < n; i++)
 	{
 		memcpy(x, &X[i * d], sizeof(double) * d);
 		scores[i] = an_model_score(back, x);
 	}
-	*score_ns = (now() - t0) * 1e9 / (double) n;
+	*score_ns = (cpu_seconds() - t0) * 1e9 / (double) n;
 	an_metrics_compute(ctx, scores, labels, n, back->threshold, &mt);
 	*auc = mt.roc_auc;
 	*ap = mt.average_precision;

@@ -19,6 +19,7 @@
 #include "neighbors.h"
 #include "params.h"
 #include "prng.h"
+#include "bench_alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,32 +28,6 @@
 
 #define REPEATS 5
 #define CLUSTERS 6
-
-/* The bench's allocator: calloc, never freed (the process is short). */
-static void *
-bench_alloc(void *arg, size_t size)
-{
-	void	   *p = calloc(1, size ? size : 1);
-
-	(void) arg;
-	if (p == NULL)
-	{
-		fprintf(stderr, "neighbors_bench: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-/* Seconds of processor time used by this process (steadier than the wall
- * clock on a shared machine). */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Fill one row from the mixture: a random cluster, then a gaussian around it. */
 static void
@@ -137,14 +112,14 @@ main(int argc, char **argv)
 
 	an_params_defaults(&p, &an_lof_ops);
 	p.values[0] = k;
-	t0 = now();
+	t0 = cpu_seconds();
 	if (an_lof_ops.fit(&ctx, &p, X, n, d, &model) != AN_OK)
 	{
 		fprintf(stderr, "fit failed: %s (%s)\n", ctx.message, ctx.hint);
 		return 1;
 	}
 	printf("reference %zu x %zu, k = %u, %zu queries; lof fit %.2f s\n",
-		   n, d, k, nq, now() - t0);
+		   n, d, k, nq, cpu_seconds() - t0);
 	/* the same deterministic index the lof model holds */
 	ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_ROBUST);
 	for (size_t i = 0; i < nq; i++)
@@ -152,24 +127,24 @@ main(int argc, char **argv)
 
 	for (int r = 0; r < REPEATS; r++)
 	{
-		t0 = now();
+		t0 = cpu_seconds();
 		for (size_t i = 0; i < nq; i++)
 		{
 			an_nn_search(ix, scaled + i * d, k, ix->n, hits);
 			sink += hits[k - 1].dist2;
 		}
-		t_tree[r] = (now() - t0) / nq * 1e6;
-		t0 = now();
+		t_tree[r] = (cpu_seconds() - t0) / nq * 1e6;
+		t0 = cpu_seconds();
 		for (size_t i = 0; i < nq; i++)
 			sink += an_lof_ops.score(model, Q + i * d);
-		t_lof[r] = (now() - t0) / nq * 1e6;
-		t0 = now();
+		t_lof[r] = (cpu_seconds() - t0) / nq * 1e6;
+		t0 = cpu_seconds();
 		for (size_t i = 0; i < nq; i++)
 		{
 			an_nn_search_brute(ix, scaled + i * d, k, ix->n, hits2);
 			sink += hits2[k - 1].dist2;
 		}
-		t_brute[r] = (now() - t0) / nq * 1e6;
+		t_brute[r] = (cpu_seconds() - t0) / nq * 1e6;
 	}
 	for (size_t i = 0; i < nq; i++)
 	{

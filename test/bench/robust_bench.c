@@ -13,6 +13,7 @@
 #include "detector.h"
 #include "params.h"
 #include "prng.h"
+#include "bench_alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +23,6 @@
 #define ROWS 100000
 #define DIMS 8
 #define REPEATS 5
-
-/* Zeroed memory that is never freed: the bench is one short process. */
-static void *
-bench_alloc(void *arg, size_t size)
-{
-	void	   *p = calloc(1, size ? size : 1);
-
-	(void) arg;
-	if (p == NULL)
-	{
-		fprintf(stderr, "robust_bench: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
 
 /* Seconds on a monotonic clock. */
 static double

@@ -24,6 +24,7 @@
 #include "detector.h"
 #include "fitstate.h"
 #include "model.h"
+#include "bench_alloc.h"
 #include "prng.h"
 
 #include <math.h>
@@ -40,49 +41,6 @@
 static void **blocks;
 static size_t n_blocks,
 			cap_blocks;
-
-/* The bench's allocator: malloc and zero (as palloc0), recorded for freeing. */
-static void *
-bench_alloc(void *arg, size_t size)
-{
-	void	   *p = malloc(size);
-
-	(void) arg;
-	if (p == NULL)
-	{
-		fprintf(stderr, "segment_bench: out of memory (%zu bytes)\n", size);
-		exit(2);
-	}
-	memset(p, 0, size);
-	if (n_blocks == cap_blocks)
-	{
-		cap_blocks = cap_blocks ? cap_blocks * 2 : 1024;
-		blocks = realloc(blocks, sizeof(void *) * cap_blocks);
-		if (blocks == NULL)
-			exit(2);
-	}
-	blocks[n_blocks++] = p;
-	return p;
-}
-
-/* Free the work memory (MemoryContextDelete of the final function's context). */
-static void
-free_blocks(void)
-{
-	for (size_t i = 0; i < n_blocks; i++)
-		free(blocks[i]);
-	n_blocks = 0;
-}
-
-/* Seconds of this process's CPU time (steadier than wall time on a shared machine). */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 /* Minor page faults of this process so far. */
 static long
@@ -209,24 +167,24 @@ breakdown(an_ctx *ctx, an_state **states, uint32_t n_seg)
 					sink = 0;
 		const double *X = (const double *) an_state_rows(st);
 
-		t0 = now();
+		t0 = cpu_seconds();
 		if (an_model_train(ctx, st, &m, dropped, sizeof(dropped)) != AN_OK)
 			exit(1);
-		t1 = now();
+		t1 = cpu_seconds();
 		if (an_model_write(ctx, m, &bytes, &len) != AN_OK)
 			exit(1);
-		t2 = now();
+		t2 = cpu_seconds();
 		t_train += t1 - t0;
 		t_write += t2 - t1;
 		free_blocks();
 		/* the sample has no NULL and no infinity: it is the encoded matrix */
-		t0 = now();
+		t0 = cpu_seconds();
 		if (an_iforest_ops.fit(ctx, &m->params, X, st->filled, N_FEATURES, &forest) != AN_OK)
 			exit(1);
-		t1 = now();
+		t1 = cpu_seconds();
 		for (uint32_t i = 0; i < st->filled; i++)
 			sink += an_iforest_ops.score(forest, X + (size_t) i * N_FEATURES);
-		t2 = now();
+		t2 = cpu_seconds();
 		if (!(sink > 0))
 			exit(1);
 		t_fit += t1 - t0;
@@ -266,7 +224,7 @@ main(int argc, char **argv)
 	faults = page_faults();
 	for (int r = 0; r < N_RUNS; r++)
 	{
-		double		t0 = now();
+		double		t0 = cpu_seconds();
 
 		for (uint32_t s = 0; s < n_seg; s++)
 		{
@@ -280,7 +238,7 @@ main(int argc, char **argv)
 			}
 			free(bytes);
 		}
-		times[r] = now() - t0;
+		times[r] = cpu_seconds() - t0;
 	}
 	faults = page_faults() - faults;
 	qsort(times, N_RUNS, sizeof(double), cmp_time);

@@ -16,6 +16,7 @@
  */
 #include "detector.h"
 #include "prng.h"
+#include "bench_alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,21 +26,6 @@
 #define ROWS 100000
 #define FEATURES 8
 #define REPEATS 5
-
-/* The bench's allocator: zeroed memory, never freed (the process is short). */
-static void *
-bench_alloc(void *arg, size_t size)
-{
-	void	   *p = calloc(1, size);
-
-	(void) arg;
-	if (p == NULL)
-	{
-		fprintf(stderr, "univariate_bench: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
 
 /* Seconds of this thread's CPU time (other load on the machine is not counted). */
 static double
