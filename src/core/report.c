@@ -343,29 +343,45 @@ put_path_point(an_writer *w, int pen_down, double x, double y)
 	putf(w, "%c%.1f %.1f ", pen_down ? 'L' : 'M', x, y);
 }
 
+/*
+ * The round values from lo to hi at step, at most MAX_TICKS of them, one
+ * within rounding of zero made exactly 0; returns how many.
+ */
+static int
+round_ticks(double lo, double hi, double step, double *v)
+{
+	double		first = ceil(lo / step) * step;
+	int			n;
+
+	for (n = 0; n < MAX_TICKS; n++)
+	{
+		v[n] = first + n * step;
+		if (v[n] > hi + step * 1e-9)
+			break;
+		if (fabs(v[n]) < step * 1e-9)
+			v[n] = 0;
+	}
+	return n;
+}
+
 /* Horizontal grid lines and labels at round values of the y domain. */
 static void
 draw_y_grid(an_writer *w, const plot_area *p, double step)
 {
-	double		first = ceil(p->y_lo / step) * step;
+	double		v[MAX_TICKS];
+	int			n = round_ticks(p->y_lo, p->y_hi, step, v);
 
-	for (int i = 0; i < MAX_TICKS; i++)
+	for (int i = 0; i < n; i++)
 	{
-		double		v = first + i * step;
-		double		y;
+		double		y = plot_y(p, v[i]);
 
-		if (v > p->y_hi + step * 1e-9)
-			break;
-		if (fabs(v) < step * 1e-9)
-			v = 0;
-		y = plot_y(p, v);
 		putf(w, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
 			 p->left, y, p->left + p->width, y, p->left - 8, y + 4);
-		if (step >= 1 && fabs(v) < 9e18)
-			put_count(w, (int64_t) llround(v));
+		if (step >= 1 && fabs(v[i]) < 9e18)
+			put_count(w, (int64_t) llround(v[i]));
 		else
-			put_figure(w, v);
+			put_figure(w, v[i]);
 		put(w, "</text>\n");
 	}
 }
@@ -374,23 +390,18 @@ draw_y_grid(an_writer *w, const plot_area *p, double step)
 static void
 draw_x_ticks(an_writer *w, const plot_area *p, double step)
 {
-	double		first = ceil(p->x_lo / step) * step;
+	double		v[MAX_TICKS];
+	int			n = round_ticks(p->x_lo, p->x_hi, step, v);
 	double		bottom = p->top + p->height;
 
-	for (int i = 0; i < MAX_TICKS; i++)
+	for (int i = 0; i < n; i++)
 	{
-		double		v = first + i * step;
-		double		x;
+		double		x = plot_x(p, v[i]);
 
-		if (v > p->x_hi + step * 1e-9)
-			break;
-		if (fabs(v) < step * 1e-9)
-			v = 0;
-		x = plot_x(p, v);
 		putf(w, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 			 x, bottom, x, bottom + 5, x, bottom + 19);
-		put_figure(w, v);
+		put_figure(w, v[i]);
 		put(w, "</text>\n");
 	}
 }
