@@ -18,7 +18,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
 # runs the same path as ALTER EXTENSION UPDATE, so a new install and an
 # updated one are the same by construction.
-DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql
+DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql src/anomaly--0.2.0--0.3.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out

@@ -1,6 +1,6 @@
--- 0.1.0 -> 0.2.0: models trained under 0.1.0 keep their bytes, owners and
--- scores through ALTER EXTENSION UPDATE, and the catalog gains row-level
--- security.  Runs last: it reinstalls the extension.
+-- 0.1.0 -> 0.2.0 -> 0.3.0: models trained under 0.1.0 keep their bytes,
+-- owners and scores through each ALTER EXTENSION UPDATE, and the catalog
+-- gains row-level security (0.2.0).  Runs last: it reinstalls the extension.
 SET client_min_messages = warning;
 DROP EXTENSION anomaly CASCADE;
 CREATE EXTENSION anomaly VERSION '0.1.0';
@@ -18,7 +18,7 @@ SELECT m.name, m.id, t.transaction_id, float8send(anomaly_score(m.name, t)) AS b
   FROM anomaly_models m, (SELECT * FROM tx ORDER BY transaction_id LIMIT 100) t;
 CREATE TABLE models_before AS SELECT id, name, version, owner, md5(model) AS bytes FROM anomaly_models;
 
-ALTER EXTENSION anomaly UPDATE;
+ALTER EXTENSION anomaly UPDATE TO '0.2.0';
 SELECT extversion FROM pg_extension WHERE extname = 'anomaly';
 -- the same bytes, owners and versions; every score and reason identical
 SELECT count(*) AS models, count(*) FILTER (WHERE md5(m.model) = b.bytes AND m.owner = b.owner
@@ -36,4 +36,18 @@ SELECT anomaly_train('up_iforest', 'tx', ARRAY['amount', 'hour_of_day', 'payment
 SELECT version, owner = current_user AS own FROM anomaly_model_list WHERE name = 'up_iforest' ORDER BY version;
 -- a new install is the update path itself: 0.1.0's script, then the update
 SELECT path FROM pg_extension_update_paths('anomaly') WHERE source = '0.1.0' AND target = '0.2.0';
+-- 0.2.0 -> 0.3.0: the same bytes and scores again
+ALTER EXTENSION anomaly UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'anomaly';
+SELECT count(*) AS models, count(*) FILTER (WHERE md5(m.model) = b.bytes AND m.owner = b.owner
+                                              AND m.version = b.version) AS unchanged
+  FROM models_before b JOIN anomaly_models m USING (id);
+SELECT count(*) AS scores,
+       count(*) FILTER (WHERE float8send(anomaly_score(b.id, t)) = b.by_id
+                          AND anomaly_reason(b.id, t) = b.reason) AS identical_by_id,
+       -- up_iforest's name now means its version 2
+       count(*) FILTER (WHERE b.name <> 'up_iforest' AND float8send(anomaly_score(b.name, t)) = b.by_name)
+           AS identical_by_name
+  FROM scores_before b JOIN tx t USING (transaction_id);
+SELECT path FROM pg_extension_update_paths('anomaly') WHERE source = '0.1.0' AND target = '0.3.0';
 DROP TABLE scores_before, models_before;

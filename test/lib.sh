@@ -50,7 +50,9 @@ build_install() {
 # copy.  Prints the copy's bin directory, to use as PG_BIN.
 private_tree() {
     local dest=$1
-    if [ ! -d "$dest/usr/lib/postgresql/$PG_MAJOR" ]; then
+    # a copy of another build of the server (the system's was upgraded) is made anew
+    if ! cmp -s "$SYSTEM_PG_BIN/postgres" "$dest/usr/lib/postgresql/$PG_MAJOR/bin/postgres"; then
+        rm -rf "$dest/usr/lib/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/$PG_MAJOR"
         mkdir -p "$dest/usr/lib/postgresql" "$dest/usr/share/postgresql"
         cp -a "$(dirname "$SYSTEM_PG_BIN")" "$dest/usr/lib/postgresql/"
         cp -a "/usr/share/postgresql/$PG_MAJOR" "$dest/usr/share/postgresql/"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AN_VERSION_STRING "0.2.0"
+#define AN_VERSION_STRING "0.3.0"
 #define AN_VERSION_NUM 200		/* major * 10000 + minor * 100 + patch */
 #define AN_NAME_MAX 64			/* feature names, NUL included */
 #define AN_MAX_COLUMNS 1600
