@@ -17,6 +17,7 @@
  * and Algorithms for Outlier Ensembles", SIGKDD Explorations 2015).
  */
 #include "detector.h"
+#include "explain.h"
 #include "order_stats.h"
 #include "prng.h"
 
@@ -235,25 +236,26 @@ ensemble_score(const void *model, const double *x)
 
 /*
  * Contribution of feature j: the members' explanations, each normalised to
- * shares summing to 1 and weighted by the member's part of the combined
- * score, so that the member that flags x dominates.  A member's part is its
- * weight times its severity ("mean") or times its tail surprise ("tail"),
- * the term it adds to the weighted mean, and for "max" 1 for the members at
- * the maximum and 0 for the others; the weighted shares are scaled to sum to
- * the ensemble's score.  For "mean" and "max" this splits the score exactly
- * among the members (a member's part is its term of the score), and within a
- * member as its own explanation does; for "tail" the members split the mean
- * surprise, which the score maps back to the severity scale.
+ * shares summing to 1 and weighted by what the member adds to the combined
+ * score (an_member_parts: its weighted term of the mean, of the mean tail
+ * surprise for "tail", or its Shapley value for "max"), the weighted shares
+ * scaled to sum to the ensemble's score.  For "mean" this splits the score
+ * exactly among the members, and for "max" exactly among the members that
+ * reach its levels (members that agree share it, rather than the one at the
+ * maximum taking the whole row); within a member as its own explanation
+ * does.  For "tail" the members split the mean surprise, which the score
+ * maps back to the severity scale.
  */
 static an_status
 ensemble_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 				 double *contrib)
 {
 	const ensemble *e = model;
+	double	   *value = an_alloc(ctx, sizeof(double) * e->n_members);
+	double	   *weight = an_alloc(ctx, sizeof(double) * e->n_members);
 	double	   *part = an_alloc(ctx, sizeof(double) * e->n_members);
 	double	   *member_contrib = an_alloc(ctx, sizeof(double) * d);
 	double		parts = 0,
-				best = 0,
 				score;
 
 	for (uint32_t i = 0; i < e->n_members; i++)
@@ -261,21 +263,14 @@ ensemble_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 		const member *mb = &e->members[i];
 		double		s = severity(mb->quantiles, mb->ops->score(mb->model, x));
 
-		part[i] = e->combine == 2 ? tail_surprise(s) : s;
+		value[i] = e->combine == 2 ? tail_surprise(s) : s;
 		/* a severity near 0 has a slightly negative surprise: no part */
-		part[i] = part[i] > 0 ? part[i] : 0.0;
-		best = part[i] > best ? part[i] : best;
+		value[i] = value[i] > 0 ? value[i] : 0.0;
+		weight[i] = mb->weight;
 	}
+	an_member_parts(e->n_members, value, weight, e->combine == 1, part);
 	for (uint32_t i = 0; i < e->n_members; i++)
-	{
-		const member *mb = &e->members[i];
-
-		if (e->combine == 1)
-			part[i] = part[i] == best && best > 0 ? 1.0 : 0.0;
-		else
-			part[i] *= mb->weight;
 		parts += part[i];
-	}
 	score = ensemble_score(model, x);
 	for (uint32_t i = 0; i < e->n_members; i++)
 	{

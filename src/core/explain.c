@@ -79,3 +79,54 @@ an_model_explain(an_ctx *ctx, const an_model *m, double *x, an_attribution *out)
 	qsort(out, d, sizeof(an_attribution), cmp_attribution);
 	return AN_OK;
 }
+
+/*
+ * What each member adds to a combined score.  For the maximum, the Shapley
+ * value (Shapley, "A Value for n-person Games", 1953) of the game whose
+ * worth of a coalition is its members' largest value (0 when empty): with
+ * the values sorted v(1) <= ... <= v(m) and v(0) = 0, the step from v(i-1)
+ * to v(i) is shared equally by the m - i + 1 members whose values reach it,
+ * so members that agree share the row and a member that adds nothing over
+ * the others gets only its share of the levels it does reach, instead of
+ * the member at the maximum taking the whole row.  For the weighted mean,
+ * each member's term w_i v_i / sum w is exactly what it adds.
+ */
+void
+an_member_parts(size_t m, const double *value, const double *weight, int by_max,
+				double *part)
+{
+	size_t		order[64];
+	double		weights = 0,
+				below = 0,
+				level = 0;
+
+	for (size_t i = 0; i < m; i++)
+		weights += weight[i];
+	if (!by_max || m > 64)
+	{
+		for (size_t i = 0; i < m; i++)
+			part[i] = value[i] > 0 && weights > 0 ? weight[i] * value[i] / weights : 0.0;
+		return;
+	}
+	/* the members by value, smallest first (an insertion sort: m is small) */
+	for (size_t i = 0; i < m; i++)
+	{
+		size_t		at = i;
+
+		while (at > 0 && value[order[at - 1]] > value[i])
+		{
+			order[at] = order[at - 1];
+			at--;
+		}
+		order[at] = i;
+	}
+	for (size_t r = 0; r < m; r++)
+	{
+		double		v = value[order[r]] > 0 ? value[order[r]] : 0.0;
+
+		/* the step from the previous level, shared by members r..m-1 */
+		level += (v - below) / (double) (m - r);
+		below = v;
+		part[order[r]] = level;
+	}
+}

@@ -40,4 +40,15 @@ const char *an_direction_name(an_direction dir);
 an_status	an_model_explain(an_ctx *ctx, const an_model *m, double *x,
 							 an_attribution *out);
 
+/*
+ * What each of m members adds to a combined score, into part (m values
+ * summing to the combined score when it is positive): value[i] is member i's
+ * term (its severity, or its tail surprise) and weight[i] its weight.  With
+ * by_max, the score is the largest value and each member gets its Shapley
+ * value in that game; otherwise the score is the weighted mean and each
+ * member gets its own weighted term.
+ */
+void		an_member_parts(size_t m, const double *value, const double *weight,
+							int by_max, double *part);
+
 #endif

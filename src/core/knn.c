@@ -96,14 +96,17 @@ knn_score(const void *model, const double *x)
 }
 
 /*
- * Each feature's part of x's distance to its neighbours: contribution j is
- * the mean over x's k nearest reference points (the search score makes, in
- * the scaled space) of (x_j - p_j)^2.  The squared Euclidean distance is a
- * sum over the features, so the contributions sum exactly to the mean
- * squared distance to the k neighbours, which every method summarises.
- * (Splitting only the distance the method picks, say the k-th neighbour's,
- * would rest on one point, perhaps one of x's own kind near a cluster's
- * edge; the mean over all k is steadier.)
+ * Each feature's part of x's distance to normal rows: contribution j is the
+ * mean over x's k nearest typical reference points (an_nn_search_typical,
+ * in the scaled space) of (x_j - p_j)^2.  The squared Euclidean distance is
+ * a sum over the features, so the contributions sum exactly to the mean
+ * squared distance to those k points.  Typical points rather than x's own
+ * neighbours: when the anomalies are among the training rows, an anomaly's
+ * nearest neighbours are other anomalies that share its unusual value, and
+ * the distance to them blames whatever else happens to differ (masking);
+ * measured from normal rows, the distance the score grows with is the one
+ * explained.  The mean over all k is steadier than one neighbour's
+ * distance.  A typical x's typical neighbours are its own neighbours.
  */
 static an_status
 knn_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
@@ -114,7 +117,7 @@ knn_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 	an_nn_hit  *hits = an_alloc(ctx, sizeof(an_nn_hit) * m->k);
 
 	an_nn_scale(m->ix, x, q);
-	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	an_nn_search_typical(m->ix, q, m->k, hits);
 	for (uint32_t i = 0; i < m->k; i++)
 		an_nn_split_distance(m->ix, q, hits[i].pos, hits[i].dist2,
 							 hits[i].dist2 / m->k, contrib);

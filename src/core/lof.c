@@ -141,7 +141,7 @@ lof_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 	double		density = 0;
 
 	an_nn_scale(m->ix, x, q);
-	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	an_nn_search_typical(m->ix, q, m->k, hits);
 	for (uint32_t i = 0; i < m->k; i++)
 		density += m->lrd[hits[i].pos];
 	for (uint32_t i = 0; i < m->k; i++)

@@ -296,6 +296,58 @@ lay_out(an_ctx *ctx, an_nn_index *ix, const double *rows)
 	lay_out_node(ix, rows, 0, 0, ix->n, 0);
 }
 
+/*
+ * Mark the typical points of ix (rows in tree order, row by row): within
+ * AN_NN_TYPICAL robust standard deviations of the median in every feature.
+ * Robust statistics, so that a few percent of anomalies among the
+ * reference points neither move the median nor widen the spread much.
+ */
+static void
+find_typical(an_ctx *ctx, an_nn_index *ix, const double *rows)
+{
+	size_t		n = ix->n,
+				d = ix->d;
+	double	   *column = an_alloc(ctx, sizeof(double) * n);
+	double	   *lo = an_alloc(ctx, sizeof(double) * d);
+	double	   *hi = an_alloc(ctx, sizeof(double) * d);
+
+	for (size_t j = 0; j < d; j++)
+	{
+		double		median,
+					spread,
+					q1,
+					q3,
+					min = INFINITY,
+					max = -INFINITY;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			column[i] = rows[i * d + j];
+			min = fmin(min, column[i]);
+			max = fmax(max, column[i]);
+		}
+		median = an_select_kth(column, n, n / 2);
+		q1 = an_select_kth(column, n, n / 4);
+		q3 = an_select_kth(column, n, (3 * n) / 4);
+		spread = (q3 - q1) / NORMAL_IQR;
+		if (!(spread > 0) || !isfinite(spread))
+			spread = max / 2 - min / 2;
+		lo[j] = spread > 0 && isfinite(spread) ? median - AN_NN_TYPICAL * spread : -INFINITY;
+		hi[j] = spread > 0 && isfinite(spread) ? median + AN_NN_TYPICAL * spread : INFINITY;
+	}
+	ix->typical = an_alloc(ctx, sizeof(uint32_t) * n);
+	ix->n_typical = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		j = 0;
+
+		while (j < d && rows[i * d + j] >= lo[j] && rows[i * d + j] <= hi[j])
+			j++;
+		if (j == d)
+			ix->typical[ix->n_typical++] = (uint32_t) i;
+	}
+}
+
 /* AN_OK if k neighbours can be found among n reference rows, k < n. */
 an_status
 an_nn_check_k(an_ctx *ctx, const char *detector, uint32_t k, size_t n)
@@ -341,6 +393,7 @@ an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d, int scaling)
 	for (size_t i = 0; i < n; i++)
 		memcpy(rows + i * d, scaled + (size_t) b.perm[i] * d, sizeof(double) * d);
 	lay_out(ctx, ix, rows);
+	find_typical(ctx, ix, rows);
 	return ix;
 }
 
@@ -667,6 +720,37 @@ an_nn_search_brute(const an_nn_index *ix, const double *q, uint32_t k,
 	sort_heap(hits, s.count);
 }
 
+/* The k nearest typical points to q, nearest first (see neighbors.h). */
+void
+an_nn_search_typical(const an_nn_index *ix, const double *q, uint32_t k,
+					 an_nn_hit *hits)
+{
+	search_state s = {ix, q, k, ix->n, 0, hits};
+
+	if (ix->n_typical <= k)
+	{
+		an_nn_search(ix, q, k, ix->n, hits);
+		return;
+	}
+	for (uint32_t t = 0; t < ix->n_typical; t++)
+	{
+		uint32_t	pos = ix->typical[t];
+		uint32_t	slot;
+		const double *block = point_block(ix, pos, &slot);
+		double		dist2 = 0;
+
+		for (uint32_t j = 0; j < ix->d && dist2 <= bound(&s); j++)
+		{
+			double		diff = q[j] - block[(size_t) j * AN_NN_LEAF + slot];
+
+			dist2 += diff * diff;
+		}
+		if (dist2 <= bound(&s))
+			offer(&s, dist2, pos);
+	}
+	sort_heap(hits, s.count);
+}
+
 /* Write the index: n, the scaling, and the points row by row in tree order. */
 void
 an_nn_write(const an_nn_index *ix, an_writer *w)
@@ -737,5 +821,6 @@ an_nn_read(an_ctx *ctx, an_reader *r, size_t d)
 		}
 	}
 	lay_out(ctx, ix, rows);
+	find_typical(ctx, ix, rows);
 	return ix;
 }

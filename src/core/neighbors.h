@@ -33,6 +33,7 @@
 #define AN_NN_MAX_K 1000		/* largest k a search supports */
 #define AN_NN_LEAF 16			/* most points in a leaf */
 #define AN_NN_LIMIT 1e150		/* bound of a scaled value */
+#define AN_NN_TYPICAL 3.0		/* see an_nn_search_typical */
 
 /* How features are scaled; the words of the detectors' "scaling" option. */
 enum
@@ -54,6 +55,9 @@ typedef struct an_nn_index
 	/* n * d scaled values in tree order; each leaf's block feature by feature */
 	double	   *points;
 	double	   *boxes;			/* per node: d lows, then d highs */
+	/* derived when built or read, never stored: see an_nn_search_typical */
+	uint32_t	n_typical;
+	uint32_t   *typical;		/* positions of the typical points */
 } an_nn_index;
 
 /* One neighbour: squared scaled distance and position in the index. */
@@ -98,6 +102,18 @@ void		an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
 /* The same answer by scanning every point (for tests and the benchmark). */
 void		an_nn_search_brute(const an_nn_index *ix, const double *q,
 							   uint32_t k, uint32_t skip, an_nn_hit *hits);
+
+/*
+ * The k nearest typical points to q, nearest first, into hits: points
+ * whose every feature lies within AN_NN_TYPICAL robust standard deviations
+ * (the interquartile range over 1.349, else the half range) of the
+ * reference points' median of that feature.  What normal looks like for an
+ * explanation, when the anomalies are among the reference points and would
+ * otherwise be each other's neighbours.  All points when fewer than k + 1
+ * are typical.
+ */
+void		an_nn_search_typical(const an_nn_index *ix, const double *q,
+								 uint32_t k, an_nn_hit *hits);
 
 /* Write the index. */
 void		an_nn_write(const an_nn_index *ix, an_writer *w);
