@@ -27,6 +27,8 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "segmented.h"
+
 PG_FUNCTION_INFO_V1(anomaly_models_changed);
 
 typedef struct id_key
@@ -39,7 +41,9 @@ typedef struct cache_entry
 {
 	id_key		key;			/* hash key */
 	int32		version;
-	an_model   *model;
+	an_model   *model;			/* the global model when segmented */
+	struct an_segmented *segmented;
+	MemoryContext model_cxt;
 } cache_entry;
 
 typedef struct name_key
@@ -231,7 +235,9 @@ cache_insert(int64 id, int32 version, bytea *bytes)
 	MemoryContext model_cxt;
 	an_ctx		ctx;
 	an_model   *model;
-	an_status	st;
+	struct an_segmented *segmented;
+	const char *data;
+	size_t		len;
 	cache_entry *e;
 	id_key		key;
 	bool		found;
@@ -242,15 +248,26 @@ cache_insert(int64 id, int32 version, bytea *bytes)
 				 errmsg("model %lld has no model bytes", (long long) id)));
 	model_cxt = AllocSetContextCreate(cache_cxt, "anomaly model", ALLOCSET_SMALL_SIZES);
 	an_glue_ctx(&ctx, model_cxt);
-	st = an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model);
-	if (st != AN_OK)
+	data = VARDATA_ANY(bytes);
+	len = VARSIZE_ANY_EXHDR(bytes);
+	/* a segmented model's sub-models point into its bytes: keep them */
+	if (an_segmented_is(data, len))
+		data = memcpy(MemoryContextAllocHuge(model_cxt, len), data, len);
+	PG_TRY();
+	{
+		an_route_read(&ctx, data, len, &model, &segmented);
+	}
+	PG_CATCH();
 	{
 		MemoryContextDelete(model_cxt);
-		an_glue_raise(&ctx, st);
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
 	key_of_id(id, &key);
 	e = hash_search(by_id, &key, HASH_ENTER, &found);
 	e->model = model;
+	e->segmented = segmented;
+	e->model_cxt = model_cxt;
 	e->version = version;
 	return e;
 }
@@ -282,6 +299,8 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 	ref->id = id;
 	ref->version = e->version;
 	ref->model = e->model;
+	ref->segmented = e->segmented;
+	ref->model_cxt = e->model_cxt;
 	ref->generation = generation;
 }
 
