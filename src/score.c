@@ -10,6 +10,7 @@
  */
 #include "glue.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
@@ -47,6 +48,7 @@ typedef struct score_site
 	char		name[NAMEDATALEN];	/* for the text form */
 	uint32		bytes_len;		/* for the bytea form: length and CRC */
 	uint32		bytes_crc;
+	struct varatt_external toast;	/* its TOAST pointer; va_valueid 0 if inline */
 	MemoryContext inline_cxt;	/* holds an inline (bytea) model */
 	/* the row map, for composites */
 	Oid			row_type;
@@ -98,19 +100,52 @@ reset_row_map(score_site *site)
 	site->segment = -1;
 }
 
+/*
+ * Whether d is a value stored out of line whose TOAST pointer is *known: the
+ * same stored value (TOAST values are never updated in place), recognised
+ * without fetching or decompressing it.
+ */
+static bool
+toast_pointer_is(Datum d, const struct varatt_external *known)
+{
+	struct varatt_external p;
+
+	if (known->va_valueid == InvalidOid || !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		return false;
+	VARATT_EXTERNAL_GET_POINTER(p, DatumGetPointer(d));
+	return p.va_valueid == known->va_valueid && p.va_toastrelid == known->va_toastrelid &&
+		p.va_rawsize == known->va_rawsize && p.va_extinfo == known->va_extinfo;
+}
+
+/* Remember d's TOAST pointer, or that it has none. */
+static void
+toast_pointer_remember(Datum d, struct varatt_external *known)
+{
+	if (VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		VARATT_EXTERNAL_GET_POINTER(*known, DatumGetPointer(d));
+	else
+		memset(known, 0, sizeof(*known));
+}
+
 /* Point the site at the model named by argument 0, reusing it if unchanged. */
 static const an_model *
 resolve_model(FunctionCallInfo fcinfo, score_site *site)
 {
 	if (site->model_type == BYTEAOID)
 	{
-		bytea	   *b = PG_GETARG_BYTEA_PP(0);
-		const char *data = VARDATA_ANY(b);
-		uint32		len = VARSIZE_ANY_EXHDR(b);
+		bytea	   *b;
+		const char *data;
+		uint32		len;
 		uint32		crc = 0;
 		an_ctx		ctx;
 		an_model   *model;
 
+		/* a value stored out of line is known by its TOAST pointer, unread */
+		if (site->ref.model && toast_pointer_is(PG_GETARG_DATUM(0), &site->toast))
+			return site->ref.model;
+		b = PG_GETARG_BYTEA_PP(0);
+		data = VARDATA_ANY(b);
+		len = VARSIZE_ANY_EXHDR(b);
 		if (len >= AN_MODEL_HEADER)
 			memcpy(&crc, data + 24, sizeof(crc));
 		if (site->ref.model && len == site->bytes_len && crc == site->bytes_crc)
@@ -132,6 +167,7 @@ resolve_model(FunctionCallInfo fcinfo, score_site *site)
 		site->ref.model = model;
 		site->bytes_len = len;
 		site->bytes_crc = crc;
+		toast_pointer_remember(PG_GETARG_DATUM(0), &site->toast);
 		return model;
 	}
 	if (site->ref.model && site->ref.generation == an_cache_generation())
