@@ -26,7 +26,10 @@ typedef enum key_path
 {
 	KEY_BYTES,					/* a text-like value: its bytes */
 	KEY_CAST,					/* a cast function to text */
-	KEY_OUTPUT					/* the type's output function */
+	KEY_OUTPUT,					/* the type's output function */
+	KEY_INT2,					/* integers: their output, without a call */
+	KEY_INT4,
+	KEY_INT8
 } key_path;
 
 struct an_route
@@ -69,6 +72,12 @@ key_path_for(Oid typid, FmgrInfo *fn, MemoryContext mcxt)
 
 	if (path == COERCION_PATH_RELABELTYPE)
 		return KEY_BYTES;
+	if (path == COERCION_PATH_COERCEVIAIO && base == INT2OID)
+		return KEY_INT2;
+	if (path == COERCION_PATH_COERCEVIAIO && base == INT4OID)
+		return KEY_INT4;
+	if (path == COERCION_PATH_COERCEVIAIO && base == INT8OID)
+		return KEY_INT8;
 	if (path == COERCION_PATH_FUNC && OidIsValid(funcid))
 	{
 		fmgr_info_cxt(funcid, fn, mcxt);
@@ -127,10 +136,21 @@ static void
 append_value(an_route *r, int c, Datum value, bool isnull)
 {
 	text	   *t;
+	char		digits[MAXINT8LEN + 1];
 
 	if (isnull)
 	{
 		an_segment_key_append(&r->key, NULL, 0, 1);
+		return;
+	}
+	if (r->path[c] == KEY_INT2 || r->path[c] == KEY_INT4 || r->path[c] == KEY_INT8)
+	{
+		/* the same digits as int2out, int4out and int8out */
+		int			n = r->path[c] == KEY_INT8 ? pg_lltoa(DatumGetInt64(value), digits)
+			: pg_ltoa(r->path[c] == KEY_INT2 ? (int32) DatumGetInt16(value)
+					  : DatumGetInt32(value), digits);
+
+		an_segment_key_append(&r->key, digits, (size_t) n, 0);
 		return;
 	}
 	if (r->path[c] == KEY_OUTPUT)
