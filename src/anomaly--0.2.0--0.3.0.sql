@@ -62,3 +62,10 @@ CREATE AGGREGATE anomaly_fit_segment(anyelement, text, jsonb) (
     COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_segment_final,
     PARALLEL = SAFE
 );
+
+-- What this backend's model cache holds for the current role (bounded by
+-- anomaly.model_cache_size, least recently used models dropped first).
+CREATE FUNCTION anomaly_model_cache()
+    RETURNS TABLE (id bigint, version int, bytes bigint, segmented bool,
+                   segments_loaded bigint, last_used bigint)
+    AS 'MODULE_PATHNAME', 'anomaly_model_cache' LANGUAGE C VOLATILE PARALLEL RESTRICTED;

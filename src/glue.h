@@ -79,6 +79,7 @@ typedef struct an_model_ref
 } an_model_ref;
 
 uint64		an_cache_generation(void);
+void		an_cache_define_guc(void);
 void		an_cache_by_id(int64 id, an_model_ref *ref);
 void		an_cache_by_name(const char *name, an_model_ref *ref);
 bool		an_cache_try_name(const char *name, an_model_ref *ref);
