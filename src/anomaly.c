@@ -18,6 +18,15 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
+/* Module load: define the extension's settings. */
+void
+_PG_init(void)
+{
+	an_cache_define_guc();
+}
+
 /* Allocate zeroed memory in the memory context given as arg. */
 static void *
 glue_alloc(void *arg, size_t size)

@@ -34,6 +34,7 @@ typedef struct explained_row
 	const an_model *model;
 	an_attribution *attr;		/* sorted, largest contribution first */
 	char	  **values;			/* per feature index; NULL when missing */
+	char	   *scored_by;		/* "model", "global" or "segment col=value" */
 } explained_row;
 
 /* Encode and explain argument 1 with the model of argument 0. */
@@ -52,6 +53,7 @@ explain_row(FunctionCallInfo fcinfo, explained_row *e)
 	e->values = palloc(sizeof(char *) * d);
 	for (uint32 j = 0; j < d; j++)
 		e->values[j] = an_row_value_text(fcinfo, e->model, j);
+	e->scored_by = an_row_model_text(fcinfo);
 	e->attr = palloc(sizeof(an_attribution) * d);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_explain(&ctx, e->model, x, e->attr));
@@ -60,7 +62,8 @@ explain_row(FunctionCallInfo fcinfo, explained_row *e)
 /*
  * anomaly_explain(model, row): one row per feature, largest contribution
  * first: feature, value, contribution, share, direction, training range
- * and whether the value lies outside it.
+ * and whether the value lies outside it; since 0.3.0 also which model
+ * scored the row (a segmented model's segment, or its global model).
  */
 Datum
 anomaly_explain(PG_FUNCTION_ARGS)
@@ -75,8 +78,8 @@ anomaly_explain(PG_FUNCTION_ARGS)
 		const an_attribution *a = &e.attr[k];
 		const an_feature *f = &e.model->features[a->feature];
 		bool		numeric = f->kind == AN_KIND_NUMERIC;
-		Datum		values[8];
-		bool		nulls[8] = {false};
+		Datum		values[9];
+		bool		nulls[9] = {false};
 
 		values[0] = CStringGetTextDatum(f->name);
 		nulls[1] = e.values[a->feature] == NULL;
@@ -88,6 +91,8 @@ anomaly_explain(PG_FUNCTION_ARGS)
 		values[6] = Float8GetDatum(f->hi);
 		nulls[5] = nulls[6] = !numeric;
 		values[7] = BoolGetDatum(a->out_of_range);
+		/* the 0.1.0 declaration has 8 columns, and the tuple store reads those */
+		values[8] = CStringGetTextDatum(e.scored_by);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -28,6 +28,7 @@ PG_FUNCTION_INFO_V1(anomaly_fitstate_out);
 PG_FUNCTION_INFO_V1(anomaly_fit_accum);
 PG_FUNCTION_INFO_V1(anomaly_fit_combine);
 PG_FUNCTION_INFO_V1(anomaly_fit_final);
+PG_FUNCTION_INFO_V1(anomaly_fit_segment_final);
 
 /* What one call site of the aggregate remembers about its row type. */
 typedef struct fit_site
@@ -265,6 +266,42 @@ anomaly_fit_final(PG_FUNCTION_ARGS)
 	if (dropped[0])
 		ereport(NOTICE,
 				(errmsg("columns left out because they are constant or all NULL: %s", dropped)));
+	an_glue_check(&ctx, an_model_write(&ctx, model, &bytes, &len));
+	result = palloc(VARHDRSZ + len);
+	SET_VARSIZE(result, VARHDRSZ + len);
+	memcpy(VARDATA(result), bytes, len);
+	MemoryContextDelete(work);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * Final of the segment aggregate anomaly_train uses: the model bytes, or
+ * NULL when the segment's rows cannot train one (every column constant),
+ * so that segment is scored by the global model; without notices, which
+ * would come once per segment.
+ */
+Datum
+anomaly_fit_segment_final(PG_FUNCTION_ARGS)
+{
+	an_state   *st = (an_state *) PG_GETARG_POINTER(0);
+	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "anomaly fit",
+											   ALLOCSET_DEFAULT_SIZES);
+	an_ctx		ctx;
+	an_model   *model;
+	unsigned char *bytes;
+	size_t		len;
+	char		dropped[8];
+	bytea	   *result;
+	an_status	status;
+
+	an_glue_ctx(&ctx, work);
+	status = an_model_train(&ctx, st, &model, dropped, sizeof(dropped));
+	if (status == AN_ERR_DATA)
+	{
+		MemoryContextDelete(work);
+		PG_RETURN_NULL();
+	}
+	an_glue_check(&ctx, status);
 	an_glue_check(&ctx, an_model_write(&ctx, model, &bytes, &len));
 	result = palloc(VARHDRSZ + len);
 	SET_VARSIZE(result, VARHDRSZ + len);

@@ -8,6 +8,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "access/tupdesc.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 #include "an_core.h"
@@ -71,11 +72,14 @@ typedef struct an_model_ref
 {
 	int64		id;				/* 0 for an inline bytea model */
 	int32		version;		/* its version in the catalog; 0 inline */
-	const an_model *model;
+	const an_model *model;		/* the global model when segmented */
+	struct an_segmented *segmented; /* NULL for a plain model */
+	MemoryContext model_cxt;	/* where its sub-models are read on demand */
 	uint64		generation;		/* cache generation it was taken under */
 } an_model_ref;
 
 uint64		an_cache_generation(void);
+void		an_cache_define_guc(void);
 void		an_cache_by_id(int64 id, an_model_ref *ref);
 void		an_cache_by_name(const char *name, an_model_ref *ref);
 bool		an_cache_try_name(const char *name, an_model_ref *ref);
@@ -114,6 +118,27 @@ void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_t
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
 
+/* segment_train.c: training one sub-model per segment */
+int			an_segment_min_rows(Jsonb *options, Jsonb **rest);
+char	  **an_segment_columns(TupleDesc desc, ArrayType *segment_by, int *n);
+bool		an_segment_is_column(char **names, int n, const char *name);
+bytea	   *an_segment_fit(const char *from, const char *cols, char **seg, int n_seg,
+						   int min_rows, const char *algorithm, const char *options,
+						   bytea *global, MemoryContext outer, int64 *trained, int64 *small);
+
+/* segment_route.c: which model of a segmented model scores a row */
+struct an_segmented;
+typedef struct an_route an_route;
+void		an_route_read(an_ctx *ctx, const char *data, size_t len, an_model **model,
+						  struct an_segmented **seg);
+an_route   *an_route_build(TupleDesc desc, const struct an_segmented *s, MemoryContext mcxt);
+int			an_route_natts(const an_route *r);
+int64		an_route_segment(an_route *r, struct an_segmented *s, const Datum *values,
+							 const bool *nulls, MemoryContext model_cxt);
+void		an_route_encode(const struct an_segmented *s, int64 at, const an_row_map *map,
+							const Datum *values, const bool *nulls, const double *gx, double *x);
+char	   *an_route_model_text(const struct an_segmented *s, int64 at);
+
 /* evaluate.c */
 struct an_metrics;
 char	   *an_metrics_json(const struct an_metrics *mt);
@@ -128,5 +153,6 @@ char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, ch
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);
 char	   *an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j);
+char	   *an_row_model_text(FunctionCallInfo fcinfo);
 
 #endif

@@ -26,8 +26,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/guc.h"
+#include "utils/tuplestore.h"
+#include "funcapi.h"
+#include <limits.h>
+
+#include "segmented.h"
 
 PG_FUNCTION_INFO_V1(anomaly_models_changed);
+PG_FUNCTION_INFO_V1(anomaly_model_cache);
 
 typedef struct id_key
 {
@@ -39,7 +46,10 @@ typedef struct cache_entry
 {
 	id_key		key;			/* hash key */
 	int32		version;
-	an_model   *model;
+	an_model   *model;			/* the global model when segmented */
+	struct an_segmented *segmented;
+	MemoryContext model_cxt;
+	uint64		last_used;		/* the LRU clock when last handed out */
 } cache_entry;
 
 typedef struct name_key
@@ -64,6 +74,14 @@ static bool callback_registered = false;
 static bool invalidated_in_xact = false;
 
 static Oid	models_relid = InvalidOid;
+
+/* anomaly.model_cache_size: the bound of the cache, in MB */
+static int	cache_size_mb = 256;
+static uint64 lru_clock = 0;
+/* models evicted in the current transaction, freed when it ends */
+static MemoryContext evicted_cxt = NULL;
+
+static void cache_evict_over_bound(int64 keep);
 
 /* Relcache callback: drop the cache when anomaly_models (or everything) changes. */
 static void
@@ -98,6 +116,8 @@ cache_xact_end(XactEvent event, void *arg)
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
+	if (evicted_cxt != NULL)
+		MemoryContextReset(evicted_cxt);
 	if (invalidated_in_xact)
 	{
 		stale = true;
@@ -231,7 +251,9 @@ cache_insert(int64 id, int32 version, bytea *bytes)
 	MemoryContext model_cxt;
 	an_ctx		ctx;
 	an_model   *model;
-	an_status	st;
+	struct an_segmented *segmented;
+	const char *data;
+	size_t		len;
 	cache_entry *e;
 	id_key		key;
 	bool		found;
@@ -240,19 +262,119 @@ cache_insert(int64 id, int32 version, bytea *bytes)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("model %lld has no model bytes", (long long) id)));
+	cache_evict_over_bound(id);
 	model_cxt = AllocSetContextCreate(cache_cxt, "anomaly model", ALLOCSET_SMALL_SIZES);
 	an_glue_ctx(&ctx, model_cxt);
-	st = an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model);
-	if (st != AN_OK)
+	data = VARDATA_ANY(bytes);
+	len = VARSIZE_ANY_EXHDR(bytes);
+	/* a segmented model's sub-models point into its bytes: keep them */
+	if (an_segmented_is(data, len))
+		data = memcpy(MemoryContextAllocHuge(model_cxt, len), data, len);
+	PG_TRY();
+	{
+		an_route_read(&ctx, data, len, &model, &segmented);
+	}
+	PG_CATCH();
 	{
 		MemoryContextDelete(model_cxt);
-		an_glue_raise(&ctx, st);
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
 	key_of_id(id, &key);
 	e = hash_search(by_id, &key, HASH_ENTER, &found);
 	e->model = model;
+	e->segmented = segmented;
+	e->model_cxt = model_cxt;
 	e->version = version;
 	return e;
+}
+
+/*
+ * Make room for model keep: while the cached models hold more than
+ * anomaly.model_cache_size, drop the least recently used one (never keep).
+ * Call sites hold pointers into the cache, so an eviction bumps the
+ * generation and they look their model up again on their next row; the
+ * evicted model's memory is freed when the transaction ends, so a pointer
+ * taken earlier in it stays valid until then.
+ */
+static void
+cache_evict_over_bound(int64 keep)
+{
+	Size		bound = (Size) cache_size_mb * 1024 * 1024;
+
+	for (;;)
+	{
+		HASH_SEQ_STATUS seq;
+		cache_entry *e,
+				   *oldest = NULL;
+		Size		total = 0;
+
+		hash_seq_init(&seq, by_id);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			total += MemoryContextMemAllocated(e->model_cxt, true);
+			if (e->key.id != keep && (oldest == NULL || e->last_used < oldest->last_used))
+				oldest = e;
+		}
+		if (total <= bound || oldest == NULL)
+			return;
+		if (evicted_cxt == NULL)
+			evicted_cxt = AllocSetContextCreate(CacheMemoryContext, "anomaly evicted models",
+												ALLOCSET_SMALL_SIZES);
+		MemoryContextSetParent(oldest->model_cxt, evicted_cxt);
+		hash_search(by_id, &oldest->key, HASH_REMOVE, NULL);
+		generation++;
+	}
+}
+
+/* Define anomaly.model_cache_size (called once, from _PG_init). */
+void
+an_cache_define_guc(void)
+{
+	DefineCustomIntVariable("anomaly.model_cache_size",
+							"Memory the per-backend model cache may hold, in MB.",
+							"The least recently used models are dropped beyond it; "
+							"a model larger than the bound is still cached alone.",
+							&cache_size_mb, 256, 1, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+}
+
+/*
+ * anomaly_model_cache(): what this backend's cache holds, for the current
+ * role: model id, version, bytes held, whether segmented and how many
+ * sub-models it has read, and the LRU clock of its last use.
+ */
+Datum
+anomaly_model_cache(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	cache_entry *e;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (cache_cxt == NULL || stale)
+		return (Datum) 0;
+	hash_seq_init(&seq, by_id);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false};
+		int64		loaded = 0;
+
+		if (e->key.user != GetUserId())
+			continue;
+		if (e->segmented)
+			for (uint32 i = 0; i < e->segmented->n_segments; i++)
+				loaded += e->segmented->segments[i].model != NULL;
+		values[0] = Int64GetDatum(e->key.id);
+		values[1] = Int32GetDatum(e->version);
+		values[2] = Int64GetDatum((int64) MemoryContextMemAllocated(e->model_cxt, true));
+		values[3] = BoolGetDatum(e->segmented != NULL);
+		values[4] = Int64GetDatum(loaded);
+		values[5] = Int64GetDatum((int64) e->last_used);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* Fill ref with the model of id, reading it if it is not cached. */
@@ -279,9 +401,12 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 		cache_prepare();		/* SPI may have processed invalidations */
 		e = cache_insert(id, version, bytes);
 	}
+	e->last_used = ++lru_clock;
 	ref->id = id;
 	ref->version = e->version;
 	ref->model = e->model;
+	ref->segmented = e->segmented;
+	ref->model_cxt = e->model_cxt;
 	ref->generation = generation;
 }
 

@@ -10,6 +10,7 @@
  */
 #include "glue.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
@@ -24,6 +25,7 @@
 #include <math.h>
 
 #include "checksum.h"
+#include "segmented.h"
 
 PG_FUNCTION_INFO_V1(anomaly_score);
 PG_FUNCTION_INFO_V1(anomaly_flag);
@@ -46,13 +48,18 @@ typedef struct score_site
 	char		name[NAMEDATALEN];	/* for the text form */
 	uint32		bytes_len;		/* for the bytea form: length and CRC */
 	uint32		bytes_crc;
+	struct varatt_external toast;	/* its TOAST pointer; va_valueid 0 if inline */
 	MemoryContext inline_cxt;	/* holds an inline (bytea) model */
 	/* the row map, for composites */
 	Oid			row_type;
 	int32		row_typmod;
 	TupleTableSlot *slot;		/* deforms the row up to the last attribute used */
 	an_row_map	map;
-	double	   *x;				/* per feature */
+	double	   *x;				/* per feature (of the global model when segmented) */
+	/* a segmented model's routing */
+	an_route   *route;
+	double	   *sub_x;			/* the row encoded for its segment's model */
+	int64		segment;		/* the last row's segment; -1: the global model */
 } score_site;
 
 /* The site of this call, created on first use. */
@@ -89,6 +96,35 @@ reset_row_map(score_site *site)
 {
 	site->row_type = InvalidOid;
 	site->x = NULL;
+	site->route = NULL;
+	site->segment = -1;
+}
+
+/*
+ * Whether d is a value stored out of line whose TOAST pointer is *known: the
+ * same stored value (TOAST values are never updated in place), recognised
+ * without fetching or decompressing it.
+ */
+static bool
+toast_pointer_is(Datum d, const struct varatt_external *known)
+{
+	struct varatt_external p;
+
+	if (known->va_valueid == InvalidOid || !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		return false;
+	VARATT_EXTERNAL_GET_POINTER(p, DatumGetPointer(d));
+	return p.va_valueid == known->va_valueid && p.va_toastrelid == known->va_toastrelid &&
+		p.va_rawsize == known->va_rawsize && p.va_extinfo == known->va_extinfo;
+}
+
+/* Remember d's TOAST pointer, or that it has none. */
+static void
+toast_pointer_remember(Datum d, struct varatt_external *known)
+{
+	if (VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
+		VARATT_EXTERNAL_GET_POINTER(*known, DatumGetPointer(d));
+	else
+		memset(known, 0, sizeof(*known));
 }
 
 /* Point the site at the model named by argument 0, reusing it if unchanged. */
@@ -97,14 +133,19 @@ resolve_model(FunctionCallInfo fcinfo, score_site *site)
 {
 	if (site->model_type == BYTEAOID)
 	{
-		bytea	   *b = PG_GETARG_BYTEA_PP(0);
-		const char *data = VARDATA_ANY(b);
-		uint32		len = VARSIZE_ANY_EXHDR(b);
+		bytea	   *b;
+		const char *data;
+		uint32		len;
 		uint32		crc = 0;
 		an_ctx		ctx;
 		an_model   *model;
-		an_status	st;
 
+		/* a value stored out of line is known by its TOAST pointer, unread */
+		if (site->ref.model && toast_pointer_is(PG_GETARG_DATUM(0), &site->toast))
+			return site->ref.model;
+		b = PG_GETARG_BYTEA_PP(0);
+		data = VARDATA_ANY(b);
+		len = VARSIZE_ANY_EXHDR(b);
 		if (len >= AN_MODEL_HEADER)
 			memcpy(&crc, data + 24, sizeof(crc));
 		if (site->ref.model && len == site->bytes_len && crc == site->bytes_crc)
@@ -118,12 +159,15 @@ resolve_model(FunctionCallInfo fcinfo, score_site *site)
 		site->ref.model = NULL;
 		reset_row_map(site);
 		an_glue_ctx(&ctx, site->inline_cxt);
-		st = an_model_read(&ctx, data, len, &model);
-		if (st != AN_OK)
-			an_glue_raise(&ctx, st);
+		/* a segmented model's sub-models point into its bytes: keep them */
+		if (an_segmented_is(data, len))
+			data = memcpy(MemoryContextAllocHuge(site->inline_cxt, len), data, len);
+		an_route_read(&ctx, data, len, &model, &site->ref.segmented);
+		site->ref.model_cxt = site->inline_cxt;
 		site->ref.model = model;
 		site->bytes_len = len;
 		site->bytes_crc = crc;
+		toast_pointer_remember(PG_GETARG_DATUM(0), &site->toast);
 		return model;
 	}
 	if (site->ref.model && site->ref.generation == an_cache_generation())
@@ -165,12 +209,22 @@ build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 	site->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
 	an_row_map_build(&site->map, desc, m, fcinfo->flinfo->fn_mcxt);
+	if (site->ref.segmented)
+	{
+		site->route = an_route_build(desc, site->ref.segmented, fcinfo->flinfo->fn_mcxt);
+		site->sub_x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+											 sizeof(double) * m->n_features);
+		site->map.n_atts = Max(site->map.n_atts, an_route_natts(site->route));
+	}
 	site->row_type = type;
 	site->row_typmod = typmod;
 }
 
-/* Encode a composite row into site->x. */
-static void
+/*
+ * Encode a composite row into site->x; for a segmented model, route it and
+ * return its segment's model (with the row in site->sub_x) or the global one.
+ */
+static const an_model *
 encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 {
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
@@ -188,6 +242,15 @@ encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	ExecStoreHeapTuple(&tuple, site->slot, false);
 	slot_getsomeattrs(site->slot, site->map.n_atts);
 	an_row_map_encode(&site->map, m, site->slot->tts_values, site->slot->tts_isnull, site->x);
+	if (site->route == NULL)
+		return m;
+	site->segment = an_route_segment(site->route, site->ref.segmented, site->slot->tts_values,
+									 site->slot->tts_isnull, site->ref.model_cxt);
+	if (site->segment < 0)
+		return m;
+	an_route_encode(site->ref.segmented, site->segment, &site->map, site->slot->tts_values,
+					site->slot->tts_isnull, site->x, site->sub_x);
+	return site->ref.segmented->segments[site->segment].model;
 }
 
 /* Encode a float8[] row (the model's feature order) into site->x. */
@@ -314,12 +377,19 @@ an_row_encode(FunctionCallInfo fcinfo, double **x)
 {
 	score_site *site = site_for(fcinfo);
 	const an_model *m = resolve_model(fcinfo, site);
+	const an_model *used;
 
+	if (site->ref.segmented && site->form != ROW_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a segmented model scores composite rows only"),
+				 errhint("Pass a whole-row reference such as t, with the segment columns.")));
 	switch (site->form)
 	{
 		case ROW_COMPOSITE:
-			encode_composite(fcinfo, site, m);
-			break;
+			used = encode_composite(fcinfo, site, m);
+			*x = used == m ? site->x : site->sub_x;
+			return used;
 		case ROW_ARRAY:
 			encode_array(fcinfo, site, m);
 			break;
@@ -338,6 +408,8 @@ an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 	score_site *site = fcinfo->flinfo->fn_extra;
 	const char *name = m->features[j].name;
 
+	if (site->form == ROW_COMPOSITE && site->route && site->segment >= 0)
+		j = site->ref.segmented->segments[site->segment].feature_of[j];
 	if (site->form == ROW_COMPOSITE)
 		return an_row_map_value_text(&site->map, j, site->slot->tts_values,
 									 site->slot->tts_isnull);
@@ -358,6 +430,15 @@ an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 	if (isnan(site->x[j]))
 		return NULL;
 	return DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(site->x[j])));
+}
+
+/* Which model scored the row an_row_encode saw: "model", "global" or "segment ...". */
+char *
+an_row_model_text(FunctionCallInfo fcinfo)
+{
+	score_site *site = fcinfo->flinfo->fn_extra;
+
+	return an_route_model_text(site->ref.segmented, site->route ? site->segment : -1);
 }
 
 /* Score argument 1 with the model of argument 0. */

@@ -30,7 +30,8 @@ PG_FUNCTION_INFO_V1(anomaly_train);
  * a quoted, comma-separated select list.
  */
 static char *
-choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
+choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid,
+			   char **seg, int n_seg)
 {
 	StringInfoData list,
 				used,
@@ -73,6 +74,11 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("column \"%s\" is the label and cannot be a feature", name),
 						 errhint("Labels are only used to evaluate the model.")));
+			if (an_segment_is_column(seg, n_seg, name))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" is a segment column and cannot be a feature", name),
+						 errhint("Each segment gets a model of its own; leave \"%s\" out of columns.", name)));
 			if (an_conv_for_type(TupleDescAttr(desc, pos)->atttypid, &kind) == AN_CONV_UNSUPPORTED)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -94,6 +100,8 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid)
 			continue;
 		if (label && strcmp(name, label) == 0)
 			why = "label";
+		else if (an_segment_is_column(seg, n_seg, name))
+			why = "segment";
 		else if (an_source_in_primary_key(relid, name))
 			why = "primary key";
 		else if (an_source_identifier_like(name, att->atttypid))
@@ -147,6 +155,57 @@ fit_source(const char *schema, const char *from, const char *cols, const char *a
 		MemoryContextSwitchTo(old);
 		return copy;
 	}
+}
+
+/*
+ * Train the segments and pack them with the global model (bytes); a NOTICE
+ * says how many segments got a model of their own.
+ */
+static bytea *
+train_segments(const char *from, const char *cols, char **seg, int n_seg, int min_rows,
+			   const char *algorithm, const char *options, bytea *global, MemoryContext outer,
+			   int64 *trained_out)
+{
+	int64		trained,
+				small;
+	bytea	   *bytes = an_segment_fit(from, cols, seg, n_seg, min_rows, algorithm, options,
+									   global, outer, &trained, &small);
+
+	if (trained == 0)
+		ereport(NOTICE,
+				(errmsg("no segment has a model of its own: every row is scored by the global model"),
+				 errdetail("%lld segments, all below min_segment_rows (%d) or with only constant columns.",
+						   (long long) small, min_rows),
+				 errhint("Lower min_segment_rows in the options, or segment by fewer columns.")));
+	else
+		ereport(NOTICE,
+				(errmsg("anomaly_train trained %lld segment models", (long long) trained),
+				 errdetail("%lld segments have fewer than %d rows (or only constant columns) and are scored by the global model.",
+						   (long long) small, min_rows)));
+	*trained_out = trained;
+	return bytes;
+}
+
+/* The options as JSON with the segment columns, min_segment_rows and count added. */
+static char *
+segment_options(const char *options, char **seg, int n_seg, int min_rows, int64 trained)
+{
+	StringInfoData buf;
+	size_t		n = strlen(options);
+
+	initStringInfo(&buf);
+	/* options is a JSON object: reopen it before its closing brace */
+	appendBinaryStringInfo(&buf, options, (int) n - 1);
+	appendStringInfoString(&buf, n > 2 ? ", \"segment_by\": [" : "\"segment_by\": [");
+	for (int i = 0; i < n_seg; i++)
+	{
+		if (i)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, seg[i]);
+	}
+	appendStringInfo(&buf, "], \"min_segment_rows\": %d, \"segments\": %lld}", min_rows,
+					 (long long) trained);
+	return buf.data;
 }
 
 /* The model's features as a JSON array of {name, kind}. */
@@ -245,6 +304,11 @@ anomaly_train(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	int64		id;
 	an_name_holder holder;
+	Jsonb	   *opts;
+	bool		segmented;
+	int			min_rows = 0;
+	char	  **seg = NULL;
+	int			n_seg = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -253,9 +317,8 @@ anomaly_train(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	label = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
-	/* PLACEHOLDER until the segments and deployment work lands */
-	if (PG_NARGS() > 7 && !PG_ARGISNULL(7))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("segment_by is not supported yet")));
+	segmented = PG_NARGS() > 7 && !PG_ARGISNULL(7);
+	/* PLACEHOLDER until the deployment work lands */
 	if (PG_NARGS() > 8 && !PG_ARGISNULL(8) && strcmp(text_to_cstring(PG_GETARG_TEXT_PP(8)), "always") != 0)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("deploy is not supported yet")));
 	if (name[0] == '\0' || strlen(name) >= NAMEDATALEN)
@@ -264,7 +327,10 @@ anomaly_train(PG_FUNCTION_ARGS)
 				 errmsg("invalid anomaly model name \"%s\"", name),
 				 errhint("A model name has 1 to %d bytes.", NAMEDATALEN - 1)));
 	ops = an_options_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	an_options_parse(ops, PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &params);
+	opts = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	if (segmented)
+		min_rows = an_segment_min_rows(opts, &opts);
+	an_options_parse(ops, opts, &params);
 	if (!PG_ARGISNULL(4))
 	{
 		if (isnan(PG_GETARG_FLOAT8(4)))
@@ -285,7 +351,10 @@ anomaly_train(PG_FUNCTION_ARGS)
 	desc = an_source_describe(from, source);
 	if (label)
 		an_source_check_label(desc, label);
-	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid);
+	if (segmented)
+		seg = an_segment_columns(desc, PG_GETARG_ARRAYTYPE_P(7), &n_seg);
+	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid,
+						  seg, n_seg);
 	bytes = fit_source(schema, from, cols, ops->name, options, outer);
 	if (bytes == NULL)
 		ereport(ERROR,
@@ -294,6 +363,14 @@ anomaly_train(PG_FUNCTION_ARGS)
 				 errhint("Train on a table, view or query that returns rows.")));
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model));
+	if (segmented)
+	{
+		int64		trained;
+
+		bytes = train_segments(from, cols, seg, n_seg, min_rows, ops->name, options, bytes,
+							   outer, &trained);
+		options = segment_options(options, seg, n_seg, min_rows, trained);
+	}
 	if (label)
 	{
 		an_scored_rows rows;

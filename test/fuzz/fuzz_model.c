@@ -12,6 +12,10 @@
  * read again to the same bytes (a format-1 model is written as format 2,
  * canonical from there on).
  *
+ * A segmented model (its own magic, the same header offsets) is read with
+ * an_segmented_read; every segment it indexes must then be found by its
+ * key, and every sub-model it accepts must be usable as a model is.
+ *
  * Allocation: a bump arena freed after every input.  Each allocation is
  * followed by a poisoned red zone (AddressSanitizer), so overruns are still
  * caught; past a memory budget the allocator longjmps out, as palloc's
@@ -22,6 +26,7 @@
 #include "drift.h"
 #include "model.h"
 #include "prng.h"
+#include "segmented.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -165,6 +170,36 @@ use_model(an_ctx *ctx, const an_model *m, const unsigned char *bytes, size_t len
 	}
 }
 
+/* Exercise an accepted segmented model: find each segment, use its model. */
+static void
+use_segmented(an_ctx *ctx, an_segmented *s)
+{
+	for (uint32_t i = 0; i < s->n_segments; i++)
+	{
+		const an_segment *g = &s->segments[i];
+		const an_model *m;
+		char		text[128];
+
+		if (an_segmented_find(s, g->hash, g->key, g->key_len) != (int64_t) i)
+		{
+			fprintf(stderr, "segment %u is not found by its own key\n", i);
+			abort();
+		}
+		an_segment_key_text(s, i, text, sizeof(text));
+		if (an_segmented_model(ctx, s, i, &m) == AN_OK)
+		{
+			double	   *x = an_alloc(ctx, sizeof(double) * s->global->n_features);
+
+			for (uint32_t j = 0; j < m->n_features; j++)
+				if (g->feature_of[j] >= s->global->n_features)
+					abort();
+			for (uint32_t j = 0; j < s->global->n_features; j++)
+				x[j] = NAN;
+			check_severity(m, an_model_score(m, x));
+		}
+	}
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -198,9 +233,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.alloc = arena_alloc;
 	if (setjmp(arena_oom) == 0)
 	{
-		an_status	st = an_model_read(&ctx, bytes, len, &m);
+		an_segmented *seg = NULL;
+		an_status	st = an_segmented_is(bytes, len)
+			? an_segmented_read(&ctx, bytes, len, &seg)
+			: an_model_read(&ctx, bytes, len, &m);
 
-		if (st == AN_OK)
+		if (st == AN_OK && seg != NULL)
+			use_segmented(&ctx, seg);
+		else if (st == AN_OK)
 		{
 			if (m == NULL)
 				abort();

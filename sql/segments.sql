@@ -1,0 +1,130 @@
+-- Segmented models: anomaly_train(..., segment_by) trains a sub-model per
+-- segment plus a global one, stored as one version; scoring routes rows.
+SET client_min_messages = notice;
+
+-- three shops of very different amounts, a small shop, and a NULL shop
+CREATE TABLE shop_tx AS
+  SELECT i AS tx_id,
+         CASE WHEN i % 10 < 4 THEN 'north' WHEN i % 10 < 8 THEN 'south'
+              WHEN i % 10 < 9 THEN NULL ELSE 'east' END AS shop,
+         (i % 2 = 0) AS online,
+         round(((CASE WHEN i % 10 < 4 THEN 10 WHEN i % 10 < 8 THEN 1000
+                      WHEN i % 10 < 9 THEN -500 ELSE 50 END)
+                * (1 + 0.1 * sin(i * 1.7)))::numeric, 2)::float8 AS amount,
+         (i * 7) % 24 AS hour,
+         (ARRAY['card', 'cash', 'card'])[1 + i % 3] AS method
+    FROM generate_series(1, 2000) i
+   WHERE i % 10 <> 9 OR i <= 300;
+
+SELECT shop, count(*) FROM shop_tx GROUP BY 1 ORDER BY 1;
+
+-- east has 30 rows: below min_segment_rows 50, it is scored by the global model
+SELECT anomaly_train('shops', 'shop_tx', columns => ARRAY['amount', 'hour', 'method'],
+                     algorithm => 'hbos', segment_by => ARRAY['shop']) > 0 AS trained;
+SELECT name, version, features, segment_by, segments, train_rows,
+       params->>'min_segment_rows' AS min_segment_rows
+  FROM anomaly_model_list WHERE name = 'shops';
+
+-- routing: 1,000 is normal for south and absurd for north; NULL is its own segment
+CREATE TABLE probe AS
+  SELECT * FROM (VALUES (1, 'north', 1000.0::float8, 5, 'card'),
+                        (2, 'south', 1000.0, 5, 'card'),
+                        (3, 'north', 10.0, 5, 'card'),
+                        (4, NULL, -500.0, 5, 'card'),
+                        (5, NULL, 10.0, 5, 'card'),
+                        (6, 'east', 50.0, 5, 'card'),
+                        (7, 'west', 1000.0, 5, 'card'))
+       AS v(tx_id, shop, amount, hour, method);
+SELECT tx_id, shop, anomaly_flag('shops', p) AS flag,
+       round(anomaly_severity('shops', p)::numeric, 0) > 90 AS severe
+  FROM probe p ORDER BY tx_id;
+-- by id and as a bytea value, the same scores
+SELECT count(*) AS rows, count(*) FILTER (WHERE
+         anomaly_score('shops', p) = anomaly_score((SELECT id FROM anomaly_models WHERE name = 'shops'), p)
+     AND anomaly_score('shops', p) = anomaly_score((SELECT model FROM anomaly_models WHERE name = 'shops'), p))
+       AS same
+  FROM probe p;
+-- anomaly_explain says which model scored the row
+SELECT p.tx_id, e.scored_by FROM probe p, anomaly_explain('shops', p) e
+ WHERE e.feature = 'amount' ORDER BY p.tx_id;
+SELECT anomaly_reason('shops', p) <> '' AS has_reason, anomaly_out_of_range('shops', p)
+  FROM probe p WHERE tx_id = 1;
+-- a plain model says "model"
+SELECT anomaly_train('plain', 'shop_tx', columns => ARRAY['amount', 'hour'], algorithm => 'hbos') > 0;
+SELECT DISTINCT e.scored_by FROM probe p, anomaly_explain('plain', p) e;
+SELECT segment_by, segments FROM anomaly_model_list WHERE name = 'plain';
+
+-- a segment column among the rows is the only requirement: extra columns are ignored
+SELECT round(anomaly_score('shops', r)::numeric, 6) = round(anomaly_score('shops', p)::numeric, 6) AS same
+  FROM probe p, LATERAL (SELECT p.method, p.hour, p.amount, p.shop) r WHERE p.tx_id = 1;
+
+-- two segment columns; one segment only; all too small
+SELECT anomaly_train('two', 'shop_tx', columns => ARRAY['amount', 'hour'], algorithm => 'hbos',
+                     segment_by => ARRAY['shop', 'online']) > 0;
+SELECT segments FROM anomaly_model_list WHERE name = 'two';
+SELECT tx_id, e.scored_by FROM (SELECT p.*, true AS online FROM probe p) p,
+       anomaly_explain('two', p) e WHERE e.feature = 'amount' AND tx_id IN (1, 4) ORDER BY tx_id;
+SELECT anomaly_train('one', 'SELECT 1 AS k, amount, hour FROM shop_tx', algorithm => 'hbos',
+                     segment_by => ARRAY['k']) > 0;
+SELECT segments FROM anomaly_model_list WHERE name = 'one';
+-- a segment whose columns are all constant cannot train: the global model scores it
+SELECT anomaly_train('flat', 'SELECT shop, CASE WHEN shop = ''north'' THEN 1 ELSE amount END AS amount FROM shop_tx',
+                     algorithm => 'hbos', segment_by => ARRAY['shop']) > 0;
+SELECT segments FROM anomaly_model_list WHERE name = 'flat';
+SELECT anomaly_train('tiny', 'shop_tx', columns => ARRAY['amount', 'hour'], algorithm => 'hbos',
+                     options => '{"min_segment_rows": 100000}', segment_by => ARRAY['shop']) > 0;
+SELECT segments, params->>'min_segment_rows' FROM anomaly_model_list WHERE name = 'tiny';
+SELECT DISTINCT e.scored_by FROM probe p, anomaly_explain('tiny', p) e;
+-- iforest, with the automatic feature choice: the segment column is left out
+SELECT anomaly_train('auto', 'shop_tx', algorithm => 'iforest', options => '{"n_trees": 10}',
+                     segment_by => ARRAY['shop']) > 0;
+SELECT features, segments FROM anomaly_model_list WHERE name = 'auto';
+-- with a label, the metrics come from routed scores
+ALTER TABLE shop_tx ADD COLUMN is_odd bool;
+UPDATE shop_tx SET is_odd = amount > 1050 OR (shop = 'north' AND amount > 10.5);
+SELECT anomaly_train('labelled', 'shop_tx', columns => ARRAY['amount'], algorithm => 'hbos',
+                     label => 'is_odd', segment_by => ARRAY['shop']) > 0;
+SELECT metrics ? 'roc_auc' AS has_auc FROM anomaly_model_list WHERE name = 'labelled';
+
+-- errors
+\set VERBOSITY terse
+SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['nope']);
+SELECT anomaly_train('bad', 'shop_tx', columns => ARRAY['amount', 'shop'], segment_by => ARRAY['shop']);
+SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY[]::text[]);
+SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', NULL]);
+SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', 'shop']);
+SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": 1}', segment_by => ARRAY['shop']);
+SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": "many"}', segment_by => ARRAY['shop']);
+-- a row without the segment column
+SELECT anomaly_score('shops', r) FROM (SELECT 10.0::float8 AS amount, 5 AS hour, 'card' AS method) r;
+-- a segmented model needs a composite row
+SELECT anomaly_score('shops', '{"amount": 10, "hour": 5, "method": "card"}'::jsonb);
+SELECT anomaly_score('shops', ARRAY[1.0, 2.0]);
+-- a damaged container is refused
+SELECT anomaly_score(overlay(model placing '\xff'::bytea from 200), p)
+  FROM anomaly_models m, probe p WHERE m.name = 'shops' AND p.tx_id = 1;
+SELECT anomaly_score(substring(model from 1 for 100), p)
+  FROM anomaly_models m, probe p WHERE m.name = 'shops' AND p.tx_id = 1;
+\set VERBOSITY default
+
+-- the model cache shows what it holds; anomaly.model_cache_size bounds it
+SELECT count(*) FROM probe p WHERE anomaly_score('shops', p) IS NOT NULL;
+SELECT c.segmented, c.segments_loaded, c.bytes > octet_length(m.model) AS holds_bytes
+  FROM anomaly_model_cache() c JOIN anomaly_models m USING (id) WHERE m.name = 'shops';
+CREATE TABLE wide AS SELECT p.*, tx_id % 2 = 0 AS online, 1 AS k FROM probe p;
+CREATE TABLE before AS SELECT tx_id, anomaly_score('auto', p) AS a, anomaly_score('shops', p) AS s FROM wide p;
+SELECT anomaly_train('forest', 'shop_tx', columns => ARRAY['amount', 'hour'], algorithm => 'iforest',
+                     options => '{"n_trees": 200}') > 0 AS trained;
+SET anomaly.model_cache_size = 1;
+SELECT sum(anomaly_score(n, p)) IS NOT NULL AS scored
+  FROM wide p, unnest(ARRAY['forest', 'shops', 'plain', 'two', 'one', 'tiny', 'flat', 'auto', 'labelled']) n;
+SELECT count(*) < 9 AS evicted, sum(bytes) <= 1024 * 1024 OR count(*) = 1 AS within_bound
+  FROM anomaly_model_cache();
+-- evicted models are read again and score the same
+SELECT count(*) FILTER (WHERE b.a = anomaly_score('auto', p) AND b.s = anomaly_score('shops', p)) AS same
+  FROM wide p JOIN before b USING (tx_id);
+RESET anomaly.model_cache_size;
+DROP TABLE before, wide;
+SELECT anomaly_drop('shops') + anomaly_drop('plain') + anomaly_drop('two') + anomaly_drop('one')
+       + anomaly_drop('tiny') + anomaly_drop('flat') + anomaly_drop('auto') + anomaly_drop('labelled') + anomaly_drop('forest') AS dropped;
+DROP TABLE shop_tx, probe;
