@@ -111,6 +111,11 @@ asancheck:
 fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state
 	FUZZ_RUNS=10000000 nice -n 19 test/fuzz/run.sh
 
+# pg_regress, TAP and pg_cron on PostgreSQL 17 and 18 in cached Debian roots,
+# and models dumped and restored across majors.
+matrixcheck:
+	bash test/matrix/matrix.sh
+
 # The README's two commands.
 demo:
 	bash test/demo.sh
@@ -118,4 +123,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck valgrindcheck asancheck tapcheck browsercheck fuzzcheck fuzzlong demo test
+.PHONY: unitcheck valgrindcheck asancheck tapcheck matrixcheck browsercheck fuzzcheck fuzzlong demo test

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "catalog/namespace.h"
+#include "pg_compat.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -58,7 +59,7 @@ an_source_from(const char *source, Oid *relid)
 	}
 	else
 	{
-		List	   *names = stringToQualifiedNameList(source);
+		List	   *names = an_qualified_name_list(source);
 		RangeVar   *rv = makeRangeVarFromNameList(names);
 
 		*relid = RangeVarGetRelid(rv, NoLock, false);

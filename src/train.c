@@ -282,7 +282,7 @@ store_model(const char *schema, const char *name, const an_model *m, const char 
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-/* anomaly_train(name, source, columns, algorithm, contamination, options, label, segment_by, deploy). */
+/* anomaly_train(name, source, columns, algorithm, contamination, options, label, segment_by). */
 Datum
 anomaly_train(PG_FUNCTION_ARGS)
 {
@@ -318,9 +318,6 @@ anomaly_train(PG_FUNCTION_ARGS)
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	label = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	segmented = PG_NARGS() > 7 && !PG_ARGISNULL(7);
-	/* PLACEHOLDER until the deployment work lands */
-	if (PG_NARGS() > 8 && !PG_ARGISNULL(8) && strcmp(text_to_cstring(PG_GETARG_TEXT_PP(8)), "always") != 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("deploy is not supported yet")));
 	if (name[0] == '\0' || strlen(name) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),

@@ -5,13 +5,33 @@
 
 set -euo pipefail
 
-PG_MAJOR=15
+# The PostgreSQL major: the one PG_CONFIG names, else the one this Debian
+# release ships (12 "bookworm": 15, 13 "trixie": 17, unstable "sid": 18).
+debian_pg_major() {
+    local id
+    id=$(. /etc/os-release 2>/dev/null && echo "${VERSION_ID:-}")
+    case "$id" in
+        12) echo 15 ;;
+        13) echo 17 ;;
+        *) echo 18 ;;
+    esac
+}
+if [ -n "${PG_CONFIG:-}" ] && [ -x "$(command -v "$PG_CONFIG")" ]; then
+    PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+else
+    PG_MAJOR=$(debian_pg_major)
+fi
 SYSTEM_PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # PG_BIN may name a private copy made by private_tree.
 PG_BIN=${PG_BIN:-$SYSTEM_PG_BIN}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR build-essential clang libclang-rt-14-dev
-    postgresql-client-$PG_MAJOR libipc-run-perl valgrind"
+# What a server of this major, the build and the TAP tests need; then the
+# tools of the core's checks (sanitizers, valgrind, libFuzzer).
+SERVER_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-client-$PG_MAJOR
+    build-essential libipc-run-perl"
+# ANOMALY_SERVER_ONLY=1 (the matrix's roots) installs only the first.
+PACKAGES=$SERVER_PACKAGES
+[ "${ANOMALY_SERVER_ONLY:-0}" = 1 ] || PACKAGES="$PACKAGES clang libclang-rt-dev valgrind"
 
 # Print a step heading.
 step() { printf '\n== %s\n' "$*"; }
@@ -27,11 +47,11 @@ ensure_packages() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
     export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
+    $sudo apt-get update -qq -o DPkg::Lock::Timeout=600
     # the server package must not start a cluster of its own
     $sudo mkdir -p /etc/postgresql-common/createcluster.d
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/anomaly.conf >/dev/null
-    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $missing >/dev/null
 }
 
 # Build and install the extension.
@@ -97,4 +117,20 @@ stop_cluster() {
 # psql against the private server, quiet and stopping at the first error.
 psql_q() {
     as_user $PG_BIN/psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# pg_regress over sql/ and expected/, printing the diffs on failure.
+regress() {
+    if make -C "$REPO" -s installcheck PG_CONFIG=$PG_BIN/pg_config; then
+        return 0
+    fi
+    cat "$REPO/regression.diffs" 2>/dev/null | head -200
+    return 1
+}
+
+# The private server's log shows no crashed process: a backend killed by a
+# signal or exiting abnormally makes the postmaster log it and restart all.
+no_crash_in_log() {
+    ! grep -E "terminated by signal|server process \(PID [0-9]+\) (was terminated|exited)|terminating any other active server processes|all server processes terminated" \
+        "$PGTMP/server.log"
 }

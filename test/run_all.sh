@@ -22,22 +22,6 @@ suite() {
     fi
 }
 
-# pg_regress over sql/ and expected/, printing the diffs on failure.
-regress() {
-    if make -C "$REPO" -s installcheck PG_CONFIG=$PG_BIN/pg_config; then
-        return 0
-    fi
-    cat "$REPO/regression.diffs" 2>/dev/null | head -200
-    return 1
-}
-
-# The private server's log shows no crashed process: a backend killed by a
-# signal or exiting abnormally makes the postmaster log it and restart all.
-no_crash_in_log() {
-    ! grep -E "terminated by signal|server process \(PID [0-9]+\) (was terminated|exited)|terminating any other active server processes|all server processes terminated" \
-        "$PGTMP/server.log"
-}
-
 # The README's demo, then its HTML report rendered and checked in Chromium.
 demo_report() {
     bash "$REPO/test/demo.sh" >/dev/null &&
