@@ -11,13 +11,15 @@
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
+#include "pg_compat.h"
+
 #include "an_core.h"
 #include "fitstate.h"
 #include "model.h"
 
 /* anomaly.c */
 void		an_glue_ctx(an_ctx *ctx, MemoryContext mcxt);
-void		an_glue_raise(an_ctx *ctx, an_status status) pg_attribute_noreturn();
+an_noreturn void an_glue_raise(an_ctx *ctx, an_status status);
 void		an_glue_check(an_ctx *ctx, an_status status);
 const char *an_glue_schema(void);
 Oid			an_glue_schema_oid(void);

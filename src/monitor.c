@@ -437,9 +437,10 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 	if (batch)
 	{
 		Datum		args[10];
-		char		nulls[10] = "          ";
+		char		nulls[10];
 		StringInfoData oor;
 
+		memset(nulls, ' ', sizeof(nulls));
 		initStringInfo(&oor);
 		appendStringInfoChar(&oor, '{');
 		for (uint32 j = 0; j < ms->model->n_features; j++)

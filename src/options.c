@@ -34,7 +34,7 @@ option_words(const an_detector_ops *ops, const char *key)
 	return NULL;
 }
 
-static void word_expected(const char *key, const char *const *words) pg_attribute_noreturn();
+an_noreturn static void word_expected(const char *key, const char *const *words);
 
 /* ERROR: a number was given for option key, which takes one of words. */
 static void

@@ -17,4 +17,12 @@
 #define an_qualified_name_list(s) stringToQualifiedNameList(s)
 #endif
 
+/* A function that does not return, written before its declaration: 18 has
+ * pg_noreturn (C11 _Noreturn) in place of pg_attribute_noreturn(). */
+#if PG_VERSION_NUM >= 180000
+#define an_noreturn pg_noreturn
+#else
+#define an_noreturn pg_attribute_noreturn()
+#endif
+
 #endif							/* AN_PG_COMPAT_H */

@@ -311,7 +311,7 @@ special_float_word(const char *s, int len, double *x)
 	return true;
 }
 
-static void wrong_json_type(const an_feature *f) pg_attribute_noreturn();
+an_noreturn static void wrong_json_type(const an_feature *f);
 
 /* ERROR: feature f's key holds a JSON value of the wrong type. */
 static void
