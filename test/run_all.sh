@@ -3,16 +3,18 @@
 # on a private server (and again against an ASan and UBSan build of the
 # extension), the demo and its report in headless Chromium, the TAP tests on
 # servers of their own, scheduled retraining with pg_cron, the accuracy test
-# on the ADBench datasets, and a short libFuzzer run of the readers.
+# on the ADBench datasets, a short libFuzzer run of the readers, and the
+# matrix: the pg_regress, TAP and pg_cron suites on the other supported majors in
+# Debian roots of their own, and models moved across majors with pg_dump.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
 build_install
 suites_passed=0 suites_failed=0
 
-# Run one suite, counting it as passed or failed.
+# Run one suite, counting it as passed or failed, and print its time.
 suite() {
-    local name=$1; shift
+    local name=$1 start=$SECONDS; shift
     step "$name"
     if "$@"; then
         suites_passed=$((suites_passed + 1))
@@ -20,6 +22,7 @@ suite() {
         echo "FAILED: $name"
         suites_failed=$((suites_failed + 1))
     fi
+    echo "time: $name: $((SECONDS - start)) s"
 }
 
 # The README's demo, then its HTML report rendered and checked in Chromium.
@@ -40,7 +43,8 @@ suite "TAP: dumps, crashes, replicas, concurrency" env PG_BIN="$PG_BIN" bash "$R
 suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
 suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck
+suite "the other PostgreSQL majors, and models across them (matrix)" bash "$REPO/test/matrix/matrix.sh"
 
 step "summary"
-echo "$suites_passed passed, $suites_failed failed"
+echo "$suites_passed passed, $suites_failed failed, in $SECONDS s"
 [ "$suites_failed" -eq 0 ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make matrixcheck: the extension on every other supported PostgreSQL major.
-# For each of MATRIX_VERSIONS (17 from Debian 13 "trixie", 18 from unstable
+# For each of MATRIX_VERSIONS (by default the supported majors but the host's:
+# 15 from Debian 12 "bookworm", 17 from Debian 13 "trixie", 18 from unstable
 # "sid") a minimal Debian root made with debootstrap --variant=minbase from
 # the mirror this machine's apt uses, cached in MATRIX_CACHE (outside the
 # clone) and made anew when missing or incomplete.  In it, from a clean copy
@@ -9,7 +10,7 @@
 # version_check.sh suite).  Then models move across majors: one of every
 # algorithm trained on this machine's PostgreSQL, dumped with pg_dump and
 # restored on each major, every score compared as float8 bytes; and the
-# reverse, from each major's pg_dump into this machine's older server.
+# reverse, from each major's pg_dump into this machine's server.
 #
 # Not run in the roots, since they do not depend on the server's major: the
 # core's unit tests (under sanitizers and valgrind), pg_regress under ASan,
@@ -17,7 +18,13 @@
 # run on the host's PostgreSQL in make test.
 source "$(dirname "$0")/../lib.sh"
 
-MATRIX_VERSIONS=${MATRIX_VERSIONS:-"17:trixie 18:sid"}
+# every supported major but the host's own, each with the Debian suite that ships it
+if [ -z "${MATRIX_VERSIONS:-}" ]; then
+    MATRIX_VERSIONS=""
+    for entry in 15:bookworm 17:trixie 18:sid; do
+        [ "${entry%%:*}" = "$PG_MAJOR" ] || MATRIX_VERSIONS="$MATRIX_VERSIONS $entry"
+    done
+fi
 MATRIX_CACHE=${MATRIX_CACHE:-/var/cache/anomaly-matrix}
 MIRROR=${MATRIX_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
     true)}
@@ -94,6 +101,7 @@ xmajor_dir() {
     mkdir -p "$d" && chmod 777 "$d" && echo "$d"
 }
 
+ensure_packages debootstrap
 host_dir=$(mktemp -d /tmp/anomaly-matrix.XXXXXX)
 chmod 777 "$host_dir"
 build_install >/dev/null
