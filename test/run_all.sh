@@ -46,5 +46,6 @@ suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck
 suite "the other PostgreSQL majors, and models across them (matrix)" bash "$REPO/test/matrix/matrix.sh"
 
 step "summary"
-echo "$suites_passed passed, $suites_failed failed, in $SECONDS s"
+echo "time: make test: $SECONDS s"
+echo "$suites_passed passed, $suites_failed failed"
 [ "$suites_failed" -eq 0 ]
