@@ -149,3 +149,22 @@ SELECT anomaly_drop('life'), anomaly_drop('shelf'), anomaly_drop('prune_me');
 SELECT count(*) AS deployments_left FROM anomaly_deployments WHERE name IN ('life', 'shelf', 'prune_me');
 DROP FUNCTION life_scores_as(text, bigint);
 DROP TABLE life_rows;
+
+-- progress: with anomaly.progress = on, a NOTICE at each phase of training
+-- (the times are in the details, left out here); the view anomaly_progress,
+-- filled when the library is preloaded, is tested in test/t/012_progress.pl
+CREATE TABLE life_progress AS SELECT * FROM tx ORDER BY transaction_id LIMIT 600;
+ANALYZE life_progress;
+SET max_parallel_workers_per_gather = 0;
+SET anomaly.progress = on;
+\set VERBOSITY terse
+SELECT anomaly_train('progress', 'life_progress', ARRAY['amount', 'hour_of_day'], 'zscore',
+                     label => 'is_anomaly') > 0 AS trained;
+SELECT anomaly_train('progress', 'SELECT * FROM life_progress WHERE hour_of_day < 12',
+                     ARRAY['amount', 'hour_of_day'], 'hbos', segment_by => ARRAY['payment_method'],
+                     options => '{"min_segment_rows": 10}', deploy => 'never') > 0 AS trained;
+RESET anomaly.progress;
+RESET max_parallel_workers_per_gather;
+\set VERBOSITY default
+SELECT anomaly_drop('progress');
+DROP TABLE life_progress;

@@ -361,3 +361,20 @@ CREATE FUNCTION anomaly_train(name text, source text, columns text[] DEFAULT NUL
     RETURNS bigint AS 'MODULE_PATHNAME', 'anomaly_train'
     LANGUAGE C VOLATILE PARALLEL UNSAFE
     SET synchronize_seqscans = off;
+
+-- Progress of long trainings: phase, rows read, the planner's estimate of
+-- the source's rows and the time left in reading, for every training the
+-- caller may see (its roles', or all with pg_read_all_stats).  Filled only
+-- when the library is preloaded (shared_preload_libraries = 'anomaly');
+-- anomaly.progress = on reports the same as NOTICEs without preloading.
+CREATE FUNCTION anomaly_training_progress()
+    RETURNS TABLE (pid int, model text, phase text, rows_read bigint, rows_estimate bigint,
+                   percent_read float8, started timestamptz, phase_started timestamptz,
+                   reading_left interval)
+    AS 'MODULE_PATHNAME', 'anomaly_training_progress' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+CREATE VIEW anomaly_progress WITH (security_invoker = true) AS
+    SELECT p.pid, a.usename, p.model, p.phase, p.rows_read, p.rows_estimate, p.percent_read,
+           p.started, p.phase_started, p.reading_left, a.query
+      FROM anomaly_training_progress() p
+      LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid;
+GRANT SELECT ON anomaly_progress TO PUBLIC;

@@ -165,6 +165,26 @@ bool		an_deploy_judge(const an_deploy *d, const char *name, const char *from, Tu
 void		an_deploy_record(const char *name, int64 id, const char *action);
 void		an_deploy_notice_kept(const char *name, int32 version);
 
+/* progress.c: how far a long anomaly_train has got */
+typedef enum an_progress_phase
+{
+	AN_PROGRESS_IDLE,
+	AN_PROGRESS_READING,
+	AN_PROGRESS_FITTING,
+	AN_PROGRESS_CALIBRATING,
+	AN_PROGRESS_SEGMENTS,
+	AN_PROGRESS_EVALUATING,
+	AN_PROGRESS_WRITING
+} an_progress_step;
+
+void		an_progress_init(void);
+void		an_progress_begin(const char *name, const char *from);
+void		an_progress_phase(int phase);
+void		an_progress_core_phase(int phase);
+void		an_progress_set_rows(int64 rows);
+void		an_progress_row(void);
+void		an_progress_end(void);
+
 /* evaluate.c */
 struct an_metrics;
 char	   *an_metrics_json(const struct an_metrics *mt);

@@ -7,6 +7,7 @@
  * a label column, a second pass scores the source and stores precision,
  * recall, F1 and ROC AUC in the model's metrics; labels never reach fitting.
  * The new version is then deployed, or not, as deploy says (deploy.c).
+ * Its phases and rows read are reported as it goes (progress.c).
  */
 #include "glue.h"
 
@@ -357,6 +358,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 		seg = an_segment_columns(desc, PG_GETARG_ARRAYTYPE_P(7), &n_seg);
 	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid,
 						  seg, n_seg);
+	an_progress_begin(name, from);
 	bytes = fit_source(schema, from, cols, ops->name, options, outer);
 	if (bytes == NULL)
 		ereport(ERROR,
@@ -365,9 +367,12 @@ anomaly_train(PG_FUNCTION_ARGS)
 				 errhint("Train on a table, view or query that returns rows.")));
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model));
+	an_progress_set_rows(model->train_rows);
 	if (segmented)
 	{
 		int64		trained;
+
+		an_progress_phase(AN_PROGRESS_SEGMENTS);
 
 		bytes = train_segments(from, cols, seg, n_seg, min_rows, ops->name, options, bytes,
 							   outer, &trained);
@@ -378,6 +383,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 		an_scored_rows rows;
 		an_metrics	mt;
 
+		an_progress_phase(AN_PROGRESS_EVALUATING);
 		an_source_score(from, desc, PointerGetDatum(bytes), BYTEAOID, label, NULL,
 						CurrentMemoryContext, &rows);
 		an_metrics_compute(&ctx, rows.scores, rows.labels, rows.n, model->threshold, &mt);
@@ -387,12 +393,14 @@ anomaly_train(PG_FUNCTION_ARGS)
 	}
 	else
 		deploy_now = true;
+	an_progress_phase(AN_PROGRESS_WRITING);
 	id = store_model(schema, name, model, ops->name, options,
 					 params.common[AN_P_CONTAMINATION], source, metrics, bytes, &version);
 	if (deploy.mode == AN_DEPLOY_NEVER)
 		an_deploy_notice_kept(name, version);
 	else if (deploy.mode != AN_DEPLOY_LATEST && deploy_now)
 		an_deploy_record(name, id, "train");
+	an_progress_end();
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }
