@@ -311,10 +311,10 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH pinned AS (
-        SELECT split_part(encode(t.tgargs, 'escape'), '\000', 1)::bigint AS id
+        SELECT split_part(encode(t.tgargs, 'escape'), E'\\000', 1)::bigint AS id
           FROM pg_trigger t
          WHERE t.tgfoid = '@extschema@.anomaly_monitor'::regproc
-           AND split_part(encode(t.tgargs, 'escape'), '\000', 1) ~ '^[0-9]{1,18}$'
+           AND split_part(encode(t.tgargs, 'escape'), E'\\000', 1) ~ '^[0-9]{1,18}$'
     ), ranked AS (
         SELECT m.id, m.name, m.version, m.created_at, octet_length(m.model) AS bytes,
                row_number() OVER (PARTITION BY m.name ORDER BY m.version DESC) AS newest
