@@ -19,6 +19,7 @@
 #include "glue.h"
 
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -33,9 +34,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-#include "access/xact.h"
 
-#include <math.h>
 
 PG_FUNCTION_INFO_V1(anomaly_training_progress);
 
