@@ -1,6 +1,7 @@
 -- 0.1.0 -> 0.2.0 -> 0.3.0: models trained under 0.1.0 keep their bytes,
 -- owners and scores through each ALTER EXTENSION UPDATE, and the catalog
--- gains row-level security (0.2.0).  Runs last: it reinstalls the extension.
+-- gains row-level security (0.2.0) and deployments (0.3.0).  Runs last: it
+-- reinstalls the extension.
 SET client_min_messages = warning;
 DROP EXTENSION anomaly CASCADE;
 CREATE EXTENSION anomaly VERSION '0.1.0';
@@ -49,5 +50,15 @@ SELECT count(*) AS scores,
        count(*) FILTER (WHERE b.name <> 'up_iforest' AND float8send(anomaly_score(b.name, t)) = b.by_name)
            AS identical_by_name
   FROM scores_before b JOIN tx t USING (transaction_id);
+-- 0.3.0's deployments: each name's latest version is its deployed one, since
+-- it was trained, and the update is the first change in each name's history
+SELECT count(DISTINCT m.name) AS names, count(d.name) AS deployed,
+       count(*) FILTER (WHERE d.version = (SELECT max(version) FROM anomaly_models l WHERE l.name = m.name)
+                          AND d.model_id = m.id AND d.deployed_at = m.created_at
+                          AND d.owner = m.owner) AS latest
+  FROM anomaly_models m LEFT JOIN anomaly_deployments d ON d.model_id = m.id;
+SELECT version FROM anomaly_model_list WHERE name = 'up_iforest' AND deployed;
+SELECT action, count(*), count(*) FILTER (WHERE from_id IS NULL) AS from_nothing
+  FROM anomaly_deployment_history GROUP BY 1;
 SELECT path FROM pg_extension_update_paths('anomaly') WHERE source = '0.1.0' AND target = '0.3.0';
 DROP TABLE scores_before, models_before;

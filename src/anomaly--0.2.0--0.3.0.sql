@@ -67,3 +67,314 @@ CREATE FUNCTION anomaly_model_cache()
     RETURNS TABLE (id bigint, version int, bytes bigint, segmented bool,
                    segments_loaded bigint, last_used bigint)
     AS 'MODULE_PATHNAME', 'anomaly_model_cache' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+-- == lifecycle ==
+-- Deployments: each name scores with its deployed version (anomaly_score
+-- by name, triggers, reports); an id still means exactly one version.
+-- anomaly_train deploys what it trains unless told otherwise (deploy =>
+-- 'never' or 'if_better'); anomaly_deploy and anomaly_rollback move the
+-- pointer; every move is a row of anomaly_deployment_history.  Changes take
+-- the name's training lock first, so trains and deploys of one name are
+-- serialized.  The update makes every name's latest version its deployed one.
+CREATE TABLE anomaly_deployments (
+    name          text PRIMARY KEY,
+    model_id      bigint NOT NULL,
+    version       int NOT NULL,
+    owner         name NOT NULL,
+    deployed_at   timestamptz NOT NULL DEFAULT now(),
+    deployed_by   name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE anomaly_deployments IS 'The version each model name scores with';
+
+CREATE TABLE anomaly_deployment_history (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT now(),
+    name          text NOT NULL,
+    owner         name NOT NULL,
+    changed_by    name NOT NULL DEFAULT current_user,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'drop', 'update')),
+    from_id       bigint,
+    from_version  int,
+    to_id         bigint,
+    to_version    int
+);
+CREATE INDEX anomaly_deployment_history_name ON anomaly_deployment_history (name, id);
+COMMENT ON TABLE anomaly_deployment_history IS 'Every change of a deployed version: who, when, from, to';
+
+SELECT pg_catalog.pg_extension_config_dump('anomaly_deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly_deployment_history', '');
+SELECT pg_catalog.pg_extension_config_dump('anomaly_deployment_history_id_seq', '');
+
+-- the models of 0.2.0: each name's latest version is deployed, since it was trained
+INSERT INTO anomaly_deployments (name, model_id, version, owner, deployed_at, deployed_by)
+    SELECT DISTINCT ON (m.name) m.name, m.id, m.version, m.owner, m.created_at, m.owner
+      FROM anomaly_models m ORDER BY m.name, m.version DESC;
+INSERT INTO anomaly_deployment_history (at, name, owner, changed_by, action, to_id, to_version)
+    SELECT deployed_at, name, owner, current_user, 'update', model_id, version
+      FROM anomaly_deployments ORDER BY name;
+
+-- a deployment changes what names score with: the same invalidation as training
+CREATE TRIGGER anomaly_deployments_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON anomaly_deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION anomaly_models_changed();
+
+-- Deployments are seen by whoever sees the deployed model, history by
+-- whoever sees a version of the name; both are changed by the owner's members.
+ALTER TABLE anomaly_deployments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE anomaly_deployment_history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anomaly_deployments_read ON anomaly_deployments FOR SELECT
+    USING (EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.id OPERATOR(pg_catalog.=) model_id));
+CREATE POLICY anomaly_deployments_write ON anomaly_deployments FOR ALL
+    USING (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER'))
+    WITH CHECK (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER'));
+CREATE POLICY anomaly_deployment_history_read ON anomaly_deployment_history FOR SELECT
+    USING (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER')
+           OR EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.name OPERATOR(pg_catalog.=) anomaly_deployment_history.name));
+CREATE POLICY anomaly_deployment_history_log ON anomaly_deployment_history FOR INSERT
+    WITH CHECK (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER'));
+CREATE POLICY anomaly_deployment_history_prune ON anomaly_deployment_history FOR DELETE
+    USING (pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER'));
+GRANT SELECT, INSERT, UPDATE, DELETE ON anomaly_deployments TO PUBLIC;
+GRANT SELECT, INSERT, DELETE ON anomaly_deployment_history TO PUBLIC;
+
+-- Point name at model id (a version of name) and record the change as
+-- action; the caller holds the name's lock.  Returns the deployment.
+CREATE FUNCTION anomaly_deployment_set(name text, model_id bigint, action text)
+    RETURNS @extschema@.anomaly_deployments
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target @extschema@.anomaly_models%ROWTYPE;
+    was @extschema@.anomaly_deployments%ROWTYPE;
+    result @extschema@.anomaly_deployments%ROWTYPE;
+BEGIN
+    -- the model row is locked before the deployment, as a drop locks them
+    SELECT m.* INTO target FROM @extschema@.anomaly_models m
+     WHERE m.id = anomaly_deployment_set.model_id AND m.name = anomaly_deployment_set.name
+       FOR KEY SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('anomaly model "%s" has no version with id %s', name, model_id),
+            HINT = 'SELECT name, version FROM anomaly_model_list shows the models.';
+    END IF;
+    SELECT d.* INTO was FROM @extschema@.anomaly_deployments d
+     WHERE d.name = anomaly_deployment_set.name FOR UPDATE;
+    IF FOUND AND was.model_id = target.id THEN
+        RETURN was;
+    END IF;
+    INSERT INTO @extschema@.anomaly_deployments AS d (name, model_id, version, owner)
+         VALUES (target.name, target.id, target.version, target.owner)
+    ON CONFLICT ON CONSTRAINT anomaly_deployments_pkey DO UPDATE
+         SET model_id = excluded.model_id, version = excluded.version, owner = excluded.owner,
+             deployed_at = now(), deployed_by = current_user
+    RETURNING d.* INTO result;
+    INSERT INTO @extschema@.anomaly_deployment_history
+           (name, owner, action, from_id, from_version, to_id, to_version)
+    VALUES (target.name, target.owner, action, was.model_id, was.version, target.id, target.version);
+    RETURN result;
+END
+$$;
+
+-- Take name's training lock after checking that the caller may change it
+-- (the name exists, is seen, and belongs to a role the caller is a member of).
+CREATE FUNCTION anomaly_deployment_lock(name text) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    holder pg_catalog.name;
+BEGIN
+    SELECT m.owner INTO holder FROM @extschema@.anomaly_models m
+     WHERE m.name = anomaly_deployment_lock.name ORDER BY m.version DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('anomaly model "%s" does not exist', name),
+            HINT = 'SELECT name, version FROM anomaly_model_list shows the models.';
+    END IF;
+    IF NOT pg_has_role(to_regrole(quote_ident(holder))::oid, 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('permission denied to deploy anomaly model "%s"', name),
+            HINT = 'Only members of the role that owns a model can deploy it.';
+    END IF;
+    PERFORM pg_advisory_xact_lock(1634627949, hashtext(name));
+END
+$$;
+
+-- The version deployed before the current one of name: the source of the
+-- latest train, deploy or update that made it current.  NULL if none.
+CREATE FUNCTION anomaly_deployment_previous(name text) RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT h.from_id FROM @extschema@.anomaly_deployment_history h
+      JOIN @extschema@.anomaly_deployments d ON d.name = h.name AND d.model_id = h.to_id
+     WHERE h.name = anomaly_deployment_previous.name
+       AND h.action IN ('train', 'deploy', 'update')
+     ORDER BY h.id DESC LIMIT 1
+$$;
+
+-- anomaly_deploy: make version of name the one it scores with.
+CREATE FUNCTION anomaly_deploy(name text, version int)
+    RETURNS @extschema@.anomaly_deployments
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target bigint;
+BEGIN
+    PERFORM @extschema@.anomaly_deployment_lock(name);
+    SELECT m.id INTO target FROM @extschema@.anomaly_models m
+     WHERE m.name = anomaly_deploy.name AND m.version = anomaly_deploy.version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('anomaly model "%s" version %s does not exist', name, coalesce(version::text, 'NULL')),
+            HINT = format('SELECT version FROM anomaly_model_list WHERE name = %L shows its versions.', name);
+    END IF;
+    RETURN @extschema@.anomaly_deployment_set(name, target, 'deploy');
+END
+$$;
+
+-- anomaly_rollback: deploy again the version deployed before the current one.
+CREATE FUNCTION anomaly_rollback(name text)
+    RETURNS @extschema@.anomaly_deployments
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    target bigint;
+    target_version int;
+BEGIN
+    PERFORM @extschema@.anomaly_deployment_lock(name);
+    target := @extschema@.anomaly_deployment_previous(name);
+    IF target IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('anomaly model "%s" has no earlier deployment to roll back to', name),
+            HINT = format('SELECT * FROM anomaly_deployment_history WHERE name = %L shows its deployments; anomaly_deploy(%L, version) deploys any version.', name, name);
+    END IF;
+    SELECT h.from_version INTO target_version FROM @extschema@.anomaly_deployment_history h
+     WHERE h.name = anomaly_rollback.name AND h.from_id = target LIMIT 1;
+    IF NOT EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.id = target) THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = format('anomaly model "%s" version %s, deployed before, has been dropped', name, target_version),
+            HINT = format('anomaly_deploy(%L, version) deploys a version that is still stored.', name);
+    END IF;
+    RETURN @extschema@.anomaly_deployment_set(name, target, 'rollback');
+END
+$$;
+
+-- When the deployed version of a name is dropped, the name falls back to the
+-- version deployed before it if it is still stored, else to its latest one;
+-- when no version is left, the deployment goes (the history stays).
+CREATE FUNCTION anomaly_models_dropped() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fallback bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM @extschema@.anomaly_deployments d WHERE d.model_id = OLD.id) THEN
+        RETURN NULL;
+    END IF;
+    fallback := @extschema@.anomaly_deployment_previous(OLD.name);
+    IF fallback IS NULL OR NOT EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.id = fallback) THEN
+        SELECT m.id INTO fallback FROM @extschema@.anomaly_models m
+         WHERE m.name = OLD.name ORDER BY m.version DESC LIMIT 1;
+    END IF;
+    IF fallback IS NOT NULL THEN
+        PERFORM @extschema@.anomaly_deployment_set(OLD.name, fallback, 'drop');
+        RETURN NULL;
+    END IF;
+    DELETE FROM @extschema@.anomaly_deployments d WHERE d.name = OLD.name;
+    INSERT INTO @extschema@.anomaly_deployment_history
+           (name, owner, action, from_id, from_version)
+    VALUES (OLD.name, OLD.owner, 'drop', OLD.id, OLD.version);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER anomaly_models_dropped AFTER DELETE ON anomaly_models
+    FOR EACH ROW EXECUTE FUNCTION anomaly_models_dropped();
+
+-- anomaly_prune_models: retention.  Drops the versions of name (every name
+-- the caller owns when NULL) beyond its keep newest that are older than
+-- older_than (any age when NULL), but never a deployed version nor one a
+-- trigger pins by id (anomaly_monitor('42')); returns what it dropped.
+CREATE FUNCTION anomaly_prune_models(name text DEFAULT NULL, keep int DEFAULT 10,
+                                     older_than interval DEFAULT NULL)
+    RETURNS TABLE (model_name text, model_version int, model_id bigint, created_at timestamptz,
+                   model_bytes int)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF keep IS NULL OR keep < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('keep must be a non-negative number of versions, not %s', coalesce(keep::text, 'NULL')),
+            HINT = 'For example anomaly_prune_models(''fraud'', keep => 5).';
+    END IF;
+    IF older_than < interval '0' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('older_than must be a non-negative interval, not %s', older_than),
+            HINT = 'For example anomaly_prune_models(older_than => interval ''90 days'').';
+    END IF;
+    IF anomaly_prune_models.name IS NOT NULL
+       AND NOT EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.name = anomaly_prune_models.name) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = format('anomaly model "%s" does not exist', anomaly_prune_models.name),
+            HINT = 'SELECT name, version FROM anomaly_model_list shows the models.';
+    END IF;
+    RETURN QUERY
+    WITH pinned AS (
+        SELECT split_part(encode(t.tgargs, 'escape'), E'\\000', 1)::bigint AS id
+          FROM pg_trigger t
+         WHERE t.tgfoid = '@extschema@.anomaly_monitor'::regproc
+           AND split_part(encode(t.tgargs, 'escape'), E'\\000', 1) ~ '^[0-9]{1,18}$'
+    ), ranked AS (
+        SELECT m.id, m.name, m.version, m.created_at, octet_length(m.model) AS bytes,
+               row_number() OVER (PARTITION BY m.name ORDER BY m.version DESC) AS newest
+          FROM @extschema@.anomaly_models m
+         WHERE (anomaly_prune_models.name IS NULL OR m.name = anomaly_prune_models.name)
+           AND pg_has_role(to_regrole(quote_ident(m.owner))::oid, 'MEMBER')
+    ), doomed AS (
+        SELECT r.* FROM ranked r
+         WHERE r.newest > keep
+           AND (older_than IS NULL OR r.created_at < now() - older_than)
+           AND NOT EXISTS (SELECT FROM @extschema@.anomaly_deployments d WHERE d.model_id = r.id)
+           AND NOT EXISTS (SELECT FROM pinned p WHERE p.id = r.id)
+    )
+    DELETE FROM @extschema@.anomaly_models m USING doomed
+     WHERE m.id = doomed.id
+    RETURNING m.name, m.version, m.id, m.created_at, doomed.bytes;
+END
+$$;
+
+-- The listing says which version of each name is deployed, and since when.
+CREATE OR REPLACE VIEW anomaly_model_list WITH (security_invoker = true) AS
+    SELECT m.id, m.name, m.version, m.algorithm,
+           ARRAY(SELECT f->>'name' FROM jsonb_array_elements(m.features) f) AS features,
+           m.params, m.contamination, m.threshold, m.source, m.train_rows, m.metrics, m.owner,
+           m.created_at, octet_length(m.model) AS model_bytes, m.readers,
+           CASE WHEN m.params ? 'segment_by'
+                THEN ARRAY(SELECT jsonb_array_elements_text(m.params->'segment_by')) END
+               AS segment_by,
+           COALESCE((m.params->>'segments')::int, 0) AS segments,
+           d.model_id IS NOT NULL AS deployed, d.deployed_at
+    FROM anomaly_models m
+    LEFT JOIN anomaly_deployments d ON d.model_id = m.id;
+
+-- anomaly_train gains deploy: 'always' (the default), 'never', or
+-- 'if_better' (with a label: only when the new version's ROC AUC on the
+-- source is at least the deployed one's; 'if_better:average_precision'
+-- and the like choose another metric).
+DROP FUNCTION anomaly_train(text, text, text[], text, float8, jsonb, text, text[]);
+CREATE FUNCTION anomaly_train(name text, source text, columns text[] DEFAULT NULL,
+                              algorithm text DEFAULT 'auto',
+                              contamination float8 DEFAULT NULL,
+                              options jsonb DEFAULT '{}', label text DEFAULT NULL,
+                              segment_by text[] DEFAULT NULL, deploy text DEFAULT 'always')
+    RETURNS bigint AS 'MODULE_PATHNAME', 'anomaly_train'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    SET synchronize_seqscans = off;
+
+-- Progress of long trainings: phase, rows read, the planner's estimate of
+-- the source's rows and the time left in reading, for every training the
+-- caller may see (its roles', or all with pg_read_all_stats).  Filled only
+-- when the library is preloaded (shared_preload_libraries = 'anomaly');
+-- anomaly.progress = on reports the same as NOTICEs without preloading.
+CREATE FUNCTION anomaly_training_progress()
+    RETURNS TABLE (pid int, model text, phase text, rows_read bigint, rows_estimate bigint,
+                   percent_read float8, started timestamptz, phase_started timestamptz,
+                   reading_left interval)
+    AS 'MODULE_PATHNAME', 'anomaly_training_progress' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+CREATE VIEW anomaly_progress WITH (security_invoker = true) AS
+    SELECT p.pid, a.usename, p.model, p.phase, p.rows_read, p.rows_estimate, p.percent_read,
+           p.started, p.phase_started, p.reading_left, a.query
+      FROM anomaly_training_progress() p
+      LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid;
+GRANT SELECT ON anomaly_progress TO PUBLIC;

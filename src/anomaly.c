@@ -20,11 +20,12 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Module load: define the extension's settings. */
+/* Module load: define the extension's settings (and, preloaded, its shared memory). */
 void
 _PG_init(void)
 {
 	an_cache_define_guc();
+	an_progress_init();
 }
 
 /* Allocate zeroed memory in the memory context given as arg. */

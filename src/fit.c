@@ -223,6 +223,7 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 			site->row[c] = an_cell_from_datum(site->values[a], site->nulls[a], site->conv[c]);
 	}
 	an_state_add_row(st, site->row);
+	an_progress_row();
 	PG_RETURN_POINTER(st);
 }
 
@@ -262,6 +263,7 @@ anomaly_fit_final(PG_FUNCTION_ARGS)
 	bytea	   *result;
 
 	an_glue_ctx(&ctx, work);
+	ctx.phase = an_progress_core_phase;
 	an_glue_check(&ctx, an_model_train(&ctx, st, &model, dropped, sizeof(dropped)));
 	if (dropped[0])
 		ereport(NOTICE,

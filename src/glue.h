@@ -141,6 +141,50 @@ void		an_route_encode(const struct an_segmented *s, int64 at, const an_row_map *
 							const Datum *values, const bool *nulls, const double *gx, double *x);
 char	   *an_route_model_text(const struct an_segmented *s, int64 at);
 
+/* deploy.c: what anomaly_train does with the version it trains */
+typedef enum an_deploy_mode
+{
+	AN_DEPLOY_LATEST,			/* a catalog before 0.3.0: the name means its latest */
+	AN_DEPLOY_ALWAYS,
+	AN_DEPLOY_NEVER,
+	AN_DEPLOY_IF_BETTER
+} an_deploy_mode;
+
+typedef struct an_deploy
+{
+	an_deploy_mode mode;
+	const char *metric;			/* for if_better: the metric compared */
+	size_t		offset;			/* its place in struct an_metrics */
+} an_deploy;
+
+struct an_metrics;
+void		an_deploy_parse(const char *text, bool given, const char *label, an_deploy *d);
+void		an_deploy_lock_name(const char *name);
+bool		an_deploy_judge(const an_deploy *d, const char *name, const char *from, TupleDesc desc,
+							const char *label, const struct an_metrics *mt, char **metrics);
+void		an_deploy_record(const char *name, int64 id, const char *action);
+void		an_deploy_notice_kept(const char *name, int32 version);
+
+/* progress.c: how far a long anomaly_train has got */
+typedef enum an_progress_phase
+{
+	AN_PROGRESS_IDLE,
+	AN_PROGRESS_READING,
+	AN_PROGRESS_FITTING,
+	AN_PROGRESS_CALIBRATING,
+	AN_PROGRESS_SEGMENTS,
+	AN_PROGRESS_EVALUATING,
+	AN_PROGRESS_WRITING
+} an_progress_step;
+
+void		an_progress_init(void);
+void		an_progress_begin(const char *name, const char *from);
+void		an_progress_phase(int phase);
+void		an_progress_core_phase(int phase);
+void		an_progress_set_rows(int64 rows);
+void		an_progress_row(void);
+void		an_progress_end(void);
+
 /* evaluate.c */
 struct an_metrics;
 char	   *an_metrics_json(const struct an_metrics *mt);

@@ -74,6 +74,8 @@ static bool callback_registered = false;
 static bool invalidated_in_xact = false;
 
 static Oid	models_relid = InvalidOid;
+/* anomaly_deployments (0.3.0 on), or InvalidOid: names mean their latest version */
+static Oid	deployments_relid = InvalidOid;
 
 /* anomaly.model_cache_size: the bound of the cache, in MB */
 static int	cache_size_mb = 256;
@@ -83,11 +85,14 @@ static MemoryContext evicted_cxt = NULL;
 
 static void cache_evict_over_bound(int64 keep);
 
-/* Relcache callback: drop the cache when anomaly_models (or everything) changes. */
+/*
+ * Relcache callback: drop the cache when anomaly_models or
+ * anomaly_deployments (or everything) changes.
+ */
 static void
 cache_invalidate(Datum arg, Oid relid)
 {
-	if (OidIsValid(relid) && relid != models_relid)
+	if (OidIsValid(relid) && relid != models_relid && relid != deployments_relid)
 		return;
 	stale = true;
 	generation++;
@@ -151,6 +156,7 @@ cache_prepare(void)
 	stale = false;
 	nsp = an_glue_schema_oid();
 	models_relid = OidIsValid(nsp) ? get_relname_relid("anomaly_models", nsp) : InvalidOid;
+	deployments_relid = OidIsValid(nsp) ? get_relname_relid("anomaly_deployments", nsp) : InvalidOid;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(id_key);
 	ctl.entrysize = sizeof(cache_entry);
@@ -173,9 +179,10 @@ an_cache_generation(void)
 }
 
 /*
- * Fetch one model row with SPI: by id when name is NULL, else the latest
- * version of name.  Returns false if there is none; fills id, version and a
- * copy of the model bytes in the caller's context.
+ * Fetch one model row with SPI: by id when name is NULL, else the deployed
+ * version of name (its latest one in a catalog before 0.3.0).  Returns
+ * false if there is none; fills id, version and a copy of the model bytes
+ * in the caller's context.
  */
 static bool
 fetch_model(int64 want_id, const char *name, int64 *id, int32 *version, bytea **bytes)
@@ -187,7 +194,15 @@ fetch_model(int64 want_id, const char *name, int64 *id, int32 *version, bytea **
 	bool		found = false;
 	int			rc;
 
-	if (name != NULL)
+	if (name != NULL && OidIsValid(deployments_relid))
+	{
+		sql = psprintf("SELECT m.id, m.version, m.model FROM %s.anomaly_deployments d "
+					   "JOIN %s.anomaly_models m ON m.id OPERATOR(pg_catalog.=) d.model_id "
+					   "WHERE d.name OPERATOR(pg_catalog.=) $1", an_glue_schema(), an_glue_schema());
+		argtypes[0] = TEXTOID;
+		args[0] = CStringGetTextDatum(name);
+	}
+	else if (name != NULL)
 	{
 		sql = psprintf("SELECT id, version, model FROM %s.anomaly_models "
 					   "WHERE name OPERATOR(pg_catalog.=) $1 ORDER BY version DESC LIMIT 1", an_glue_schema());
@@ -410,7 +425,35 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 	ref->generation = generation;
 }
 
-/* Fill ref with the latest version of name; false if there is none. */
+/*
+ * Stop when name has versions the caller sees but none of them is
+ * deployed (it was trained with deploy => 'never' only).
+ */
+static void
+check_undeployed(const char *name)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.max(version) FROM %s.anomaly_models "
+							   "WHERE name OPERATOR(pg_catalog.=) $1", an_glue_schema());
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	bool		isnull = true;
+	int32		latest = 0;
+
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading anomaly_models failed");
+	if (SPI_processed == 1)
+		latest = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (!isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("anomaly model \"%s\" has no deployed version", name),
+				 errdetail("Its versions were trained with deploy => 'never'; the latest is %d.", latest),
+				 errhint("Deploy one with anomaly_deploy('%s', version), or score by id.", name)));
+}
+
+/* Fill ref with the deployed version of name; false if there is none. */
 bool
 an_cache_try_name(const char *name, an_model_ref *ref)
 {
@@ -434,7 +477,11 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 		bytea	   *bytes;
 
 		if (!fetch_model(0, name, &id, &version, &bytes))
+		{
+			if (OidIsValid(deployments_relid))
+				check_undeployed(name);
 			return false;
+		}
 		cache_prepare();
 		key_of_id(id, &idkey);
 		if (hash_search(by_id, &idkey, HASH_FIND, NULL) == NULL)
@@ -446,7 +493,7 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 	return true;
 }
 
-/* Fill ref with the latest version of the model called name. */
+/* Fill ref with the deployed version of the model called name. */
 void
 an_cache_by_name(const char *name, an_model_ref *ref)
 {
@@ -470,7 +517,7 @@ anomaly_models_changed(PG_FUNCTION_ARGS)
 }
 
 /*
- * Resolve argument argno, a text name (its latest version) or a bigint id,
+ * Resolve argument argno, a text name (its deployed version) or a bigint id,
  * to a model and its id.  The pointer is valid until the next cache lookup
  * that follows an invalidation: callers that run queries look it up again
  * by id afterwards.

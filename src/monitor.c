@@ -40,7 +40,7 @@ typedef enum log_mode
 	LOG_ALL
 } log_mode;
 
-/* The trigger's arguments: the model name, then options. */
+/* The trigger's arguments: the model name (or id), then options. */
 typedef struct monitor_options
 {
 	const char *model;
@@ -166,7 +166,10 @@ resolve_model(monitor_state *ms, const monitor_options *o)
 {
 	an_model_ref ref;
 
-	if (!an_cache_try_name(o->model, &ref))
+	/* digits pin one version by its id; a name follows its deployments */
+	if (strspn(o->model, "0123456789") == strlen(o->model) && strlen(o->model) <= 18)
+		an_cache_by_id(pg_strtoint64(o->model), &ref);
+	else if (!an_cache_try_name(o->model, &ref))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("trigger \"%s\" on table %s uses anomaly model \"%s\", which does not exist",

@@ -25,4 +25,12 @@
 #define an_noreturn pg_attribute_noreturn()
 #endif
 
+/* The number of a PGPROC, which indexes per-backend shared arrays: 17
+ * replaced its pgprocno field with GetNumberFromPGProc(). */
+#if PG_VERSION_NUM >= 170000
+#define an_proc_number(proc) GetNumberFromPGProc(proc)
+#else
+#define an_proc_number(proc) ((proc)->pgprocno)
+#endif
+
 #endif							/* AN_PG_COMPAT_H */

@@ -6,6 +6,8 @@
  * caller's rights, so a large source gets parallel workers for free.  With
  * a label column, a second pass scores the source and stores precision,
  * recall, F1 and ROC AUC in the model's metrics; labels never reach fitting.
+ * The new version is then deployed, or not, as deploy says (deploy.c).
+ * Its phases and rows read are reported as it goes (progress.c).
  */
 #include "glue.h"
 
@@ -229,12 +231,12 @@ features_json(const an_model *m)
 
 /*
  * Insert the model as the next version of name, with the name's owner and
- * readers; returns its id.
+ * readers; returns its id and sets *version.
  */
 static int64
 store_model(const char *schema, const char *name, const an_model *m, const char *algorithm,
 			const char *options, double contamination, const char *source,
-			const char *metrics, bytea *bytes)
+			const char *metrics, bytea *bytes, int32 *version)
 {
 	an_name_holder holder;
 	char	   *sql;
@@ -244,17 +246,13 @@ store_model(const char *schema, const char *name, const an_model *m, const char 
 	char		nulls[13] = "            ";
 	bool		isnull;
 	int			rc;
-	Oid			lock_types[1] = {TEXTOID};
-	Datum		lock_args[1] = {CStringGetTextDatum(name)};
 
 	/* one trainer at a time per name, so versions are consecutive */
-	rc = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(1634627949, pg_catalog.hashtext($1))",
-							   1, lock_types, lock_args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not lock model name");
+	an_deploy_lock_name(name);
 	an_model_name_holder(name, &holder);
 	args[0] = CStringGetTextDatum(name);
-	args[1] = Int32GetDatum(holder.latest_version + 1);
+	*version = holder.latest_version + 1;
+	args[1] = Int32GetDatum(*version);
 	args[2] = NameGetDatum(&holder.owner);
 	args[3] = CStringGetTextDatum(algorithm);
 	args[4] = CStringGetTextDatum(features_json(m));
@@ -282,7 +280,10 @@ store_model(const char *schema, const char *name, const an_model *m, const char 
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-/* anomaly_train(name, source, columns, algorithm, contamination, options, label, segment_by). */
+/*
+ * anomaly_train(name, source, columns, algorithm, contamination, options,
+ * label, segment_by, deploy).
+ */
 Datum
 anomaly_train(PG_FUNCTION_ARGS)
 {
@@ -309,6 +310,9 @@ anomaly_train(PG_FUNCTION_ARGS)
 	int			min_rows = 0;
 	char	  **seg = NULL;
 	int			n_seg = 0;
+	an_deploy	deploy;
+	bool		deploy_now;
+	int32		version;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -318,6 +322,8 @@ anomaly_train(PG_FUNCTION_ARGS)
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	label = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	segmented = PG_NARGS() > 7 && !PG_ARGISNULL(7);
+	an_deploy_parse(PG_NARGS() > 8 && !PG_ARGISNULL(8) ? text_to_cstring(PG_GETARG_TEXT_PP(8)) : NULL,
+					PG_NARGS() > 8, label, &deploy);
 	if (name[0] == '\0' || strlen(name) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
@@ -352,6 +358,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 		seg = an_segment_columns(desc, PG_GETARG_ARRAYTYPE_P(7), &n_seg);
 	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid,
 						  seg, n_seg);
+	an_progress_begin(name, from);
 	bytes = fit_source(schema, from, cols, ops->name, options, outer);
 	if (bytes == NULL)
 		ereport(ERROR,
@@ -360,9 +367,12 @@ anomaly_train(PG_FUNCTION_ARGS)
 				 errhint("Train on a table, view or query that returns rows.")));
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_read(&ctx, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), &model));
+	an_progress_set_rows(model->train_rows);
 	if (segmented)
 	{
 		int64		trained;
+
+		an_progress_phase(AN_PROGRESS_SEGMENTS);
 
 		bytes = train_segments(from, cols, seg, n_seg, min_rows, ops->name, options, bytes,
 							   outer, &trained);
@@ -373,13 +383,24 @@ anomaly_train(PG_FUNCTION_ARGS)
 		an_scored_rows rows;
 		an_metrics	mt;
 
+		an_progress_phase(AN_PROGRESS_EVALUATING);
 		an_source_score(from, desc, PointerGetDatum(bytes), BYTEAOID, label, NULL,
 						CurrentMemoryContext, &rows);
 		an_metrics_compute(&ctx, rows.scores, rows.labels, rows.n, model->threshold, &mt);
 		metrics = an_metrics_json(&mt);
+		deploy_now = deploy.mode != AN_DEPLOY_IF_BETTER ||
+			an_deploy_judge(&deploy, name, from, desc, label, &mt, &metrics);
 	}
+	else
+		deploy_now = true;
+	an_progress_phase(AN_PROGRESS_WRITING);
 	id = store_model(schema, name, model, ops->name, options,
-					 params.common[AN_P_CONTAMINATION], source, metrics, bytes);
+					 params.common[AN_P_CONTAMINATION], source, metrics, bytes, &version);
+	if (deploy.mode == AN_DEPLOY_NEVER)
+		an_deploy_notice_kept(name, version);
+	else if (deploy.mode != AN_DEPLOY_LATEST && deploy_now)
+		an_deploy_record(name, id, "train");
+	an_progress_end();
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }

@@ -26,12 +26,20 @@ typedef enum an_status
 	AN_ERR_CORRUPT				/* damaged serialized bytes */
 } an_status;
 
+/* The phases of training a model that the core reports through ctx->phase. */
+typedef enum an_phase
+{
+	AN_PHASE_FITTING = 1,
+	AN_PHASE_CALIBRATING = 2
+} an_phase;
+
 typedef struct an_ctx
 {
 	/* returns zeroed memory; never returns NULL (it throws or aborts) */
 	void	   *(*alloc) (void *arg, size_t size);
 	void	   *alloc_arg;
 	void		(*check_interrupts) (void); /* may be NULL */
+	void		(*phase) (int phase);	/* training enters an_phase; may be NULL */
 	char		message[AN_MSG_MAX];
 	char		hint[AN_MSG_MAX];
 } an_ctx;

@@ -352,10 +352,14 @@ an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 					   "Choose columns that vary: every column given is constant or NULL.",
 					   "no usable feature to train on");
 	m->sample_rows = st->filled;
+	if (ctx->phase)
+		ctx->phase(AN_PHASE_FITTING);
 	X = encode_sample(ctx, st, m, src_col);
 	status = m->ops->fit(ctx, &m->params, X, st->filled, m->n_features, &m->detector);
 	if (status != AN_OK)
 		return status;
+	if (ctx->phase)
+		ctx->phase(AN_PHASE_CALIBRATING);
 	calibrate(ctx, m, X, st->filled);
 	*out = m;
 	return AN_OK;

@@ -2,12 +2,17 @@
 # Scheduled retraining with real pg_cron: a private PostgreSQL that preloads
 # pg_cron, a model trained on the e-commerce sample, a job that retrains it
 # every minute, and checks that a run succeeded and stored a new version
-# beside the old one.  Jobs run in background workers (no libpq login), so
-# the socket-only, trust-auth private server needs no cron.host.
+# beside the old one.  Beside it, the README's nightly "retrain, deploy if
+# better, prune" as two jobs every minute: both runs succeed, the retrained
+# version carries its deployment decision, and the deployed version is
+# kept.  Jobs run in background workers (no libpq login), so the
+# socket-only, trust-auth private server needs no cron.host.
 source "$(dirname "$0")/../lib.sh"
 
 JOB=retrain-nightly
 TRAIN="SELECT anomaly_train('nightly', 'tx', columns => ARRAY['amount','hour_of_day','payment_method'], algorithm => 'iforest')"
+BETTER="SELECT anomaly_train('guarded', 'tx', columns => ARRAY['amount','hour_of_day'], algorithm => 'ecod', label => 'is_anomaly', deploy => 'if_better')"
+PRUNE="SELECT count(*) FROM anomaly_prune_models('guarded', keep => 1)"
 WAIT_SECONDS=150
 passed=0
 
@@ -62,6 +67,7 @@ CREATE EXTENSION pg_cron;
 CREATE EXTENSION anomaly;
 CREATE TABLE tx AS SELECT * FROM anomaly_sample('ecommerce', 1000, 0.05, 42);
 $TRAIN;
+SELECT anomaly_train('guarded', 'tx', columns => ARRAY['amount','hour_of_day'], algorithm => 'iforest');
 SQL
 [ "$(value "SELECT count(*) FROM anomaly_models WHERE name = 'nightly'")" = 1 ] ||
     fail "version 1 of 'nightly' is not the only one before the job is scheduled"
@@ -69,6 +75,8 @@ SQL
 step "scheduling '$JOB' every minute"
 jobid=$(value "SELECT cron.schedule('$JOB', '* * * * *', \$\$$TRAIN\$\$)")
 echo "job $jobid: $(value "SELECT schedule || '  ' || command FROM cron.job WHERE jobid = $jobid")"
+better=$(value "SELECT cron.schedule('retrain-if-better', '* * * * *', \$\$$BETTER\$\$)")
+prune=$(value "SELECT cron.schedule('prune-models', '* * * * *', \$\$$PRUNE\$\$)")
 
 step "waiting for a finished run of job $jobid (at most ${WAIT_SECONDS}s)"
 status=""
@@ -89,6 +97,22 @@ count=$(value "SELECT count(*) FROM anomaly_models WHERE name = 'nightly'") || t
 check "the old version is still there: $count versions of 'nightly' (want >= 2)" [ "$count" -ge 2 ]
 psql_q -P footer=off -c "SELECT version, algorithm, train_rows, owner, created_at FROM anomaly_model_list WHERE name = 'nightly' ORDER BY version"
 
-unscheduled=$(value "SELECT cron.unschedule('$JOB')")
-check "unscheduled '$JOB'" [ "$unscheduled" = t ]
+step "waiting for runs of 'retrain-if-better' and 'prune-models' (at most ${WAIT_SECONDS}s)"
+for ((i = 0; i < WAIT_SECONDS / 2; i++)); do
+    done_jobs=$(value "SELECT count(DISTINCT jobid) FROM cron.job_run_details WHERE jobid IN ($better, $prune) AND status IN ('succeeded', 'failed')") ||
+        fail "could not read cron.job_run_details"
+    [ "$done_jobs" = 2 ] && break
+    sleep 2
+done
+failed_runs=$(value "SELECT count(*) FROM cron.job_run_details WHERE jobid IN ($better, $prune) AND status = 'failed'") || true
+check "'retrain-if-better' and 'prune-models' ran ($done_jobs of 2), none failed ($failed_runs)" \
+    [ "$done_jobs" = 2 -a "$failed_runs" = 0 ]
+decided=$(value "SELECT count(*) FROM anomaly_models WHERE name = 'guarded' AND metrics ? 'deployment'") || true
+check "a retrained version of 'guarded' carries its deployment decision ($decided)" [ "$decided" -ge 1 ]
+kept=$(value "SELECT count(*) FROM anomaly_deployments d JOIN anomaly_models m ON m.id = d.model_id WHERE d.name = 'guarded'") || true
+check "the deployed version of 'guarded' is still stored ($kept)" [ "$kept" = 1 ]
+psql_q -P footer=off -c "SELECT version, algorithm, deployed, metrics->'deployment' AS deployment FROM anomaly_model_list WHERE name = 'guarded' ORDER BY version"
+
+unscheduled=$(value "SELECT cron.unschedule('$JOB') AND cron.unschedule('retrain-if-better') AND cron.unschedule('prune-models')")
+check "unscheduled the jobs" [ "$unscheduled" = t ]
 echo "cron: $passed passed, 0 failed"
