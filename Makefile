@@ -9,7 +9,7 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/report.o \
-	src/core/robust_scale.o src/core/sample.o src/core/segmented.o src/core/zscore.o
+	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
@@ -22,7 +22,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql src/anomaly--0.2.0--0.3.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
+	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
 REGRESS_OPTS = --inputdir=.
@@ -78,6 +78,11 @@ browsercheck: test/unit/test_report
 
 # Accuracy and speed of one detector on the benchmark datasets.
 test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
+	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
+		-o $@ $< $(CORE_SRCS) -lm
+
+# The k-d tree, lof and knn per row (test/bench/neighbors_sklearn.sh sets it beside scikit-learn).
+test/bench/neighbors_bench: test/bench/neighbors_bench.c $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-o $@ $< $(CORE_SRCS) -lm
 

@@ -8,8 +8,11 @@
  * labels are used only for the metrics.
  *
  * Usage: detector_bench ALGORITHM [name=value ...] [--data DIR] [--only a,b]
+ *                       [--dump OUT]
  *   DIR defaults to $ANOMALY_DATASETS, else ../shared/datasets; --only names
- *   the datasets (DIR/<name>.csv) instead of the twelve benchmark ones.
+ *   the datasets (DIR/<name>.csv) instead of the twelve benchmark ones;
+ *   --dump writes each row's score and label to OUT/<dataset>.txt (for
+ *   trying combinations of detectors offline).
  *   A value that is not a number is taken as a word (a choice option).
  * Prints one line per dataset and a line of means:
  *   algorithm dataset rows dims roc_auc avg_prec fit_ms score_ns_per_row model_kb
@@ -135,10 +138,30 @@ apply_options(an_ctx *ctx, an_params *p, const an_detector_ops *ops, int argc, c
 	}
 }
 
+/* Write each row's score and label to out/<name>.txt. */
+static void
+dump_scores(const char *out, const char *name, const double *scores,
+			const uint8_t *labels, size_t n)
+{
+	char		path[4096];
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s/%s.txt", out, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+	{
+		fprintf(stderr, "detector_bench: cannot write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%.17g %d\n", scores[i], labels[i]);
+	fclose(f);
+}
+
 /* Train on one dataset and score it; prints its line, returns its metrics. */
 static int
 run_dataset(an_ctx *ctx, const an_params *p, const char *dir, const char *name,
-			double *auc, double *ap, double *fit_ms, double *score_ns)
+			const char *dump, double *auc, double *ap, double *fit_ms, double *score_ns)
 {
 	char		path[4096];
 	double	   *X;
@@ -205,6 +228,8 @@ run_dataset(an_ctx *ctx, const an_params *p, const char *dir, const char *name,
 		scores[i] = an_model_score(back, x);
 	}
 	*score_ns = (cpu_seconds() - t0) * 1e9 / (double) n;
+	if (dump != NULL)
+		dump_scores(dump, name, scores, labels, n);
 	an_metrics_compute(ctx, scores, labels, n, back->threshold, &mt);
 	*auc = mt.roc_auc;
 	*ap = mt.average_precision;
@@ -224,6 +249,7 @@ main(int argc, char **argv)
 	an_params	p;
 	const char *dir = getenv("ANOMALY_DATASETS");
 	const char *only = NULL;
+	const char *dump = NULL;
 	char	   *opts[64];
 	int			n_opts = 0;
 	double		sum_auc = 0,
@@ -237,7 +263,7 @@ main(int argc, char **argv)
 	memcpy(sets, datasets, sizeof(datasets));
 	if (argc < 2)
 	{
-		fprintf(stderr, "usage: detector_bench ALGORITHM [name=value ...] [--data DIR] [--only a,b]\n"
+		fprintf(stderr, "usage: detector_bench ALGORITHM [name=value ...] [--data DIR] [--only a,b] [--dump OUT]\n"
 				"algorithms: %s\n", an_detector_names());
 		return 2;
 	}
@@ -256,6 +282,8 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			only = argv[++i];
+		else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
+			dump = argv[++i];
 		else if (n_opts < 64)
 			opts[n_opts++] = argv[i];
 	}
@@ -274,7 +302,7 @@ main(int argc, char **argv)
 					fit_ms,
 					score_ns;
 
-		if (run_dataset(&ctx, &p, dir, sets[k], &auc, &ap, &fit_ms, &score_ns))
+		if (run_dataset(&ctx, &p, dir, sets[k], dump, &auc, &ap, &fit_ms, &score_ns))
 		{
 			sum_auc += auc;
 			sum_ap += ap;

@@ -3,16 +3,16 @@
  *
  * Generates N reference rows of D features from a fixed-seed mixture of
  * gaussians (clusters of different spreads, a few correlated features),
- * fits lof with k = K, and times, over Q fresh queries from the same
- * mixture plus 1% uniform outliers, the k-NN search by the tree and by
- * brute force and the full lof score.  Prints processor microseconds per
- * row, median of 5 repeats, and the brute / tree ratio; checks both give the
- * same neighbours.
+ * fits lof and knn with k = K, and times, over Q fresh queries from the
+ * same mixture plus 1% uniform outliers, the k-NN search by the tree and by
+ * brute force and the full lof and knn scores.  Prints processor
+ * microseconds per row, median of 5 repeats, and the brute / tree ratio;
+ * checks both give the same neighbours.  With a fifth argument DIR it also
+ * writes the rows to DIR/reference.csv and DIR/queries.csv, for
+ * test/bench/neighbors_sklearn.sh to time scikit-learn on the same rows.
  *
- * Build: cc -std=c99 -D_GNU_SOURCE -O2 -Isrc/core -o test/bench/neighbors_bench
- *          test/bench/neighbors_bench.c plus the core sources of the
- *          Makefile's CORE_OBJS, -lm
- * Usage: neighbors_bench [N [D [K [Q]]]]   (default 100000 8 20 10000)
+ * Build: make test/bench/neighbors_bench
+ * Usage: neighbors_bench [N [D [K [Q [DIR]]]]]   (default 100000 8 20 10000)
  */
 #include "an_core.h"
 #include "detector.h"
@@ -53,6 +53,23 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Write n rows of d values to path as CSV; exits on failure. */
+static void
+write_csv(const char *path, const double *X, size_t n, size_t d)
+{
+	FILE	   *f = fopen(path, "w");
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "neighbors_bench: cannot write %s\n", path);
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < d; j++)
+			fprintf(f, "%.17g%c", X[i * d + j], j + 1 < d ? ',' : '\n');
+	fclose(f);
+}
+
 /* Median of REPEATS timings. */
 static double
 median_of(double *t)
@@ -68,6 +85,7 @@ main(int argc, char **argv)
 	size_t		d = argc > 2 ? (size_t) atol(argv[2]) : 8;
 	uint32_t	k = argc > 3 ? (uint32_t) atol(argv[3]) : 20;
 	size_t		nq = argc > 4 ? (size_t) atol(argv[4]) : 10000;
+	const char *dir = argc > 5 ? argv[5] : NULL;
 	an_ctx		ctx = {bench_alloc, NULL, NULL, "", ""};
 	an_prng		rng;
 	double	   *X = bench_alloc(NULL, sizeof(double) * n * d);
@@ -79,17 +97,19 @@ main(int argc, char **argv)
 	an_nn_hit  *hits2 = bench_alloc(NULL, sizeof(an_nn_hit) * k);
 	double		t_tree[REPEATS],
 				t_brute[REPEATS],
-				t_lof[REPEATS];
+				t_lof[REPEATS],
+				t_knn[REPEATS];
 	double		sink = 0,
 				t0;
 	an_params	p;
-	void	   *model;
+	void	   *model,
+			   *knn_model;
 	const an_nn_index *ix;
 	size_t		mismatches = 0;
 
 	if (n < 2 || d < 1 || d > 64 || k < 1 || k >= n || k > AN_NN_MAX_K || nq < 1)
 	{
-		fprintf(stderr, "usage: neighbors_bench [N [D(1-64) [K [Q]]]]\n");
+		fprintf(stderr, "usage: neighbors_bench [N [D(1-64) [K [Q [DIR]]]]]\n");
 		return 2;
 	}
 	an_prng_seed(&rng, 20240601);
@@ -110,10 +130,26 @@ main(int argc, char **argv)
 			mixture_row(&rng, centers, spreads, d, Q + i * d);
 	}
 
+	if (dir != NULL)
+	{
+		char		path[4096];
+
+		snprintf(path, sizeof(path), "%s/reference.csv", dir);
+		write_csv(path, X, n, d);
+		snprintf(path, sizeof(path), "%s/queries.csv", dir);
+		write_csv(path, Q, nq, d);
+	}
 	an_params_defaults(&p, &an_lof_ops);
 	p.values[0] = k;
 	t0 = cpu_seconds();
 	if (an_lof_ops.fit(&ctx, &p, X, n, d, &model) != AN_OK)
+	{
+		fprintf(stderr, "fit failed: %s (%s)\n", ctx.message, ctx.hint);
+		return 1;
+	}
+	an_params_defaults(&p, &an_knn_ops);
+	p.values[0] = k;
+	if (an_knn_ops.fit(&ctx, &p, X, n, d, &knn_model) != AN_OK)
 	{
 		fprintf(stderr, "fit failed: %s (%s)\n", ctx.message, ctx.hint);
 		return 1;
@@ -140,6 +176,10 @@ main(int argc, char **argv)
 		t_lof[r] = (cpu_seconds() - t0) / nq * 1e6;
 		t0 = cpu_seconds();
 		for (size_t i = 0; i < nq; i++)
+			sink += an_knn_ops.score(knn_model, Q + i * d);
+		t_knn[r] = (cpu_seconds() - t0) / nq * 1e6;
+		t0 = cpu_seconds();
+		for (size_t i = 0; i < nq; i++)
 		{
 			an_nn_search_brute(ix, scaled + i * d, k, ix->n, hits2);
 			sink += hits2[k - 1].dist2;
@@ -160,10 +200,12 @@ main(int argc, char **argv)
 	{
 		double		tree = median_of(t_tree),
 					lof = median_of(t_lof),
-					brute = median_of(t_brute);
+					brute = median_of(t_brute),
+					knn = median_of(t_knn);
 
 		printf("k-NN search, tree:   %8.2f us/row\n", tree);
 		printf("lof score, tree:     %8.2f us/row\n", lof);
+		printf("knn score, tree:     %8.2f us/row\n", knn);
 		printf("k-NN search, brute:  %8.2f us/row\n", brute);
 		printf("brute / tree:        %8.1fx\n", brute / tree);
 		printf("queries whose neighbours differ: %zu (checksum %g)\n",

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # test/bench/perf_bench.sh - the performance claims in one run, on the same
 # seeded data (1,000,000 rows x 8 float8, setseed(0.42), 1% outliers):
-#   1. serial scoring cost per row of iforest (100 trees, 256 samples) and of
-#      the cheap detectors hbos, ecod, copod, zscore and mahalanobis, next to
-#      a plain scan;
+#   1. serial scoring cost per row of iforest (100 trees, 256 samples), of
+#      auto (the default) and of the cheap detectors hbos, ecod, copod, zscore
+#      and mahalanobis, next to a plain scan;
 #   2. scikit-learn's IsolationForest on the same rows: score_samples time per
 #      row in-process, and the whole export -> sklearn -> write-back pipeline
 #      (psql COPY out, numpy load, fit, score, COPY back), timed from the
 #      shell, against our CREATE TABLE ... AS of the scores;
 #   3. parallel scaling of the scoring query with 0, 1 and 2 workers;
-#   4. training time for 1M rows and for a BENCH_BIG_ROWS-row table, and the
+#   4. training time for 1M rows (iforest and auto) and for a BENCH_BIG_ROWS-row table, and the
 #      backend's memory growth while training the big one;
 #   5. anomaly_fit with GROUP BY over 1,000 segments of 1,000 rows.
 # A benchmark, not a test: it prints the numbers, a table of targets with
@@ -41,7 +41,7 @@ SEGMENTS=${BENCH_SEGMENTS:-1000}
 SEG_ROWS=${BENCH_SEGMENT_ROWS:-1000}
 SEED=0.42
 PY=/usr/bin/python3         # Debian's python, where python3-sklearn lives
-DETECTORS="iforest hbos ecod copod zscore mahalanobis"
+DETECTORS="iforest auto hbos ecod copod zscore mahalanobis"
 
 TARGET_PIPELINE_X=20        # the sklearn pipeline >= 20x our CREATE TABLE AS
 TARGET_SPEEDUP_1W=1.8       # scoring with 1 worker >= 1.8x the serial plan
@@ -49,6 +49,8 @@ TARGET_BIG_MEM_MIB=64       # training the big table grows the backend < 64 MiB
 TARGET_GROUPBY_MS=2000      # anomaly_fit GROUP BY 1,000 segments <= 2 s
 TARGET_TRAIN_MS=500         # training on 1M rows <= 0.5 s
 TARGET_SCORE_NS=1200        # iforest scoring <= 1.2 us per row, serial
+TARGET_AUTO_SCORE_NS=3000   # auto scoring <= 3 us per row, serial (100,000 training rows)
+TARGET_AUTO_TRAIN_MS=2000   # training auto on 1M rows <= 2 s
 
 for v in R RB RP ROWS BIG_ROWS SEGMENTS SEG_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "$v must be a positive integer (got '${!v}')" >&2; exit 2 ;; esac
@@ -151,6 +153,9 @@ LOAD_BEFORE=$(load)
 step "training on t ($ROWS rows), serial: 1 warm-up + $R runs"
 bench "train iforest, $ROWS rows, serial" "$R" "$SERIAL" \
     "SELECT anomaly_train('m_train', 't', algorithm => 'iforest');" \
+    "DELETE FROM anomaly_models WHERE name = 'm_train';"
+bench "train auto, $ROWS rows, serial" "$R" "$SERIAL" \
+    "SELECT anomaly_train('m_train', 't', algorithm => 'auto');" \
     "DELETE FROM anomaly_models WHERE name = 'm_train';"
 
 # ------------------------------------------------------------------ 1. scoring per detector
@@ -376,6 +381,8 @@ for a in scan $DETECTORS; do
 done
 
 OUR_SCORE_MS=$(ms_of "score: iforest")
+AUTO_SCORE_MS=$(ms_of "score: auto")
+echo "   auto / iforest per row: $(calc "$AUTO_SCORE_MS / $OUR_SCORE_MS" "%.2f")x (auto trained on the default sample_rows, 100,000 of the $ROWS rows)"
 SK_SCORE_MS=$(ms_of "sklearn: score_samples, $ROWS rows in-process")
 PIPE_MS=$(ms_of "sklearn: pipeline COPY out, fit+score, COPY in")
 CTAS_MS=$(ms_of "ours: CREATE TABLE s AS SELECT anomaly_score")
@@ -415,11 +422,13 @@ echo "   (the leader also scans: 1 worker = 2 processes, 2 workers = 3 processes
 echo "    load avg $PAR_LOAD_BEFORE before these runs, $PAR_LOAD_AFTER after; other busy processes take CPUs from the workers)"
 
 TRAIN1_MS=$(ms_of "train iforest, $ROWS rows, serial")
+TRAIN_AUTO_MS=$(ms_of "train auto, $ROWS rows, serial")
 TRAINB_MS=$(ms_of "train iforest, $BIG_ROWS rows, serial")
 cat <<EOF
 
 4. training, anomaly_train(..., algorithm => 'iforest'), serial
    $ROWS rows (t, $TABLE_SIZE), median of $R:     $TRAIN1_MS ms  ($(ns_row "$TRAIN1_MS") ns/row)
+   auto, the same $ROWS rows, median of $R:      $TRAIN_AUTO_MS ms
    $BIG_ROWS rows (t_big, $BIG_SIZE), median of $RB:  $TRAINB_MS ms  ($(calc "$TRAINB_MS * 1e6 / $BIG_ROWS" "%.0f") ns/row; runs: $(awk -F'|' '/^train iforest, '"$BIG_ROWS"'/ { print $5 }' "$RESULTS") ms)
    (t_big generated and vacuumed in ${BIG_GEN_S} s; each run in a fresh session after one warm-up run)
    backend memory while training $BIG_ROWS rows (/proc/<pg_backend_pid()>/status, largest of the runs):
@@ -461,6 +470,8 @@ target "backend RssAnon growth training $BIG_ROWS rows" "$MIB_ANON_PEAK" "<" "$T
 target "anomaly_fit GROUP BY $SEGMENTS segments, serial" "$GROUP_MS" "<=" "$TARGET_GROUPBY_MS" "ms"
 target "training $ROWS rows, serial" "$TRAIN1_MS" "<=" "$TARGET_TRAIN_MS" "ms"
 target "iforest scoring per row, serial" "$(ns_row "$OUR_SCORE_MS")" "<=" "$TARGET_SCORE_NS" "ns/row"
+target "auto scoring per row, serial" "$(ns_row "$AUTO_SCORE_MS")" "<=" "$TARGET_AUTO_SCORE_NS" "ns/row"
+target "training auto on $ROWS rows, serial" "$TRAIN_AUTO_MS" "<=" "$TARGET_AUTO_TRAIN_MS" "ms"
 echo "  (for information: sklearn / ours scoring per row ${SK_X}x; 2 workers ${SPEEDUP_2}x;"
 echo "   VmHWM growth incl. shared buffers $MIB_HWM MiB)"
 [ "$ROWS" -eq 1000000 ] && [ "$BIG_ROWS" -eq 10000000 ] && [ "$SEGMENTS" -eq 1000 ] && [ "$SEG_ROWS" -eq 1000 ] ||
