@@ -10,8 +10,7 @@
  * columns once; the sort spills to disk past work_mem, and the group
  * aggregate holds one bounded training state at a time, so the memory that
  * grows with the segment count is the finished models' bytes (fetched from
- * a cursor in batches, kept in the fetched tuples and copied once into the
- * container) and the index.
+ * a cursor in batches and copied once into the container) and the index.
  * The global model is the ordinary anomaly_fit over every row (a second
  * scan of the source).
  */
@@ -224,7 +223,7 @@ an_segment_fit(const char *from, const char *cols, char **seg, int n_seg, int mi
 				segs = repalloc_huge(segs, sizeof(an_segment_input) * cap);
 			}
 			row_key(&key, tuple, desc, n_seg);
-			m = DatumGetByteaPP(d);
+			m = DatumGetByteaPCopy(d);
 			segs[n].key = memcpy(palloc(key.len), key.data, key.len);
 			segs[n].key_len = (uint32) key.len;
 			segs[n].model = (const unsigned char *) VARDATA_ANY(m);
@@ -232,7 +231,7 @@ an_segment_fit(const char *from, const char *cols, char **seg, int n_seg, int mi
 			segs[n].rows = DatumGetInt64(SPI_getbinval(tuple, desc, n_seg + 2, &isnull));
 			n++;
 		}
-		/* the models stay in the fetched tuples, freed by SPI_finish */
+		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
