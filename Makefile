@@ -4,13 +4,13 @@ EXTENSION = anomaly
 MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
-	src/core/copod.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
+	src/core/copod.o src/core/decimal.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
 	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/iforest.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/report.o \
 	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/zscore.o
-GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
+GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
 	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o
@@ -24,7 +24,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
+REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

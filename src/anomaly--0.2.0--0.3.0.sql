@@ -378,3 +378,19 @@ CREATE VIEW anomaly_progress WITH (security_invoker = true) AS
       FROM anomaly_training_progress() p
       LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid;
 GRANT SELECT ON anomaly_progress TO PUBLIC;
+
+-- == model storage ==
+-- New model values are compressed with lz4 when the server was built with it
+-- (PostgreSQL lists lz4 among default_toast_compression's values then): pglz
+-- took about 45 % of anomaly_train's time on a 344 MB segmented model (1,000
+-- iforests; stored in 161 MB), lz4 stores it in 182 MB for about a quarter
+-- of pglz's CPU time and reads it back faster.  Values stored before keep
+-- their pglz compression and read as they did; the bytes are the same.
+DO $$
+BEGIN
+    IF 'lz4' = ANY ((SELECT enumvals FROM pg_catalog.pg_settings
+                      WHERE name = 'default_toast_compression')::text[]) THEN
+        ALTER TABLE anomaly_models ALTER COLUMN model SET COMPRESSION lz4;
+    END IF;
+END
+$$;

@@ -52,6 +52,9 @@ an_conv		an_conv_for_type(Oid typid, an_kind *kind);
 an_cell		an_cell_from_datum(Datum value, bool isnull, an_conv conv);
 uint64		an_hash_text(const char *s, int len);
 
+/* numeric_cell.c */
+double		an_numeric_to_double(Datum value);
+
 /* row_map.c: where a model's features are in a row type */
 typedef struct an_row_map
 {

@@ -11,7 +11,6 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
-#include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -134,7 +133,7 @@ an_cell_from_datum(Datum value, bool isnull, an_conv conv)
 			cell.num = DatumGetBool(value) ? 1.0 : 0.0;
 			break;
 		case AN_CONV_NUMERIC:
-			cell.num = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, value));
+			cell.num = an_numeric_to_double(value);
 			break;
 		case AN_CONV_DATE:
 			{

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test/bench/segments_bench.sh - segmented models, measured against baselines
 # in the same run (medians of BENCH_REPEAT timed runs after one warm-up, in
-# one session; psql's \timing):
+# one session; psql's \timing, and the backend's CPU time):
 #   1. scoring ROWS rows by name with a segmented iforest (SEGMENTS segments,
-#      rows interleaved) against one unsegmented iforest on the same rows;
+#      rows interleaved, then in segment order) against one unsegmented
+#      iforest on the same rows;
 #   2. scoring with the model as a bytea from a subquery against by name;
 #   3. training SEGMENTS x SEG_ROWS rows (iforest, 100 trees) with
 #      anomaly_train(segment_by) against anomaly_fit ... GROUP BY;
@@ -28,18 +29,36 @@ build_install
 start_cluster
 SERIAL="SET max_parallel_workers_per_gather = 0; SET client_min_messages = warning;"
 
-# timed LABEL SQL: the median (ms) of R timed runs of SQL after one warm-up.
+# median: the median of the numbers on stdin, one a line.
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# timed LABEL SQL: "WALL CPU", the medians (ms) of R timed runs of SQL after
+# one warm-up: the elapsed time, and the backend's CPU time (the first field
+# of /proc/PID/schedstat, in ns), which other work on the machine disturbs
+# far less than the elapsed time.
 timed() {
-    local script="$SERIAL"$'\n\\o /dev/null\n' i
+    local script="$SERIAL"$'\n' i out
+    script+='SELECT pg_backend_pid() AS pid \gset'$'\n''\setenv BACKEND :pid'$'\n''\o /dev/null'$'\n'
     for ((i = 0; i <= R; i++)); do
-        ((i > 0)) && script+='\timing on'$'\n'
+        ((i > 0)) && script+='\! awk "{ print \"cpu_before\", \$1 }" /proc/$BACKEND/schedstat'$'\n''\timing on'$'\n'
         script+="$2"$'\n'
-        ((i > 0)) && script+='\timing off'$'\n'
+        ((i > 0)) && script+='\timing off'$'\n''\! awk "{ print \"cpu_after\", \$1 }" /proc/$BACKEND/schedstat'$'\n'
     done
-    psql_q <<<"$script" | awk '/^Time: /{ print $2 }' | sort -g |
-        awk '{ v[NR] = $1 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    out=$(psql_q <<<"$script")
+    echo "$(awk '/^Time: /{ print $2 }' <<<"$out" | median)" \
+         "$(awk '/^cpu_before /{ b = $2 } /^cpu_after /{ print ($2 - b) / 1e6 }' <<<"$out" | median)"
 }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+# wall and cpu: the first and the second of timed's two figures.
+wall() { echo "${1% *}"; }
+cpu() { echo "${1#* }"; }
+# both NEW BASE: NEW's two figures and their ratios to BASE's.
+both() {
+    echo "wall $(wall "$1") ms, cpu $(cpu "$1") ms;" \
+         "ratio wall $(ratio "$(wall "$1")" "$(wall "$2")"), cpu $(ratio "$(cpu "$1")" "$(cpu "$2")")"
+}
 
 psql_q -c "CREATE EXTENSION anomaly;"
 psql_q <<SQL
@@ -56,14 +75,16 @@ CREATE TABLE train_t AS
   SELECT i % $SEGMENTS AS seg, random() + (i % $SEGMENTS) AS c1, random() AS c2,
          random() AS c3, random() AS c4
     FROM generate_series(1, $SEGMENTS * $SEG_ROWS) i;
-VACUUM ANALYZE t; VACUUM ANALYZE tn; VACUUM ANALYZE train_t;
+CREATE TABLE t_by_seg AS SELECT * FROM t ORDER BY seg;
+VACUUM ANALYZE t; VACUUM ANALYZE tn; VACUUM ANALYZE train_t; VACUUM ANALYZE t_by_seg;
 SQL
 
 echo "== training $SEGMENTS segments x $SEG_ROWS rows, iforest 100 trees"
 TRAIN_SEG=$(timed train "SELECT anomaly_train('seg_train', 'train_t', columns => ARRAY['c1','c2','c3','c4'], algorithm => 'iforest', segment_by => ARRAY['seg']);")
 TRAIN_GB=$(timed groupby "SELECT count(m) FROM (SELECT seg, anomaly_fit(s, 'iforest') AS m FROM (SELECT seg, c1, c2, c3, c4 FROM train_t) s0, LATERAL (SELECT s0.c1, s0.c2, s0.c3, s0.c4) s GROUP BY seg) g;")
-SEG_BYTES=$(psql_q -At -c "SELECT pg_size_pretty(octet_length(model)::bigint) FROM anomaly_models WHERE name = 'seg_train' ORDER BY version DESC LIMIT 1")
-echo "  anomaly_train(segment_by): $TRAIN_SEG ms; anomaly_fit GROUP BY: $TRAIN_GB ms; ratio $(ratio "$TRAIN_SEG" "$TRAIN_GB"); one version of $SEG_BYTES"
+SEG_BYTES=$(psql_q -At -c "SELECT pg_size_pretty(octet_length(model)::bigint) || ', stored in ' || pg_size_pretty(pg_column_size(model)::bigint) FROM anomaly_models WHERE name = 'seg_train' ORDER BY version DESC LIMIT 1")
+echo "  anomaly_fit GROUP BY: wall $(wall "$TRAIN_GB") ms, cpu $(cpu "$TRAIN_GB") ms"
+echo "  anomaly_train(segment_by): $(both "$TRAIN_SEG" "$TRAIN_GB"); one version of $SEG_BYTES"
 
 echo "== scoring $ROWS rows by name: $SEGMENTS-segment iforest vs one iforest"
 psql_q -c "$SERIAL" -c "SELECT anomaly_train('one', 't', columns => ARRAY['c1','c2','c3','c4'], algorithm => 'iforest');" \
@@ -71,15 +92,18 @@ psql_q -c "$SERIAL" -c "SELECT anomaly_train('one', 't', columns => ARRAY['c1','
 SCAN=$(timed scan "SELECT count(*) FROM t WHERE c1 IS NOT NULL;")
 ONE=$(timed one "SELECT sum(anomaly_score('one', t)) FROM t;")
 SEGD=$(timed segd "SELECT sum(anomaly_score('segd', t)) FROM t;")
-echo "  scan $SCAN ms; one model $ONE ms; segmented $SEGD ms; segmented/one $(ratio "$SEGD" "$ONE") (target <= 1.3)"
+SORTED=$(timed sorted "SELECT sum(anomaly_score('segd', t)) FROM t_by_seg t;")
+echo "  scan: wall $(wall "$SCAN") ms, cpu $(cpu "$SCAN") ms; one model: wall $(wall "$ONE") ms, cpu $(cpu "$ONE") ms"
+echo "  segmented, rows interleaved: $(both "$SEGD" "$ONE") (target <= 1.3)"
+echo "  segmented, rows in segment order: $(both "$SORTED" "$ONE")"
 
 echo "== the bytea form from a subquery vs by name (one model)"
 BYTEA=$(timed bytea "SELECT sum(anomaly_score((SELECT model FROM anomaly_models WHERE name = 'one'), t)) FROM t;")
-echo "  by name $ONE ms; bytea from a subquery $BYTEA ms; ratio $(ratio "$BYTEA" "$ONE") (target <= 1.2)"
+echo "  bytea from a subquery: $(both "$BYTEA" "$ONE") (target <= 1.2)"
 
 echo "== numeric vs float8 features (one model)"
 NUM=$(timed numeric "SELECT sum(anomaly_score('one', t)) FROM tn t;")
-echo "  float8 $ONE ms; numeric $NUM ms; ratio $(ratio "$NUM" "$ONE") (target <= 1.2)"
+echo "  numeric: $(both "$NUM" "$ONE") (target <= 1.2)"
 
 echo "== training $BIG_SEGMENTS segments x 20 rows, hbos, min_segment_rows 20"
 psql_q <<SQL

@@ -114,7 +114,7 @@ free_all_blocks(void)
 }
 
 /* A context whose allocator is test_alloc. */
-static an_ctx
+static inline an_ctx
 new_ctx(void)
 {
 	an_ctx		c;
