@@ -86,6 +86,46 @@ SELECT anomaly_train('labelled', 'shop_tx', columns => ARRAY['amount'], algorith
                      label => 'is_odd', segment_by => ARRAY['shop']) > 0;
 SELECT metrics ? 'roc_auc' AS has_auc FROM anomaly_model_list WHERE name = 'labelled';
 
+-- anomaly_evaluate: every row flagged against the threshold of the model that
+-- scored it (the flags agree with anomaly_flag), ranked by severity
+CREATE TABLE shop_eval AS
+  SELECT shop, amount, hour, false AS is_odd FROM shop_tx
+  UNION ALL SELECT s, a, 5, true
+    FROM (VALUES ('north', 1000.0::float8), ('north', 500.0), ('south', 10.0), ('south', 3000.0),
+                 (NULL, 500.0), ('east', 1000.0)) v(s, a)
+  UNION ALL SELECT 'west', 40 + i % 5, 5, false FROM generate_series(1, 70) i
+  UNION ALL SELECT 'west', 4000, 5, true;
+SELECT rows, anomalies, tp + fp AS flagged, round(roc_auc::numeric, 3) AS roc_auc, tp, fp, tn, fn
+  FROM anomaly_evaluate('labelled', 'shop_eval', 'is_odd');
+SELECT count(*) AS anomaly_flag_count FROM shop_eval e WHERE anomaly_flag('labelled', e);
+-- per segment: the segment's own model or the global one (west is unseen, east too small)
+SELECT segment, scored_by, rows, anomalies, flagged, round(threshold::numeric, 4) AS threshold,
+       round(roc_auc::numeric, 3) AS roc_auc, tp, fp, tn, fn
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') ORDER BY segment NULLS FIRST;
+-- the segments add up to the overall row, which is anomaly_evaluate's
+SELECT sum(rows) FILTER (WHERE segment IS NOT NULL) = max(rows) FILTER (WHERE segment IS NULL) AS rows_add_up,
+       sum(flagged) FILTER (WHERE segment IS NOT NULL) = max(flagged) FILTER (WHERE segment IS NULL) AS flags_add_up,
+       sum(tp) FILTER (WHERE segment IS NOT NULL) = max(tp) FILTER (WHERE segment IS NULL) AS tp_add_up
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd');
+SELECT (SELECT row(rows, anomalies, roc_auc, average_precision, precision, recall, f1, precision_at_n, tp, fp, tn, fn)::text
+          FROM anomaly_evaluate_segments((SELECT max(id) FROM anomaly_models WHERE name = 'labelled'), 'shop_eval', 'is_odd')
+         WHERE segment IS NULL) =
+       (SELECT row(e.*)::text FROM anomaly_evaluate('labelled', 'shop_eval', 'is_odd') e) AS overall_same;
+-- a segment's flags are those of its model on its rows
+SELECT s.tp = e.tp AND s.fp = e.fp AND s.tn = e.tn AND s.fn = e.fn AS north_same
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') s,
+       anomaly_evaluate('labelled', $$SELECT * FROM shop_eval WHERE shop = 'north'$$, 'is_odd') e
+ WHERE s.segment = 'shop=north';
+
+-- anomaly_drift per segment: north's amounts doubled drift against north's
+-- own model; the overall rows (segment NULL) compare every row with the global model
+SELECT segment, scored_by, feature, drifted, rows
+  FROM anomaly_drift('labelled', $$SELECT shop, CASE WHEN shop = 'north' THEN amount * 2 ELSE amount END AS amount
+                                    FROM shop_eval$$)
+ ORDER BY segment NULLS FIRST, feature;
+-- a plain model's drift has no segment
+SELECT DISTINCT segment, scored_by FROM anomaly_drift('plain', 'shop_tx');
+
 -- errors
 \set VERBOSITY terse
 SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['nope']);
@@ -127,4 +167,4 @@ RESET anomaly.model_cache_size;
 DROP TABLE before, wide;
 SELECT anomaly_drop('shops') + anomaly_drop('plain') + anomaly_drop('two') + anomaly_drop('one')
        + anomaly_drop('tiny') + anomaly_drop('flat') + anomaly_drop('auto') + anomaly_drop('labelled') + anomaly_drop('forest') AS dropped;
-DROP TABLE shop_tx, probe;
+DROP TABLE shop_tx, probe, shop_eval;
