@@ -126,6 +126,31 @@ SELECT segment, scored_by, feature, drifted, rows
 -- a plain model's drift has no segment
 SELECT DISTINCT segment, scored_by FROM anomaly_drift('plain', 'shop_tx');
 
+-- anomaly_monitor routes each row: events carry the row's segment, a
+-- statement writes one batch per model that scored rows (segment NULL: global)
+CREATE TABLE shop_live (LIKE shop_eval);
+CREATE TRIGGER shop_watch AFTER INSERT ON shop_live REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION anomaly_monitor('labelled');
+INSERT INTO shop_live SELECT * FROM shop_eval;
+SELECT segment, rows, anomalies, out_of_range
+  FROM anomaly_batches WHERE model_name = 'labelled' ORDER BY segment NULLS FIRST;
+SELECT segment, count(*) AS events, bool_and(is_anomaly) AS anomalies, bool_and(reason <> '') AS reasons
+  FROM anomaly_events WHERE model_name = 'labelled' GROUP BY 1 ORDER BY 1;
+-- the events are the rows anomaly_flag flags, with the same scores
+SELECT (SELECT array_agg(score ORDER BY score) FROM anomaly_events WHERE model_name = 'labelled') =
+       (SELECT array_agg(anomaly_score('labelled', t) ORDER BY anomaly_score('labelled', t))
+          FROM shop_eval t WHERE anomaly_flag('labelled', t)) AS same_scores;
+-- a row trigger: 1,000 is normal overall but not for north, whose model flags it;
+-- west is unseen and scored by the global model
+CREATE TRIGGER shop_watch_rows AFTER INSERT ON shop_live
+  FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('labelled', 'log=all');
+INSERT INTO shop_live VALUES ('north', 1000, 5, true), ('south', 1099, 5, false), ('west', 1000, 5, false);
+SELECT segment, is_anomaly, round(severity::numeric) AS severity FROM anomaly_events
+ WHERE model_name = 'labelled' AND row_key ? 'ctid' ORDER BY id;
+DROP TABLE shop_live;
+DELETE FROM anomaly_events WHERE model_name = 'labelled';
+DELETE FROM anomaly_batches WHERE model_name = 'labelled';
+
 -- errors
 \set VERBOSITY terse
 SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['nope']);

@@ -100,3 +100,13 @@ CREATE FUNCTION anomaly_drift(model bigint, source text)
                    drifted bool, rows bigint, ks_critical float8, train_null_share float8,
                    current_null_share float8, segment text, scored_by text)
     AS 'MODULE_PATHNAME', 'anomaly_drift' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 10;
+
+-- anomaly_monitor with a segmented model: an event carries the segment of
+-- its row ("col=value, ..."); a statement writes one batch row per model
+-- that scored some of its rows, segment naming the segment whose own model
+-- it is (NULL: the global model, or a plain model).  Existing monitors go
+-- on writing NULL.
+ALTER TABLE anomaly_events ADD COLUMN segment text;
+ALTER TABLE anomaly_batches ADD COLUMN segment text;
+COMMENT ON COLUMN anomaly_events.segment IS 'The row''s segment (col=value, ...) under a segmented model; NULL for a plain model';
+COMMENT ON COLUMN anomaly_batches.segment IS 'The segment whose own model scored these rows; NULL for the global or a plain model';
