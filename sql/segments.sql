@@ -126,6 +126,23 @@ SELECT segment, scored_by, feature, drifted, rows
 -- a plain model's drift has no segment
 SELECT DISTINCT segment, scored_by FROM anomaly_drift('plain', 'shop_tx');
 
+-- anomaly_report: a per-segment table (a plain model's page has none), the
+-- flagged tile counting each row against its own model's threshold
+CREATE TABLE pages AS
+  SELECT anomaly_report('labelled', 'shop_eval', 'is_odd') AS segmented,
+         anomaly_report('labelled', 'shop_eval') AS unlabelled,
+         anomaly_report('plain', 'shop_eval') AS plain;
+SELECT segmented LIKE '%<section id="segments"%' AS has_table,
+       (SELECT count(*) FROM regexp_matches(segmented, '<tr><td class="key">shop=', 'g')) AS segment_rows,
+       segmented LIKE '%<td class="key">shop=west</td><td>global</td><td class="num">71</td><td class="num flag">1</td>%' AS west_row,
+       segmented LIKE '%flagged</div><div class="value">6<%' AS flagged_tile,
+       segmented LIKE '%<th class="num">ROC AUC</th>%' AS auc_column,
+       unlabelled NOT LIKE '%<th class="num">ROC AUC</th>%' AS no_auc_unlabelled,
+       plain NOT LIKE '%id="segments"%' AS plain_has_none,
+       segmented NOT LIKE '%<script%' AS no_script
+  FROM pages;
+DROP TABLE pages;
+
 -- anomaly_monitor routes each row: events carry the row's segment, a
 -- statement writes one batch per model that scored rows (segment NULL: global)
 CREATE TABLE shop_live (LIKE shop_eval);

@@ -195,6 +195,8 @@ typedef struct an_segment_evaluation
 	int64		rows;
 	int64		flagged;
 	an_metrics	overall;		/* with a label: severity ranking, per-model flags */
+	double	   *severities;		/* with a label: every row's severity */
+	uint8	   *labels;			/* and its label */
 } an_segment_evaluation;
 
 void		an_segment_evaluate(const char *from, TupleDesc desc, const an_model_ref *ref,

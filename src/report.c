@@ -1,8 +1,9 @@
 /*
  * report.c - anomaly_report: gathers the figures of one model on one
  * source (its catalog row, the scores, the top anomalies with reasons,
- * out-of-range counts, and with a label the confusion matrix and ROC
- * curve) and renders them as a self-contained HTML page.
+ * out-of-range counts, a segmented model's per-segment table, and with a
+ * label the confusion matrix and ROC curve) and renders them as a
+ * self-contained HTML page.
  */
 #include "glue.h"
 
@@ -22,6 +23,7 @@ PG_FUNCTION_INFO_V1(anomaly_report);
 #define REPORT_TOP 10
 #define REPORT_TIMELINE_POINTS 4000
 #define REPORT_ROC_POINTS 200
+#define REPORT_SEGMENTS 50
 
 /* A column of the current SPI result as text, or "n/a" when NULL. */
 static char *
@@ -244,6 +246,68 @@ gather_labels(const an_scored_rows *rows, an_report *r)
 	r->roc_tpr = tpr;
 }
 
+/* qsort comparator: segments by flagged rows, then rows, descending, then by text. */
+static int
+cmp_segment_flagged(const void *a, const void *b)
+{
+	const an_segment_metrics *x = a;
+	const an_segment_metrics *y = b;
+
+	if (x->flagged != y->flagged)
+		return x->flagged < y->flagged ? 1 : -1;
+	if (x->rows != y->rows)
+		return x->rows < y->rows ? 1 : -1;
+	return strcmp(x->segment, y->segment);
+}
+
+/*
+ * A segmented model's figures: the segments with the most flagged rows,
+ * the flags against each row's own model and, with labels, the overall
+ * metrics and the ROC curve of the severities (an_segment_evaluate).
+ */
+static void
+gather_segments(const char *from, TupleDesc desc, int64 id, const char *label, an_report *r)
+{
+	an_model_ref ref;
+	an_segment_evaluation ev;
+	an_report_segment *segs;
+	int			n;
+
+	an_cache_by_id(id, &ref);
+	if (ref.segmented == NULL)
+		return;
+	an_segment_evaluate(from, desc, &ref, label, &ev);
+	qsort(ev.segments, ev.n_segments, sizeof(an_segment_metrics), cmp_segment_flagged);
+	n = Min(ev.n_segments, REPORT_SEGMENTS);
+	segs = palloc(sizeof(an_report_segment) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		segs[i].segment = ev.segments[i].segment;
+		segs[i].scored_by = ev.segments[i].own_model ? "segment" : "global";
+		segs[i].rows = ev.segments[i].rows;
+		segs[i].flagged = ev.segments[i].flagged;
+		segs[i].threshold = ev.segments[i].threshold;
+		segs[i].roc_auc = label ? ev.segments[i].metrics.roc_auc : NAN;
+	}
+	r->segments = segs;
+	r->n_segments = n;
+	r->n_all_segments = ev.n_segments;
+	r->flagged = ev.flagged;
+	if (label && ev.rows > 0)
+	{
+		an_ctx		ctx;
+		double	   *fpr = NULL,
+				   *tpr = NULL;
+
+		an_glue_ctx(&ctx, CurrentMemoryContext);
+		r->metrics = ev.overall;
+		r->n_roc = an_roc_curve(&ctx, ev.severities, ev.labels, ev.rows, REPORT_ROC_POINTS,
+								&fpr, &tpr);
+		r->roc_fpr = fpr;
+		r->roc_tpr = tpr;
+	}
+}
+
 /*
  * anomaly_report(model, source, label, time_column): a self-contained HTML
  * page about the model on the source.
@@ -289,6 +353,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 	gather_ranges(id, from, &r);
 	if (label)
 		gather_labels(&rows, &r);
+	gather_segments(from, desc, id, label, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	html = an_report_html(&ctx, &r);
 	result = (text *) SPI_palloc(strlen(html) + VARHDRSZ);

@@ -139,6 +139,8 @@ an_segment_evaluate(const char *from, TupleDesc desc, const an_model_ref *ref,
 	st.labelled = label != NULL;
 	an_glue_ctx(&st.ctx, CurrentMemoryContext);
 	an_segment_scan(from, desc, ref, label, &v);
+	out->severities = st.severities;
+	out->labels = st.all_labels;
 	if (!st.labelled || out->rows == 0)
 		return;
 	an_metrics_compute(&st.ctx, st.severities, st.all_labels, out->rows, INFINITY, &out->overall);
