@@ -143,6 +143,26 @@ SELECT segmented LIKE '%<section id="segments"%' AS has_table,
   FROM pages;
 DROP TABLE pages;
 
+-- grants: a reader routes, evaluates and drifts with a segmented model; revoked, none of it
+CREATE ROLE regress_segment_reader;
+GRANT SELECT ON shop_eval TO regress_segment_reader;
+SELECT anomaly_grant('labelled', 'regress_segment_reader');
+SET ROLE regress_segment_reader;
+SELECT count(*) AS flagged FROM shop_eval e WHERE anomaly_flag('labelled', e);
+SELECT count(*) AS segments FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') WHERE segment IS NOT NULL;
+SELECT count(*) AS drift_rows FROM anomaly_drift('labelled', 'shop_eval') WHERE segment IS NOT NULL;
+RESET ROLE;
+SELECT anomaly_revoke('labelled', 'regress_segment_reader');
+SET ROLE regress_segment_reader;
+\set VERBOSITY terse
+SELECT count(*) FROM shop_eval e WHERE anomaly_flag('labelled', e);
+SELECT count(*) FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd');
+SELECT count(*) FROM anomaly_drift('labelled', 'shop_eval');
+\set VERBOSITY default
+RESET ROLE;
+REVOKE SELECT ON shop_eval FROM regress_segment_reader;
+DROP ROLE regress_segment_reader;
+
 -- anomaly_monitor routes each row: events carry the row's segment, a
 -- statement writes one batch per model that scored rows (segment NULL: global)
 CREATE TABLE shop_live (LIKE shop_eval);
@@ -177,6 +197,13 @@ SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', NULL]);
 SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', 'shop']);
 SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": 1}', segment_by => ARRAY['shop']);
 SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": "many"}', segment_by => ARRAY['shop']);
+-- per-segment figures need a segmented model and sources with the segment columns
+SELECT * FROM anomaly_evaluate_segments('plain', 'shop_eval', 'is_odd');
+SELECT * FROM anomaly_evaluate_segments('labelled', 'shop_eval', NULL);
+SELECT * FROM anomaly_evaluate_segments('labelled', 'SELECT amount, is_odd FROM shop_eval', 'is_odd');
+SELECT * FROM anomaly_evaluate_segments('labelled', 'SELECT * FROM shop_eval WHERE false', 'is_odd');
+SELECT * FROM anomaly_drift('labelled', 'SELECT amount FROM shop_eval');
+SELECT anomaly_report('labelled', 'SELECT amount FROM shop_eval');
 -- a row without the segment column
 SELECT anomaly_score('shops', r) FROM (SELECT 10.0::float8 AS amount, 5 AS hour, 'card' AS method) r;
 -- a segmented model needs a composite row
@@ -209,4 +236,9 @@ RESET anomaly.model_cache_size;
 DROP TABLE before, wide;
 SELECT anomaly_drop('shops') + anomaly_drop('plain') + anomaly_drop('two') + anomaly_drop('one')
        + anomaly_drop('tiny') + anomaly_drop('flat') + anomaly_drop('auto') + anomaly_drop('labelled') + anomaly_drop('forest') AS dropped;
+-- dropped, a segmented model is gone whole: no version, no score
+SELECT count(*) AS left_over FROM anomaly_models WHERE name IN ('shops', 'labelled');
+\set VERBOSITY terse
+SELECT anomaly_score('labelled', p) FROM probe p LIMIT 1;
+\set VERBOSITY default
 DROP TABLE shop_tx, probe, shop_eval;

@@ -130,7 +130,10 @@ evaluate_segmented(FunctionCallInfo fcinfo, const char *label, bool per_segment,
 		if (per_segment)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("anomaly model %lld is not segmented", (long long) id),
+					 errmsg("anomaly model %s is not segmented",
+							get_fn_expr_argtype(fcinfo->flinfo, 0) == INT8OID
+							? psprintf("%lld", (long long) id)
+							: psprintf("\"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(0)))),
 					 errhint("anomaly_evaluate_segments evaluates models trained with segment_by; use anomaly_evaluate.")));
 		return false;
 	}

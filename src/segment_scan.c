@@ -183,6 +183,8 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 	st.sub_cat = palloc0(sizeof(uint64) * d);
 	st.group_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly segment group",
 										 ALLOCSET_SMALL_SIZES);
+	/* the source's columns come first in the scan's rows: ERROR here if one is missing */
+	st.route = an_route_build(desc, ref->segmented, CurrentMemoryContext);
 	plan = SPI_prepare(scan_query(from, ref->segmented, label), 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "preparing the segment scan failed: %s", SPI_result_code_string(SPI_result));
@@ -198,7 +200,6 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 		if (!mapped)
 		{
 			an_row_map_build(&st.map, rows, ref->model, CurrentMemoryContext);
-			st.route = an_route_build(rows, ref->segmented, CurrentMemoryContext);
 			st.label_att = label ? rows->natts - 1 : -1;
 			values = palloc(sizeof(Datum) * rows->natts);
 			nulls = palloc(sizeof(bool) * rows->natts);
