@@ -40,6 +40,7 @@ typedef struct scan_state
 	size_t		key_len;
 	size_t		key_cap;
 	MemoryContext group_cxt;	/* reset after each group */
+	MemoryContext row_cxt;		/* what routing and encoding a row allocate; reset per row */
 } scan_state;
 
 /* The query: every column of the source (and the label as int4), by segment. */
@@ -115,14 +116,10 @@ visit_row(scan_state *st, const Datum *values, const bool *nulls)
 {
 	an_segmented *s = st->ref->segmented;
 	const an_model *global = st->ref->model;
+	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
 	int64		at = an_route_segment(st->route, s, values, nulls, st->ref->model_cxt);
 	an_segment_row row;
 
-	if (!same_group(st))
-	{
-		end_group(st);
-		begin_group(st, at);
-	}
 	an_row_map_encode(&st->map, global, values, nulls, st->gx);
 	if (st->v->want_categories)
 		for (uint32 j = 0; j < global->n_features; j++)
@@ -147,6 +144,13 @@ visit_row(scan_state *st, const Datum *values, const bool *nulls)
 		memcpy(st->sub_x, st->gx, sizeof(double) * global->n_features);
 		row.x = st->sub_x;
 		row.cat = st->gcat;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->row_cxt);
+	if (!same_group(st))
+	{
+		end_group(st);
+		begin_group(st, at);
 	}
 	if (st->label_att >= 0)
 		row.label = an_source_label_value(DatumGetInt32(values[st->label_att]), st->label);
@@ -183,6 +187,8 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 	st.sub_cat = palloc0(sizeof(uint64) * d);
 	st.group_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly segment group",
 										 ALLOCSET_SMALL_SIZES);
+	st.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly segment row",
+									   ALLOCSET_SMALL_SIZES);
 	/* the source's columns come first in the scan's rows: ERROR here if one is missing */
 	st.route = an_route_build(desc, ref->segmented, CurrentMemoryContext);
 	plan = SPI_prepare(scan_query(from, ref->segmented, label), 0, NULL);
@@ -216,4 +222,5 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 	end_group(&st);
 	SPI_cursor_close(portal);
 	MemoryContextDelete(st.group_cxt);
+	MemoryContextDelete(st.row_cxt);
 }
