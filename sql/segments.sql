@@ -117,6 +117,11 @@ SELECT s.tp = e.tp AND s.fp = e.fp AND s.tn = e.tn AND s.fn = e.fn AS north_same
        anomaly_evaluate('labelled', $$SELECT * FROM shop_eval WHERE shop = 'north'$$, 'is_odd') e
  WHERE s.segment = 'shop=north';
 
+-- anomaly_histogram: the routed scores, flags against each row's own model
+SELECT sum(rows) AS rows, sum(flagged) AS flagged, count(*) AS bins
+  FROM anomaly_histogram('labelled', 'shop_eval', 10);
+SELECT sum(rows) AS rows FROM anomaly_histogram('labelled', 'SELECT * FROM shop_eval WHERE false', 10);
+
 -- anomaly_drift per segment: north's amounts doubled drift against north's
 -- own model; the overall rows (segment NULL) compare every row with the global model
 SELECT segment, scored_by, feature, drifted, rows

@@ -147,7 +147,7 @@ evaluate_segmented(FunctionCallInfo fcinfo, const char *label, bool per_segment,
 	an_segment_evaluate(from, desc, &ref, label, ev);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
-	if (ev->rows == 0)
+	if (label && ev->rows == 0)
 		no_labelled_rows(label);
 	return true;
 }
@@ -226,11 +226,12 @@ anomaly_evaluate_segments(PG_FUNCTION_ARGS)
 
 /*
  * Count scores into n_bins equal-width bins over [lo, hi]: rows[b] and
- * flagged[b] (scores at or above threshold).  Non-finite scores are left out.
+ * flagged[b] (flags[i] when given, else scores at or above threshold).
+ * Non-finite scores are left out.
  */
 void
-an_histogram_count(const double *scores, int64 n, double lo, double hi, int n_bins,
-				   double threshold, int64 *rows, int64 *flagged)
+an_histogram_count(const double *scores, const uint8 *flags, int64 n, double lo, double hi,
+				   int n_bins, double threshold, int64 *rows, int64 *flagged)
 {
 	double		width = (hi - lo) / n_bins;
 
@@ -243,7 +244,7 @@ an_histogram_count(const double *scores, int64 n, double lo, double hi, int n_bi
 		b = width > 0 ? (int) floor((scores[i] - lo) / width) : 0;
 		b = Max(0, Min(b, n_bins - 1));
 		rows[b]++;
-		if (scores[i] >= threshold)
+		if (flags ? flags[i] : scores[i] >= threshold)
 			flagged[b]++;
 	}
 }
@@ -281,6 +282,8 @@ anomaly_histogram(PG_FUNCTION_ARGS)
 	int			n_bins;
 	int64	   *count,
 			   *flagged;
+	an_segment_evaluation ev;
+	uint8	   *flags = NULL;
 
 	check_not_null(fcinfo, 3);
 	n_bins = PG_GETARG_INT32(2);
@@ -289,13 +292,24 @@ anomaly_histogram(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bins must be between 1 and %d, not %d", MAX_BINS, n_bins),
 				 errhint("20 bins suit most dashboards.")));
-	score_source_arg(fcinfo, NULL, NULL, &rows, &threshold);
+	/* a segmented model's rows are flagged against their own model's threshold */
+	if (evaluate_segmented(fcinfo, NULL, false, &ev))
+	{
+		int64		id;
+
+		threshold = an_cache_by_arg(fcinfo, 0, &id)->threshold;
+		rows.scores = ev.scores;
+		rows.n = ev.rows;
+		flags = ev.flags;
+	}
+	else
+		score_source_arg(fcinfo, NULL, NULL, &rows, &threshold);
 	InitMaterializedSRF(fcinfo, 0);
 	if (!an_score_range(rows.scores, rows.n, &lo, &hi))
 		return (Datum) 0;
 	count = palloc0(sizeof(int64) * n_bins);
 	flagged = palloc0(sizeof(int64) * n_bins);
-	an_histogram_count(rows.scores, rows.n, lo, hi, n_bins, threshold, count, flagged);
+	an_histogram_count(rows.scores, flags, rows.n, lo, hi, n_bins, threshold, count, flagged);
 	width = (hi - lo) / n_bins;
 	for (int b = 0; b < n_bins; b++)
 	{

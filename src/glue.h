@@ -195,6 +195,8 @@ typedef struct an_segment_evaluation
 	int64		rows;
 	int64		flagged;
 	an_metrics	overall;		/* with a label: severity ranking, per-model flags */
+	double	   *scores;			/* every row's score, by segment */
+	uint8	   *flags;			/* and its flag against its own model's threshold */
 	double	   *severities;		/* with a label: every row's severity */
 	uint8	   *labels;			/* and its label */
 } an_segment_evaluation;
@@ -206,8 +208,9 @@ void		an_segment_evaluate(const char *from, TupleDesc desc, const an_model_ref *
 struct an_metrics;
 char	   *an_metrics_json(const struct an_metrics *mt);
 bool		an_score_range(const double *scores, int64 n, double *lo, double *hi);
-void		an_histogram_count(const double *scores, int64 n, double lo, double hi,
-							   int n_bins, double threshold, int64 *rows, int64 *flagged);
+void		an_histogram_count(const double *scores, const uint8 *flags, int64 n, double lo,
+							   double hi, int n_bins, double threshold, int64 *rows,
+							   int64 *flagged);
 
 /* explain.c */
 struct an_attribution;

@@ -74,7 +74,7 @@ gather_summary(int64 id, an_report *r)
  * falls on a bin edge when it lies inside the range.
  */
 static void
-gather_histogram(const an_scored_rows *rows, an_report *r)
+gather_histogram(const an_scored_rows *rows, const uint8 *flags, an_report *r)
 {
 	double		lo,
 				hi,
@@ -96,7 +96,7 @@ gather_histogram(const an_scored_rows *rows, an_report *r)
 	}
 	count = palloc0(sizeof(int64) * n_bins);
 	flagged = palloc0(sizeof(int64) * n_bins);
-	an_histogram_count(rows->scores, rows->n, lo, hi, n_bins, r->threshold, count, flagged);
+	an_histogram_count(rows->scores, flags, rows->n, lo, hi, n_bins, r->threshold, count, flagged);
 	bins = palloc(sizeof(an_report_bin) * n_bins);
 	for (int b = 0; b < n_bins; b++)
 	{
@@ -262,11 +262,13 @@ cmp_segment_flagged(const void *a, const void *b)
 
 /*
  * A segmented model's figures: the segments with the most flagged rows,
- * the flags against each row's own model and, with labels, the overall
+ * the flags against each row's own model (for the tile and the histogram,
+ * whose rows' scores replace those in *rows) and, with labels, the overall
  * metrics and the ROC curve of the severities (an_segment_evaluate).
  */
 static void
-gather_segments(const char *from, TupleDesc desc, int64 id, const char *label, an_report *r)
+gather_segments(const char *from, TupleDesc desc, int64 id, const char *label, an_report *r,
+				an_scored_rows *rows, const uint8 **flags)
 {
 	an_model_ref ref;
 	an_segment_evaluation ev;
@@ -293,6 +295,10 @@ gather_segments(const char *from, TupleDesc desc, int64 id, const char *label, a
 	r->n_segments = n;
 	r->n_all_segments = ev.n_segments;
 	r->flagged = ev.flagged;
+	/* the histogram: the same rows, scores and flags by segment */
+	rows->scores = ev.scores;
+	rows->n = ev.rows;
+	*flags = ev.flags;
 	if (label && ev.rows > 0)
 	{
 		an_ctx		ctx;
@@ -323,6 +329,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 	text	   *result;
 	an_report	r = {0};
 	an_scored_rows rows;
+	const uint8 *flags = NULL;
 	an_ctx		ctx;
 	int64		id;
 	Oid			relid;
@@ -346,14 +353,14 @@ anomaly_report(PG_FUNCTION_ARGS)
 	r.rows = rows.n;
 	for (int64 i = 0; i < rows.n; i++)
 		r.flagged += rows.scores[i] >= r.threshold;
-	gather_histogram(&rows, &r);
 	if (time_column)
 		gather_timeline(&rows, &r);
-	gather_top(id, from, desc, relid, &r);
-	gather_ranges(id, from, &r);
 	if (label)
 		gather_labels(&rows, &r);
-	gather_segments(from, desc, id, label, &r);
+	gather_segments(from, desc, id, label, &r, &rows, &flags);
+	gather_histogram(&rows, flags, &r);
+	gather_top(id, from, desc, relid, &r);
+	gather_ranges(id, from, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	html = an_report_html(&ctx, &r);
 	result = (text *) SPI_palloc(strlen(html) + VARHDRSZ);

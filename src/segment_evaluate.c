@@ -26,6 +26,9 @@ typedef struct eval_state
 	uint8	   *labels;
 	int64		n;
 	int64		group_cap;
+	/* every row's score and flag */
+	int64		n_all;
+	int64		scores_cap;
 	/* every row's severity and label, for the overall ranking metrics */
 	double	   *severities;
 	uint8	   *all_labels;
@@ -76,6 +79,9 @@ eval_row(void *arg, const an_segment_group *g, const an_segment_row *row)
 
 	sm->rows++;
 	sm->flagged += score >= g->model->threshold;
+	grow(&st->out->scores, &st->out->flags, st->n_all, &st->scores_cap);
+	st->out->scores[st->n_all] = score;
+	st->out->flags[st->n_all++] = score >= g->model->threshold;
 	if (!st->labelled)
 		return;
 	grow(&st->scores, &st->labels, st->n, &st->group_cap);
