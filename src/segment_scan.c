@@ -167,6 +167,7 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 				const an_segment_visitor *v)
 {
 	scan_state	st = {0};
+	MemoryContext caller = CurrentMemoryContext;
 	uint32		d = ref->model->n_features;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -200,6 +201,8 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 		TupleDesc	rows;
 
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		/* SPI leaves its own context current: the visitor allocates in the caller's */
+		MemoryContextSwitchTo(caller);
 		if (SPI_processed == 0)
 			break;
 		rows = SPI_tuptable->tupdesc;
@@ -221,6 +224,7 @@ an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref, const
 	}
 	end_group(&st);
 	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(st.group_cxt);
 	MemoryContextDelete(st.row_cxt);
 }
