@@ -86,6 +86,113 @@ SELECT anomaly_train('labelled', 'shop_tx', columns => ARRAY['amount'], algorith
                      label => 'is_odd', segment_by => ARRAY['shop']) > 0;
 SELECT metrics ? 'roc_auc' AS has_auc FROM anomaly_model_list WHERE name = 'labelled';
 
+-- anomaly_evaluate: every row flagged against the threshold of the model that
+-- scored it (the flags agree with anomaly_flag), ranked by severity
+CREATE TABLE shop_eval AS
+  SELECT shop, amount, hour, false AS is_odd FROM shop_tx
+  UNION ALL SELECT s, a, 5, true
+    FROM (VALUES ('north', 1000.0::float8), ('north', 500.0), ('south', 10.0), ('south', 3000.0),
+                 (NULL, 500.0), ('east', 1000.0)) v(s, a)
+  UNION ALL SELECT 'west', 40 + i % 5, 5, false FROM generate_series(1, 70) i
+  UNION ALL SELECT 'west', 4000, 5, true;
+SELECT rows, anomalies, tp + fp AS flagged, round(roc_auc::numeric, 3) AS roc_auc, tp, fp, tn, fn
+  FROM anomaly_evaluate('labelled', 'shop_eval', 'is_odd');
+SELECT count(*) AS anomaly_flag_count FROM shop_eval e WHERE anomaly_flag('labelled', e);
+-- per segment: the segment's own model or the global one (west is unseen, east too small)
+SELECT segment, scored_by, rows, anomalies, flagged, round(threshold::numeric, 4) AS threshold,
+       round(roc_auc::numeric, 3) AS roc_auc, tp, fp, tn, fn
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') ORDER BY segment NULLS FIRST;
+-- the segments add up to the overall row, which is anomaly_evaluate's
+SELECT sum(rows) FILTER (WHERE segment IS NOT NULL) = max(rows) FILTER (WHERE segment IS NULL) AS rows_add_up,
+       sum(flagged) FILTER (WHERE segment IS NOT NULL) = max(flagged) FILTER (WHERE segment IS NULL) AS flags_add_up,
+       sum(tp) FILTER (WHERE segment IS NOT NULL) = max(tp) FILTER (WHERE segment IS NULL) AS tp_add_up
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd');
+SELECT (SELECT row(rows, anomalies, roc_auc, average_precision, precision, recall, f1, precision_at_n, tp, fp, tn, fn)::text
+          FROM anomaly_evaluate_segments((SELECT max(id) FROM anomaly_models WHERE name = 'labelled'), 'shop_eval', 'is_odd')
+         WHERE segment IS NULL) =
+       (SELECT row(e.*)::text FROM anomaly_evaluate('labelled', 'shop_eval', 'is_odd') e) AS overall_same;
+-- a segment's flags are those of its model on its rows
+SELECT s.tp = e.tp AND s.fp = e.fp AND s.tn = e.tn AND s.fn = e.fn AS north_same
+  FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') s,
+       anomaly_evaluate('labelled', $$SELECT * FROM shop_eval WHERE shop = 'north'$$, 'is_odd') e
+ WHERE s.segment = 'shop=north';
+
+-- anomaly_histogram: the routed scores, flags against each row's own model
+SELECT sum(rows) AS rows, sum(flagged) AS flagged, count(*) AS bins
+  FROM anomaly_histogram('labelled', 'shop_eval', 10);
+SELECT sum(rows) AS rows FROM anomaly_histogram('labelled', 'SELECT * FROM shop_eval WHERE false', 10);
+
+-- anomaly_drift per segment: north's amounts doubled drift against north's
+-- own model; the overall rows (segment NULL) compare every row with the global model
+SELECT segment, scored_by, feature, drifted, rows
+  FROM anomaly_drift('labelled', $$SELECT shop, CASE WHEN shop = 'north' THEN amount * 2 ELSE amount END AS amount
+                                    FROM shop_eval$$)
+ ORDER BY segment NULLS FIRST, feature;
+-- a plain model's drift has no segment
+SELECT DISTINCT segment, scored_by FROM anomaly_drift('plain', 'shop_tx');
+
+-- anomaly_report: a per-segment table (a plain model's page has none), the
+-- flagged tile counting each row against its own model's threshold
+CREATE TABLE pages AS
+  SELECT anomaly_report('labelled', 'shop_eval', 'is_odd') AS segmented,
+         anomaly_report('labelled', 'shop_eval') AS unlabelled,
+         anomaly_report('plain', 'shop_eval') AS plain;
+SELECT segmented LIKE '%<section id="segments"%' AS has_table,
+       (SELECT count(*) FROM regexp_matches(segmented, '<tr><td class="key">shop=', 'g')) AS segment_rows,
+       segmented LIKE '%<td class="key">shop=west</td><td>global</td><td class="num">71</td><td class="num flag">1</td>%' AS west_row,
+       segmented LIKE '%flagged</div><div class="value">6<%' AS flagged_tile,
+       segmented LIKE '%<th class="num">ROC AUC</th>%' AS auc_column,
+       unlabelled NOT LIKE '%<th class="num">ROC AUC</th>%' AS no_auc_unlabelled,
+       plain NOT LIKE '%id="segments"%' AS plain_has_none,
+       segmented NOT LIKE '%<script%' AS no_script
+  FROM pages;
+DROP TABLE pages;
+
+-- grants: a reader routes, evaluates and drifts with a segmented model; revoked, none of it
+CREATE ROLE regress_segment_reader;
+GRANT SELECT ON shop_eval TO regress_segment_reader;
+SELECT anomaly_grant('labelled', 'regress_segment_reader');
+SET ROLE regress_segment_reader;
+SELECT count(*) AS flagged FROM shop_eval e WHERE anomaly_flag('labelled', e);
+SELECT count(*) AS segments FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd') WHERE segment IS NOT NULL;
+SELECT count(*) AS drift_rows FROM anomaly_drift('labelled', 'shop_eval') WHERE segment IS NOT NULL;
+RESET ROLE;
+SELECT anomaly_revoke('labelled', 'regress_segment_reader');
+SET ROLE regress_segment_reader;
+\set VERBOSITY terse
+SELECT count(*) FROM shop_eval e WHERE anomaly_flag('labelled', e);
+SELECT count(*) FROM anomaly_evaluate_segments('labelled', 'shop_eval', 'is_odd');
+SELECT count(*) FROM anomaly_drift('labelled', 'shop_eval');
+\set VERBOSITY default
+RESET ROLE;
+REVOKE SELECT ON shop_eval FROM regress_segment_reader;
+DROP ROLE regress_segment_reader;
+
+-- anomaly_monitor routes each row: events carry the row's segment, a
+-- statement writes one batch per model that scored rows (segment NULL: global)
+CREATE TABLE shop_live (LIKE shop_eval);
+CREATE TRIGGER shop_watch AFTER INSERT ON shop_live REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION anomaly_monitor('labelled');
+INSERT INTO shop_live SELECT * FROM shop_eval;
+SELECT segment, rows, anomalies, out_of_range
+  FROM anomaly_batches WHERE model_name = 'labelled' ORDER BY segment NULLS FIRST;
+SELECT segment, count(*) AS events, bool_and(is_anomaly) AS anomalies, bool_and(reason <> '') AS reasons
+  FROM anomaly_events WHERE model_name = 'labelled' GROUP BY 1 ORDER BY 1;
+-- the events are the rows anomaly_flag flags, with the same scores
+SELECT (SELECT array_agg(score ORDER BY score) FROM anomaly_events WHERE model_name = 'labelled') =
+       (SELECT array_agg(anomaly_score('labelled', t) ORDER BY anomaly_score('labelled', t))
+          FROM shop_eval t WHERE anomaly_flag('labelled', t)) AS same_scores;
+-- a row trigger: 1,000 is normal overall but not for north, whose model flags it;
+-- west is unseen and scored by the global model
+CREATE TRIGGER shop_watch_rows AFTER INSERT ON shop_live
+  FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('labelled', 'log=all');
+INSERT INTO shop_live VALUES ('north', 1000, 5, true), ('south', 1099, 5, false), ('west', 1000, 5, false);
+SELECT segment, is_anomaly, round(severity::numeric) AS severity FROM anomaly_events
+ WHERE model_name = 'labelled' AND row_key ? 'ctid' ORDER BY id;
+DROP TABLE shop_live;
+DELETE FROM anomaly_events WHERE model_name = 'labelled';
+DELETE FROM anomaly_batches WHERE model_name = 'labelled';
+
 -- errors
 \set VERBOSITY terse
 SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['nope']);
@@ -95,6 +202,13 @@ SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', NULL]);
 SELECT anomaly_train('bad', 'shop_tx', segment_by => ARRAY['shop', 'shop']);
 SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": 1}', segment_by => ARRAY['shop']);
 SELECT anomaly_train('bad', 'shop_tx', options => '{"min_segment_rows": "many"}', segment_by => ARRAY['shop']);
+-- per-segment figures need a segmented model and sources with the segment columns
+SELECT * FROM anomaly_evaluate_segments('plain', 'shop_eval', 'is_odd');
+SELECT * FROM anomaly_evaluate_segments('labelled', 'shop_eval', NULL);
+SELECT * FROM anomaly_evaluate_segments('labelled', 'SELECT amount, is_odd FROM shop_eval', 'is_odd');
+SELECT * FROM anomaly_evaluate_segments('labelled', 'SELECT * FROM shop_eval WHERE false', 'is_odd');
+SELECT * FROM anomaly_drift('labelled', 'SELECT amount FROM shop_eval');
+SELECT anomaly_report('labelled', 'SELECT amount FROM shop_eval');
 -- a row without the segment column
 SELECT anomaly_score('shops', r) FROM (SELECT 10.0::float8 AS amount, 5 AS hour, 'card' AS method) r;
 -- a segmented model needs a composite row
@@ -127,4 +241,9 @@ RESET anomaly.model_cache_size;
 DROP TABLE before, wide;
 SELECT anomaly_drop('shops') + anomaly_drop('plain') + anomaly_drop('two') + anomaly_drop('one')
        + anomaly_drop('tiny') + anomaly_drop('flat') + anomaly_drop('auto') + anomaly_drop('labelled') + anomaly_drop('forest') AS dropped;
-DROP TABLE shop_tx, probe;
+-- dropped, a segmented model is gone whole: no version, no score
+SELECT count(*) AS left_over FROM anomaly_models WHERE name IN ('shops', 'labelled');
+\set VERBOSITY terse
+SELECT anomaly_score('labelled', p) FROM probe p LIMIT 1;
+\set VERBOSITY default
+DROP TABLE shop_tx, probe, shop_eval;

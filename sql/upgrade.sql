@@ -37,8 +37,20 @@ SELECT anomaly_train('up_iforest', 'tx', ARRAY['amount', 'hour_of_day', 'payment
 SELECT version, owner = current_user AS own FROM anomaly_model_list WHERE name = 'up_iforest' ORDER BY version;
 -- a new install is the update path itself: 0.1.0's script, then the update
 SELECT path FROM pg_extension_update_paths('anomaly') WHERE source = '0.1.0' AND target = '0.2.0';
+-- a monitor set up under 0.2.0 writes with this library before the update
+CREATE TABLE up_watched (LIKE tx);
+CREATE TRIGGER up_watch AFTER INSERT ON up_watched REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION anomaly_monitor('up_hbos', 'log=all');
+INSERT INTO up_watched SELECT * FROM tx ORDER BY transaction_id LIMIT 10;
 -- 0.2.0 -> 0.3.0: the same bytes and scores again
 ALTER EXTENSION anomaly UPDATE;
+-- the monitor keeps working after the update; a plain model's rows have no segment
+INSERT INTO up_watched SELECT * FROM tx ORDER BY transaction_id LIMIT 10;
+SELECT count(*) AS batches, sum(rows) AS rows, count(segment) AS with_segment FROM anomaly_batches
+ WHERE relation = 'public.up_watched';
+SELECT count(*) AS events, count(segment) AS with_segment FROM anomaly_events
+ WHERE relation = 'public.up_watched';
+DROP TABLE up_watched;
 SELECT extversion FROM pg_extension WHERE extname = 'anomaly';
 SELECT count(*) AS models, count(*) FILTER (WHERE md5(m.model) = b.bytes AND m.owner = b.owner
                                               AND m.version = b.version) AS unchanged

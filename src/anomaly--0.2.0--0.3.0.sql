@@ -394,3 +394,46 @@ BEGIN
     END IF;
 END
 $$;
+
+-- == segmented evaluation, drift and monitoring ==
+-- anomaly_evaluate_segments: a segmented model's figures overall (segment
+-- NULL) and per segment of the source, with the model that scored it.
+CREATE FUNCTION anomaly_evaluate_segments(model text, source text, label text)
+    RETURNS TABLE (segment text, scored_by text, flagged bigint, threshold float8,
+                   rows bigint, anomalies bigint, roc_auc float8, average_precision float8,
+                   "precision" float8, recall float8, f1 float8, precision_at_n float8,
+                   tp bigint, fp bigint, tn bigint, fn bigint)
+    AS 'MODULE_PATHNAME', 'anomaly_evaluate_segments' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 100;
+CREATE FUNCTION anomaly_evaluate_segments(model bigint, source text, label text)
+    RETURNS TABLE (segment text, scored_by text, flagged bigint, threshold float8,
+                   rows bigint, anomalies bigint, roc_auc float8, average_precision float8,
+                   "precision" float8, recall float8, f1 float8, precision_at_n float8,
+                   tp bigint, fp bigint, tn bigint, fn bigint)
+    AS 'MODULE_PATHNAME', 'anomaly_evaluate_segments' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 100;
+
+-- anomaly_drift gains segment and scored_by: for a segmented model, rows
+-- per segment of the source against the sketch of the model that scores it
+-- ('segment' or 'global'); the rows with a NULL segment are every row
+-- against the global model, as for a plain model.
+DROP FUNCTION anomaly_drift(text, text);
+DROP FUNCTION anomaly_drift(bigint, text);
+CREATE FUNCTION anomaly_drift(model text, source text)
+    RETURNS TABLE (feature text, psi float8, ks float8, train_mean float8, current_mean float8,
+                   drifted bool, rows bigint, ks_critical float8, train_null_share float8,
+                   current_null_share float8, segment text, scored_by text)
+    AS 'MODULE_PATHNAME', 'anomaly_drift' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 10;
+CREATE FUNCTION anomaly_drift(model bigint, source text)
+    RETURNS TABLE (feature text, psi float8, ks float8, train_mean float8, current_mean float8,
+                   drifted bool, rows bigint, ks_critical float8, train_null_share float8,
+                   current_null_share float8, segment text, scored_by text)
+    AS 'MODULE_PATHNAME', 'anomaly_drift' LANGUAGE C STABLE PARALLEL UNSAFE ROWS 10;
+
+-- anomaly_monitor with a segmented model: an event carries the segment of
+-- its row ("col=value, ..."); a statement writes one batch row per model
+-- that scored some of its rows, segment naming the segment whose own model
+-- it is (NULL: the global model, or a plain model).  Existing monitors go
+-- on writing NULL.
+ALTER TABLE anomaly_events ADD COLUMN segment text;
+ALTER TABLE anomaly_batches ADD COLUMN segment text;
+COMMENT ON COLUMN anomaly_events.segment IS 'The row''s segment (col=value, ...) under a segmented model; NULL for a plain model';
+COMMENT ON COLUMN anomaly_batches.segment IS 'The segment whose own model scored these rows; NULL for the global or a plain model';

@@ -1,7 +1,8 @@
 /*
  * drift.c - anomaly_drift: how far a source's feature distributions have
  * moved from the training data, against the sketch the model stored at
- * training time (population stability index and Kolmogorov-Smirnov).
+ * training time (population stability index and Kolmogorov-Smirnov); for
+ * a segmented model per segment too, against each segment model's sketch.
  */
 #include "glue.h"
 
@@ -13,6 +14,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "drift.h"
@@ -79,50 +81,16 @@ float_or_null(double v, bool *isnull)
 	return Float8GetDatum(v);
 }
 
-/*
- * anomaly_drift(model, source): per feature and overall, the PSI and KS
- * distance of the source from the training sample, the training and current
- * means, whether it drifted, and the row and NULL counts behind it.
- */
-Datum
-anomaly_drift(PG_FUNCTION_ARGS)
+/* Put the rows of one drift result: per feature of m, then overall. */
+static void
+put_result(ReturnSetInfo *rsinfo, const an_model *m, const an_drift_stat *res,
+		   const char *segment, const char *scored_by)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *source;
-	char	   *from;
-	const an_model *m;
-	an_drift   *acc;
-	an_drift_stat *res;
-	an_ctx		ctx;
-	int64		id;
-	Oid			relid;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model and source must not be NULL")));
-	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	from = an_source_from(source, &relid);
-	an_cache_by_arg(fcinfo, 0, &id);
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	an_source_describe(from, source);
-	/* look the model up again: the queries above may have invalidated it */
-	{
-		an_model_ref ref;
-
-		an_cache_by_id(id, &ref);
-		m = ref.model;
-	}
-	an_glue_ctx(&ctx, CurrentMemoryContext);
-	an_glue_check(&ctx, an_drift_init(&ctx, m, &acc));
-	accumulate(from, m, acc);
-	an_drift_result(&ctx, acc, &res);
 	for (uint32 j = 0; j <= m->n_features; j++)
 	{
 		const an_drift_stat *r = &res[j];
-		Datum		values[10];
-		bool		nulls[10] = {false};
+		Datum		values[12];
+		bool		nulls[12] = {false};
 
 		values[0] = CStringGetTextDatum(j < m->n_features ? m->features[j].name : OVERALL);
 		values[1] = float_or_null(r->psi, &nulls[1]);
@@ -134,8 +102,112 @@ anomaly_drift(PG_FUNCTION_ARGS)
 		values[7] = float_or_null(r->ks_critical, &nulls[7]);
 		values[8] = float_or_null(r->train_null_share, &nulls[8]);
 		values[9] = float_or_null(r->current_null_share, &nulls[9]);
+		nulls[10] = segment == NULL;
+		nulls[11] = scored_by == NULL;
+		if (segment)
+			values[10] = CStringGetTextDatum(segment);
+		if (scored_by)
+			values[11] = CStringGetTextDatum(scored_by);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+/* What the per-segment drift visitor keeps. */
+typedef struct segment_drift
+{
+	ReturnSetInfo *rsinfo;
+	an_drift   *overall;		/* every row against the global model */
+	an_drift   *segment;		/* the current segment against its model */
+	MemoryContext segment_cxt;	/* holds it; reset for every segment */
+} segment_drift;
+
+/* A new segment: an accumulator for the model that scores it. */
+static void
+drift_group_begin(void *arg, const an_segment_group *g)
+{
+	segment_drift *sd = arg;
+	an_ctx		ctx;
+
+	MemoryContextReset(sd->segment_cxt);
+	an_glue_ctx(&ctx, sd->segment_cxt);
+	an_glue_check(&ctx, an_drift_init(&ctx, g->model, &sd->segment));
+}
+
+/* One row, to its segment's accumulator and the overall one. */
+static void
+drift_row(void *arg, const an_segment_group *g, const an_segment_row *row)
+{
+	segment_drift *sd = arg;
+
+	an_drift_add(sd->segment, row->x, row->cat);
+	an_drift_add(sd->overall, row->gx, row->gcat);
+}
+
+/* The segment's rows, one per feature of its model and one overall. */
+static void
+drift_group_end(void *arg, const an_segment_group *g)
+{
+	segment_drift *sd = arg;
+	an_drift_stat *res;
+
+	an_ctx		ctx;
+
+	an_glue_ctx(&ctx, sd->segment_cxt);
+	an_drift_result(&ctx, sd->segment, &res);
+	put_result(sd->rsinfo, g->model, res, g->segment, g->at >= 0 ? "segment" : "global");
+}
+
+/*
+ * anomaly_drift(model, source): per feature and overall, the PSI and KS
+ * distance of the source from the training sample, the training and current
+ * means, whether it drifted, and the row and NULL counts behind it.  For a
+ * segmented model the same per segment of the source, against the sketch
+ * of the model that scores it (its own, or the global one), and the rows
+ * with a NULL segment compare every row with the global model.
+ */
+Datum
+anomaly_drift(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *source;
+	char	   *from;
+	an_model_ref ref;
+	const an_model *m;
+	an_drift   *acc;
+	an_drift_stat *res;
+	an_ctx		ctx;
+	int64		id;
+	Oid			relid;
+	TupleDesc	desc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model and source must not be NULL")));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	from = an_source_from(source, &relid);
+	an_cache_by_arg(fcinfo, 0, &id);
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	desc = an_source_describe(from, source);
+	/* look the model up again: the queries above may have invalidated it */
+	an_cache_by_id(id, &ref);
+	m = ref.model;
+	an_glue_ctx(&ctx, CurrentMemoryContext);
+	an_glue_check(&ctx, an_drift_init(&ctx, m, &acc));
+	if (ref.segmented)
+	{
+		segment_drift sd = {rsinfo, acc, NULL,
+			AllocSetContextCreate(CurrentMemoryContext, "anomaly segment drift",
+								  ALLOCSET_DEFAULT_SIZES)};
+		an_segment_visitor v = {drift_group_begin, drift_row, drift_group_end, &sd, true};
+
+		an_segment_scan(from, desc, &ref, NULL, &v);
+	}
+	else
+		accumulate(from, m, acc);
+	an_drift_result(&ctx, acc, &res);
+	put_result(rsinfo, m, res, NULL, NULL);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -15,6 +15,7 @@
 
 #include "an_core.h"
 #include "fitstate.h"
+#include "metrics.h"
 #include "model.h"
 
 /* anomaly.c */
@@ -119,6 +120,7 @@ bool		an_source_identifier_like(const char *name, Oid type);
 bool		an_source_in_primary_key(Oid relid, const char *name);
 TupleDesc	an_source_describe(const char *from, const char *source);
 void		an_source_check_label(TupleDesc desc, const char *label);
+uint8		an_source_label_value(int32 value, const char *label);
 void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
@@ -143,6 +145,67 @@ int64		an_route_segment(an_route *r, struct an_segmented *s, const Datum *values
 void		an_route_encode(const struct an_segmented *s, int64 at, const an_row_map *map,
 							const Datum *values, const bool *nulls, const double *gx, double *x);
 char	   *an_route_model_text(const struct an_segmented *s, int64 at);
+const unsigned char *an_route_key(const an_route *r, size_t *len);
+char	   *an_route_key_text(const an_route *r, const struct an_segmented *s);
+
+/*
+ * segment_scan.c: a source's rows, grouped by segment (ordered by the text
+ * of the segment columns), each encoded for the model that scores it.
+ */
+typedef struct an_segment_group
+{
+	const char *segment;		/* "col=value, ..." */
+	int64		at;				/* the segment's own model, or -1: the global one */
+	const an_model *model;		/* the model scoring the group's rows */
+} an_segment_group;
+
+typedef struct an_segment_row
+{
+	double	   *x;				/* encoded for the group's model; the visitor's to change */
+	const uint64 *cat;			/* its category hashes (want_categories only) */
+	const double *gx;			/* encoded for the global model */
+	const uint64 *gcat;			/* its category hashes (want_categories only) */
+	int			label;			/* 0/1, or -1 without a label column */
+} an_segment_row;
+
+typedef struct an_segment_visitor
+{
+	void		(*group_begin) (void *arg, const an_segment_group *g);
+	void		(*row) (void *arg, const an_segment_group *g, const an_segment_row *row);
+	void		(*group_end) (void *arg, const an_segment_group *g);
+	void	   *arg;
+	bool		want_categories;
+} an_segment_visitor;
+
+void		an_segment_scan(const char *from, TupleDesc desc, const an_model_ref *ref,
+							const char *label, const an_segment_visitor *v);
+
+/* segment_evaluate.c: a segmented model's figures per segment and overall */
+typedef struct an_segment_metrics
+{
+	char	   *segment;		/* "col=value, ..." */
+	bool		own_model;		/* scored by its own model, not the global one */
+	int64		rows;
+	int64		flagged;		/* against its model's threshold */
+	double		threshold;
+	an_metrics	metrics;		/* with a label only */
+} an_segment_metrics;
+
+typedef struct an_segment_evaluation
+{
+	int			n_segments;
+	an_segment_metrics *segments;	/* by segment text */
+	int64		rows;
+	int64		flagged;
+	an_metrics	overall;		/* with a label: severity ranking, per-model flags */
+	double	   *scores;			/* every row's score, by segment */
+	uint8	   *flags;			/* and its flag against its own model's threshold */
+	double	   *severities;		/* with a label: every row's severity */
+	uint8	   *labels;			/* and its label */
+} an_segment_evaluation;
+
+void		an_segment_evaluate(const char *from, TupleDesc desc, const an_model_ref *ref,
+								const char *label, an_segment_evaluation *out);
 
 /* deploy.c: what anomaly_train does with the version it trains */
 typedef enum an_deploy_mode
@@ -192,8 +255,9 @@ void		an_progress_end(void);
 struct an_metrics;
 char	   *an_metrics_json(const struct an_metrics *mt);
 bool		an_score_range(const double *scores, int64 n, double *lo, double *hi);
-void		an_histogram_count(const double *scores, int64 n, double lo, double hi,
-							   int n_bins, double threshold, int64 *rows, int64 *flagged);
+void		an_histogram_count(const double *scores, const uint8 *flags, int64 n, double lo,
+							   double hi, int n_bins, double threshold, int64 *rows,
+							   int64 *flagged);
 
 /* explain.c */
 struct an_attribution;

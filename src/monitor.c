@@ -8,6 +8,12 @@
  * As a FOR EACH STATEMENT trigger with REFERENCING NEW TABLE it scores the
  * whole batch at once and writes one anomaly_batches row; as a FOR EACH ROW
  * trigger it scores each row as it comes.
+ *
+ * A segmented model routes each row to its segment's model (or the global
+ * one); events carry the row's segment, and a statement writes one batch
+ * row per model that scored some of its rows, since scores of different
+ * models do not mix: segment names the segment whose own model it is, NULL
+ * the global model.
  */
 #include "glue.h"
 
@@ -23,6 +29,7 @@
 #include "nodes/bitmapset.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -30,6 +37,7 @@
 #include "utils/tuplestore.h"
 
 #include "explain.h"
+#include "segmented.h"
 
 PG_FUNCTION_INFO_V1(anomaly_monitor);
 
@@ -50,6 +58,19 @@ typedef struct monitor_options
 	int			flag_att;		/* attribute index to tag with the flag, or -1 */
 } monitor_options;
 
+/* The statistics of the rows one model scored in a statement. */
+typedef struct batch_stats
+{
+	int64		at;				/* hash key: the segment's model, or -1 the global one */
+	const an_model *model;
+	int64		rows;
+	int64		anomalies;
+	double		min_score;
+	double		max_score;
+	double		sum_score;
+	int64	   *out_of_range;	/* per feature of model */
+} batch_stats;
+
 /* What one trigger call accumulates. */
 typedef struct monitor_state
 {
@@ -57,20 +78,20 @@ typedef struct monitor_state
 	const char *relation;		/* schema-qualified, quoted */
 	int64		model_id;
 	int32		model_version;
-	const an_model *model;
+	const an_model *model;		/* the global model when segmented */
+	an_model_ref ref;
 	an_row_map	map;
 	double	   *x;
-	double	   *raw;			/* x before imputation, for explanations */
+	double	   *sub_x;			/* the row encoded for its segment's model */
+	double	   *raw;			/* the scored x before imputation, for explanations */
 	an_attribution *attr;
+	an_route   *route;			/* a segmented model's routing, or NULL */
 	MemoryContext row_cxt;		/* reset after every row */
 	Bitmapset  *key_atts;		/* primary key attributes, offset as by relcache */
-	/* batch statistics */
+	/* batch statistics: the global (or plain) model's, and per segment model */
 	int64		rows;
-	int64		anomalies;
-	double		min_score;
-	double		max_score;
-	double		sum_score;
-	int64	   *out_of_range;	/* per feature */
+	batch_stats global;
+	HTAB	   *segment_stats;
 	/* events to insert */
 	int			n_events;
 	int			cap_events;
@@ -80,6 +101,7 @@ typedef struct monitor_state
 	Datum	   *flags;
 	Datum	   *reasons;
 	bool	   *reason_nulls;
+	Datum	   *segments;		/* segmented models only */
 } monitor_state;
 
 /* The hint every option error shares. */
@@ -164,21 +186,47 @@ parse_options(TriggerData *trig, monitor_options *o)
 static void
 resolve_model(monitor_state *ms, const monitor_options *o)
 {
-	an_model_ref ref;
-
 	/* digits pin one version by its id; a name follows its deployments */
 	if (strspn(o->model, "0123456789") == strlen(o->model) && strlen(o->model) <= 18)
-		an_cache_by_id(pg_strtoint64(o->model), &ref);
-	else if (!an_cache_try_name(o->model, &ref))
+		an_cache_by_id(pg_strtoint64(o->model), &ms->ref);
+	else if (!an_cache_try_name(o->model, &ms->ref))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("trigger \"%s\" on table %s uses anomaly model \"%s\", which does not exist",
 						ms->trig->tg_trigger->tgname, ms->relation, o->model),
 				 errhint("Train the model with anomaly_train('%s', ...), or drop the trigger with DROP TRIGGER %s ON %s.",
 						 o->model, quote_identifier(ms->trig->tg_trigger->tgname), ms->relation)));
-	ms->model_id = ref.id;
-	ms->model_version = ref.version;
-	ms->model = ref.model;
+	ms->model_id = ms->ref.id;
+	ms->model_version = ms->ref.version;
+	ms->model = ms->ref.model;
+}
+
+/* Empty statistics of the rows model (segment at, or -1) scores. */
+static void
+stats_init(batch_stats *b, int64 at, const an_model *model)
+{
+	b->at = at;
+	b->model = model;
+	b->rows = b->anomalies = 0;
+	b->sum_score = 0;
+	b->min_score = INFINITY;
+	b->max_score = -INFINITY;
+	b->out_of_range = palloc0(sizeof(int64) * model->n_features);
+}
+
+/* The statistics of the model that scores segment at (-1: the global model). */
+static batch_stats *
+stats_for(monitor_state *ms, int64 at, const an_model *model)
+{
+	batch_stats *b;
+	bool		found;
+
+	if (at < 0)
+		return &ms->global;
+	b = hash_search(ms->segment_stats, &at, HASH_ENTER, &found);
+	if (!found)
+		stats_init(b, at, model);
+	return b;
 }
 
 /* Set up the state of one trigger call. */
@@ -196,14 +244,25 @@ monitor_begin(monitor_state *ms, TriggerData *trig, const monitor_options *o)
 	d = ms->model->n_features;
 	an_row_map_build(&ms->map, RelationGetDescr(rel), ms->model, CurrentMemoryContext);
 	ms->x = palloc(sizeof(double) * d);
+	ms->sub_x = palloc(sizeof(double) * d);
 	ms->raw = palloc(sizeof(double) * d);
 	ms->attr = palloc(sizeof(an_attribution) * d);
-	ms->out_of_range = palloc0(sizeof(int64) * d);
 	ms->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "anomaly_monitor row",
 										ALLOCSET_DEFAULT_SIZES);
 	ms->key_atts = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	ms->min_score = INFINITY;
-	ms->max_score = -INFINITY;
+	stats_init(&ms->global, -1, ms->model);
+	if (ms->ref.segmented)
+	{
+		HASHCTL		ctl = {0};
+
+		ms->route = an_route_build(RelationGetDescr(rel), ms->ref.segmented, CurrentMemoryContext);
+		ms->map.n_atts = Max(ms->map.n_atts, an_route_natts(ms->route));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(batch_stats);
+		ctl.hcxt = CurrentMemoryContext;
+		ms->segment_stats = hash_create("anomaly_monitor segment batches", 64, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 }
 
 /*
@@ -279,7 +338,8 @@ row_key(monitor_state *ms, TupleTableSlot *slot, ItemPointer ctid)
 
 /* Append one event, growing the arrays as needed. */
 static void
-add_event(monitor_state *ms, const char *key, double score, bool flag, const char *reason)
+add_event(monitor_state *ms, const an_model *m, const char *key, double score, bool flag,
+		  const char *reason, const char *segment)
 {
 	if (ms->n_events == ms->cap_events)
 	{
@@ -291,52 +351,89 @@ add_event(monitor_state *ms, const char *key, double score, bool flag, const cha
 		ms->flags = ms->n_events ? repalloc(ms->flags, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
 		ms->reasons = ms->n_events ? repalloc(ms->reasons, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
 		ms->reason_nulls = ms->n_events ? repalloc(ms->reason_nulls, sizeof(bool) * cap) : palloc(sizeof(bool) * cap);
+		ms->segments = ms->n_events ? repalloc(ms->segments, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
 		ms->cap_events = cap;
 	}
 	ms->keys[ms->n_events] = CStringGetTextDatum(key);
 	ms->scores[ms->n_events] = Float8GetDatum(score);
-	ms->severities[ms->n_events] = Float8GetDatum(an_model_severity(ms->model, score));
+	ms->severities[ms->n_events] = Float8GetDatum(an_model_severity(m, score));
 	ms->flags[ms->n_events] = BoolGetDatum(flag);
 	ms->reason_nulls[ms->n_events] = reason == NULL;
 	ms->reasons[ms->n_events] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	ms->segments[ms->n_events] = segment ? CStringGetTextDatum(segment) : (Datum) 0;
 	ms->n_events++;
 }
 
-/* The reason line of the row in slot, whose encoded values are in ms->raw. */
+/*
+ * The reason line of the row in slot under model m (of segment at, or -1),
+ * whose encoded values are in ms->raw.
+ */
 static char *
-row_reason(monitor_state *ms, TupleTableSlot *slot)
+row_reason(monitor_state *ms, const an_model *m, int64 at, TupleTableSlot *slot)
 {
-	const an_model *m = ms->model;
 	char	  **values = palloc(sizeof(char *) * m->n_features);
 	an_ctx		ctx;
 
 	for (uint32 j = 0; j < m->n_features; j++)
-		values[j] = an_row_map_value_text(&ms->map, j, slot->tts_values, slot->tts_isnull);
+		values[j] = an_row_map_value_text(&ms->map,
+										  at < 0 ? j : ms->ref.segmented->segments[at].feature_of[j],
+										  slot->tts_values, slot->tts_isnull);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_model_explain(&ctx, m, ms->raw, ms->attr));
 	return an_reason_line(m, ms->attr, values);
 }
 
-/* Score one row; log, reject or count it.  Returns its score. */
-static double
-monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, ItemPointer ctid)
+/*
+ * Encode the row in slot for the model that scores it: the segment's own
+ * (sets *at) or the global one (*at = -1).  Returns the model; the row is
+ * in *x.
+ */
+static const an_model *
+encode_row(monitor_state *ms, TupleTableSlot *slot, int64 *at, double **x)
 {
-	const an_model *m = ms->model;
+	slot_getsomeattrs(slot, ms->map.n_atts);
+	an_row_map_encode(&ms->map, ms->model, slot->tts_values, slot->tts_isnull, ms->x);
+	*at = -1;
+	*x = ms->x;
+	if (ms->route == NULL)
+		return ms->model;
+	*at = an_route_segment(ms->route, ms->ref.segmented, slot->tts_values, slot->tts_isnull,
+						   ms->ref.model_cxt);
+	if (*at < 0)
+		return ms->model;
+	an_route_encode(ms->ref.segmented, *at, &ms->map, slot->tts_values, slot->tts_isnull,
+					ms->x, ms->sub_x);
+	*x = ms->sub_x;
+	return ms->ref.segmented->segments[*at].model;
+}
+
+/* Score one row; log, reject or count it.  Returns its score and sets *flag. */
+static double
+monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, ItemPointer ctid,
+			bool *flag_out)
+{
 	MemoryContext outer = MemoryContextSwitchTo(ms->row_cxt);
+	const an_model *m;
+	batch_stats *b;
+	double	   *x;
+	int64		at;
 	double		score;
 	bool		flag;
 
-	slot_getsomeattrs(slot, ms->map.n_atts);
-	an_row_map_encode(&ms->map, m, slot->tts_values, slot->tts_isnull, ms->x);
+	m = encode_row(ms, slot, &at, &x);
+	MemoryContextSwitchTo(outer);
+	b = stats_for(ms, at, m);
+	MemoryContextSwitchTo(ms->row_cxt);
 	for (uint32 j = 0; j < m->n_features; j++)
-		ms->out_of_range[j] += an_feature_out_of_range(&m->features[j], ms->x[j]);
-	memcpy(ms->raw, ms->x, sizeof(double) * m->n_features);
-	score = an_model_score(m, ms->x);
+		b->out_of_range[j] += an_feature_out_of_range(&m->features[j], x[j]);
+	memcpy(ms->raw, x, sizeof(double) * m->n_features);
+	score = an_model_score(m, x);
 	flag = score >= m->threshold;
 	if ((flag && (o->reject || o->log != LOG_NONE)) || o->log == LOG_ALL)
 	{
-		char	   *reason = flag ? row_reason(ms, slot) : NULL;
+		char	   *reason = flag ? row_reason(ms, m, at, slot) : NULL;
 		char	   *key = row_key(ms, slot, ctid);
+		char	   *segment = ms->route ? an_route_key_text(ms->route, ms->ref.segmented) : NULL;
 
 		if (flag && o->reject)
 			ereport(ERROR,
@@ -346,15 +443,17 @@ monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, I
 					 errhint("Trigger \"%s\" rejects anomalous rows; fix the row or drop the reject option.",
 							 ms->trig->tg_trigger->tgname)));
 		MemoryContextSwitchTo(outer);
-		add_event(ms, key, score, flag, reason);
+		add_event(ms, m, key, score, flag, reason, segment);
 	}
 	MemoryContextSwitchTo(outer);
 	MemoryContextReset(ms->row_cxt);
 	ms->rows++;
-	ms->anomalies += flag;
-	ms->sum_score += score;
-	ms->min_score = Min(ms->min_score, score);
-	ms->max_score = Max(ms->max_score, score);
+	b->rows++;
+	b->anomalies += flag;
+	b->sum_score += score;
+	b->min_score = Min(b->min_score, score);
+	b->max_score = Max(b->max_score, score);
+	*flag_out = flag;
 	return score;
 }
 
@@ -363,28 +462,41 @@ typedef struct saved_statement
 {
 	const char *sql;			/* with one %s: the extension's schema */
 	int			nargs;
-	Oid			types[10];
+	Oid			types[11];
 	SPIPlanPtr	plan;
 } saved_statement;
 
+/*
+ * A plain model's statements name no segment column, so that its monitors
+ * keep working with this library on a catalog not yet updated to 0.3.0.
+ */
+#define EVENTS_SQL(cols, args, unnest) \
+	"INSERT INTO %s.anomaly_events (model_id, model_name, model_version, " \
+	"relation, row_key, score, severity, is_anomaly, reason" cols ") " \
+	"SELECT $1, $2, $3, $4, k::pg_catalog.jsonb, s, v, a, r" args " " \
+	"FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6), " \
+	"pg_catalog.unnest($7), pg_catalog.unnest($8), " \
+	"pg_catalog.unnest($9)" unnest ")"
+#define EVENTS_TYPES INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, FLOAT8ARRAYOID, \
+	FLOAT8ARRAYOID, BOOLARRAYOID, TEXTARRAYOID
 static saved_statement events_statement = {
-	"INSERT INTO %s.anomaly_events (model_id, model_name, model_version, "
-	"relation, row_key, score, severity, is_anomaly, reason) "
-	"SELECT $1, $2, $3, $4, k::pg_catalog.jsonb, s, v, a, r "
-	"FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6), "
-	"pg_catalog.unnest($7), pg_catalog.unnest($8), "
-	"pg_catalog.unnest($9)) AS u(k, s, v, a, r)",
-	9, {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
-	BOOLARRAYOID, TEXTARRAYOID}
+	EVENTS_SQL("", "", ") AS u(k, s, v, a, r"), 9, {EVENTS_TYPES}
 };
-static saved_statement batch_statement = {
-	"INSERT INTO %s.anomaly_batches (model_id, model_name, model_version, "
-	"relation, rows, anomalies, share, min_score, mean_score, max_score, "
-	"out_of_range) SELECT $1, $2, $3, $4, $5, $6, "
-	"CASE WHEN $5 OPERATOR(pg_catalog.>) 0 THEN $6::pg_catalog.float8 "
-	"OPERATOR(pg_catalog./) $5 END, $7, $8, $9, $10::pg_catalog.jsonb",
-	10, {INT8OID, TEXTOID, INT4OID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID,
-	TEXTOID}
+static saved_statement segment_events_statement = {
+	EVENTS_SQL(", segment", ", g", ", pg_catalog.unnest($10)) AS u(k, s, v, a, r, g"),
+	10, {EVENTS_TYPES, TEXTARRAYOID}
+};
+#define BATCH_SQL(cols, args) \
+	"INSERT INTO %s.anomaly_batches (model_id, model_name, model_version, " \
+	"relation, rows, anomalies, share, min_score, mean_score, max_score, " \
+	"out_of_range" cols ") SELECT $1, $2, $3, $4, $5, $6, " \
+	"CASE WHEN $5 OPERATOR(pg_catalog.>) 0 THEN $6::pg_catalog.float8 " \
+	"OPERATOR(pg_catalog./) $5 END, $7, $8, $9, $10::pg_catalog.jsonb" args
+#define BATCH_TYPES INT8OID, TEXTOID, INT4OID, TEXTOID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, \
+	FLOAT8OID, TEXTOID
+static saved_statement batch_statement = {BATCH_SQL("", ""), 10, {BATCH_TYPES}};
+static saved_statement segment_batch_statement = {
+	BATCH_SQL(", segment", ", $11"), 11, {BATCH_TYPES, TEXTOID}
 };
 
 /*
@@ -411,7 +523,54 @@ run_saved(saved_statement *st, Datum *args, const char *nulls)
 	return SPI_execute_plan(st->plan, args, nulls, false, 0);
 }
 
-/* Insert the accumulated events, and for a statement the batch row. */
+/* Insert the batch row of the rows b's model scored. */
+static void
+insert_batch(monitor_state *ms, const monitor_options *o, const batch_stats *b)
+{
+	const an_model *m = b->model;
+	Datum		args[11];
+	char		nulls[11];
+	StringInfoData oor;
+	char		segment[1024];
+
+	memset(nulls, ' ', sizeof(nulls));
+	initStringInfo(&oor);
+	appendStringInfoChar(&oor, '{');
+	for (uint32 j = 0; j < m->n_features; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(&oor, ", ");
+		escape_json(&oor, m->features[j].name);
+		appendStringInfo(&oor, ": %lld", (long long) b->out_of_range[j]);
+	}
+	appendStringInfoChar(&oor, '}');
+	args[0] = Int64GetDatum(ms->model_id);
+	args[1] = CStringGetTextDatum(o->model);
+	args[2] = Int32GetDatum(ms->model_version);
+	args[3] = CStringGetTextDatum(ms->relation);
+	args[4] = Int64GetDatum(b->rows);
+	args[5] = Int64GetDatum(b->anomalies);
+	args[6] = Float8GetDatum(b->min_score);
+	args[7] = Float8GetDatum(b->rows ? b->sum_score / b->rows : 0);
+	args[8] = Float8GetDatum(b->max_score);
+	nulls[6] = nulls[7] = nulls[8] = b->rows ? ' ' : 'n';
+	args[9] = CStringGetTextDatum(oor.data);
+	nulls[10] = b->at < 0 ? 'n' : ' ';
+	if (b->at >= 0)
+	{
+		an_segment_key_text(ms->ref.segmented, (uint32) b->at, segment, sizeof(segment));
+		args[10] = CStringGetTextDatum(segment);
+	}
+	if (run_saved(ms->route ? &segment_batch_statement : &batch_statement, args, nulls) !=
+		SPI_OK_INSERT)
+		elog(ERROR, "inserting the anomaly batch failed");
+}
+
+/*
+ * Insert the accumulated events, and for a statement the batch rows: the
+ * global (or plain) model's when it scored rows or nothing was scored, and
+ * one per segment model that scored rows.
+ */
 static void
 monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 {
@@ -420,7 +579,7 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 	SPI_connect();
 	if (ms->n_events > 0)
 	{
-		Datum		args[9];
+		Datum		args[10];
 		int			dims[1] = {ms->n_events};
 		int			lbs[1] = {1};
 
@@ -434,39 +593,25 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 		args[7] = PointerGetDatum(construct_array(ms->flags, ms->n_events, BOOLOID, 1, true, TYPALIGN_CHAR));
 		args[8] = PointerGetDatum(construct_md_array(ms->reasons, ms->reason_nulls, 1, dims, lbs,
 													 TEXTOID, -1, false, TYPALIGN_INT));
-		if (run_saved(&events_statement, args, NULL) != SPI_OK_INSERT)
+		if (ms->route)
+			args[9] = PointerGetDatum(construct_array(ms->segments, ms->n_events, TEXTOID, -1, false, TYPALIGN_INT));
+		if (run_saved(ms->route ? &segment_events_statement : &events_statement, args, NULL) !=
+			SPI_OK_INSERT)
 			elog(ERROR, "inserting anomaly events failed");
 	}
 	if (batch)
 	{
-		Datum		args[10];
-		char		nulls[10];
-		StringInfoData oor;
-
-		memset(nulls, ' ', sizeof(nulls));
-		initStringInfo(&oor);
-		appendStringInfoChar(&oor, '{');
-		for (uint32 j = 0; j < ms->model->n_features; j++)
+		if (ms->global.rows > 0 || ms->rows == 0)
+			insert_batch(ms, o, &ms->global);
+		if (ms->segment_stats)
 		{
-			if (j > 0)
-				appendStringInfoString(&oor, ", ");
-			escape_json(&oor, ms->model->features[j].name);
-			appendStringInfo(&oor, ": %lld", (long long) ms->out_of_range[j]);
+			HASH_SEQ_STATUS it;
+			batch_stats *b;
+
+			hash_seq_init(&it, ms->segment_stats);
+			while ((b = hash_seq_search(&it)) != NULL)
+				insert_batch(ms, o, b);
 		}
-		appendStringInfoChar(&oor, '}');
-		args[0] = Int64GetDatum(ms->model_id);
-		args[1] = CStringGetTextDatum(o->model);
-		args[2] = Int32GetDatum(ms->model_version);
-		args[3] = CStringGetTextDatum(ms->relation);
-		args[4] = Int64GetDatum(ms->rows);
-		args[5] = Int64GetDatum(ms->anomalies);
-		args[6] = Float8GetDatum(ms->min_score);
-		args[7] = Float8GetDatum(ms->rows ? ms->sum_score / ms->rows : 0);
-		args[8] = Float8GetDatum(ms->max_score);
-		nulls[6] = nulls[7] = nulls[8] = ms->rows ? ' ' : 'n';
-		args[9] = CStringGetTextDatum(oor.data);
-		if (run_saved(&batch_statement, args, nulls) != SPI_OK_INSERT)
-			elog(ERROR, "inserting the anomaly batch failed");
 	}
 	SPI_finish();
 }
@@ -517,8 +662,10 @@ monitor_statement(monitor_state *ms, const monitor_options *o)
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
+		bool		flag;
+
 		CHECK_FOR_INTERRUPTS();
-		monitor_row(ms, o, slot, NULL);
+		monitor_row(ms, o, slot, NULL, &flag);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	monitor_flush(ms, o, true);
@@ -533,17 +680,18 @@ monitor_one_row(monitor_state *ms, const monitor_options *o)
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(trig->tg_relation),
 													&TTSOpsHeapTuple);
 	double		score;
+	bool		flag;
 
 	ExecStoreHeapTuple(tuple, slot, false);
 	/* a BEFORE trigger's row has no ctid yet */
 	score = monitor_row(ms, o, slot,
-						TRIGGER_FIRED_BEFORE(trig->tg_event) ? NULL : &tuple->t_self);
+						TRIGGER_FIRED_BEFORE(trig->tg_event) ? NULL : &tuple->t_self, &flag);
 	ExecDropSingleTupleTableSlot(slot);
 	monitor_flush(ms, o, false);
 	if (!TRIGGER_FIRED_BEFORE(trig->tg_event))
 		return NULL;
 	if (o->score_att >= 0 || o->flag_att >= 0)
-		return tag_tuple(trig, o, tuple, score, score >= ms->model->threshold);
+		return tag_tuple(trig, o, tuple, score, flag);
 	return tuple;
 }
 

@@ -1,8 +1,9 @@
 /*
  * report.c - anomaly_report: gathers the figures of one model on one
  * source (its catalog row, the scores, the top anomalies with reasons,
- * out-of-range counts, and with a label the confusion matrix and ROC
- * curve) and renders them as a self-contained HTML page.
+ * out-of-range counts, a segmented model's per-segment table, and with a
+ * label the confusion matrix and ROC curve) and renders them as a
+ * self-contained HTML page.
  */
 #include "glue.h"
 
@@ -22,6 +23,7 @@ PG_FUNCTION_INFO_V1(anomaly_report);
 #define REPORT_TOP 10
 #define REPORT_TIMELINE_POINTS 4000
 #define REPORT_ROC_POINTS 200
+#define REPORT_SEGMENTS 50
 
 /* A column of the current SPI result as text, or "n/a" when NULL. */
 static char *
@@ -72,7 +74,7 @@ gather_summary(int64 id, an_report *r)
  * falls on a bin edge when it lies inside the range.
  */
 static void
-gather_histogram(const an_scored_rows *rows, an_report *r)
+gather_histogram(const an_scored_rows *rows, const uint8 *flags, an_report *r)
 {
 	double		lo,
 				hi,
@@ -94,7 +96,7 @@ gather_histogram(const an_scored_rows *rows, an_report *r)
 	}
 	count = palloc0(sizeof(int64) * n_bins);
 	flagged = palloc0(sizeof(int64) * n_bins);
-	an_histogram_count(rows->scores, rows->n, lo, hi, n_bins, r->threshold, count, flagged);
+	an_histogram_count(rows->scores, flags, rows->n, lo, hi, n_bins, r->threshold, count, flagged);
 	bins = palloc(sizeof(an_report_bin) * n_bins);
 	for (int b = 0; b < n_bins; b++)
 	{
@@ -244,6 +246,74 @@ gather_labels(const an_scored_rows *rows, an_report *r)
 	r->roc_tpr = tpr;
 }
 
+/* qsort comparator: segments by flagged rows, then rows, descending, then by text. */
+static int
+cmp_segment_flagged(const void *a, const void *b)
+{
+	const an_segment_metrics *x = a;
+	const an_segment_metrics *y = b;
+
+	if (x->flagged != y->flagged)
+		return x->flagged < y->flagged ? 1 : -1;
+	if (x->rows != y->rows)
+		return x->rows < y->rows ? 1 : -1;
+	return strcmp(x->segment, y->segment);
+}
+
+/*
+ * A segmented model's figures: the segments with the most flagged rows,
+ * the flags against each row's own model (for the tile and the histogram,
+ * whose rows' scores replace those in *rows) and, with labels, the overall
+ * metrics and the ROC curve of the severities (an_segment_evaluate).
+ */
+static void
+gather_segments(const char *from, TupleDesc desc, int64 id, const char *label, an_report *r,
+				an_scored_rows *rows, const uint8 **flags)
+{
+	an_model_ref ref;
+	an_segment_evaluation ev;
+	an_report_segment *segs;
+	int			n;
+
+	an_cache_by_id(id, &ref);
+	if (ref.segmented == NULL)
+		return;
+	an_segment_evaluate(from, desc, &ref, label, &ev);
+	qsort(ev.segments, ev.n_segments, sizeof(an_segment_metrics), cmp_segment_flagged);
+	n = Min(ev.n_segments, REPORT_SEGMENTS);
+	segs = palloc(sizeof(an_report_segment) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		segs[i].segment = ev.segments[i].segment;
+		segs[i].scored_by = ev.segments[i].own_model ? "segment" : "global";
+		segs[i].rows = ev.segments[i].rows;
+		segs[i].flagged = ev.segments[i].flagged;
+		segs[i].threshold = ev.segments[i].threshold;
+		segs[i].roc_auc = label ? ev.segments[i].metrics.roc_auc : NAN;
+	}
+	r->segments = segs;
+	r->n_segments = n;
+	r->n_all_segments = ev.n_segments;
+	r->flagged = ev.flagged;
+	/* the histogram: the same rows, scores and flags by segment */
+	rows->scores = ev.scores;
+	rows->n = ev.rows;
+	*flags = ev.flags;
+	if (label && ev.rows > 0)
+	{
+		an_ctx		ctx;
+		double	   *fpr = NULL,
+				   *tpr = NULL;
+
+		an_glue_ctx(&ctx, CurrentMemoryContext);
+		r->metrics = ev.overall;
+		r->n_roc = an_roc_curve(&ctx, ev.severities, ev.labels, ev.rows, REPORT_ROC_POINTS,
+								&fpr, &tpr);
+		r->roc_fpr = fpr;
+		r->roc_tpr = tpr;
+	}
+}
+
 /*
  * anomaly_report(model, source, label, time_column): a self-contained HTML
  * page about the model on the source.
@@ -259,6 +329,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 	text	   *result;
 	an_report	r = {0};
 	an_scored_rows rows;
+	const uint8 *flags = NULL;
 	an_ctx		ctx;
 	int64		id;
 	Oid			relid;
@@ -282,13 +353,14 @@ anomaly_report(PG_FUNCTION_ARGS)
 	r.rows = rows.n;
 	for (int64 i = 0; i < rows.n; i++)
 		r.flagged += rows.scores[i] >= r.threshold;
-	gather_histogram(&rows, &r);
 	if (time_column)
 		gather_timeline(&rows, &r);
-	gather_top(id, from, desc, relid, &r);
-	gather_ranges(id, from, &r);
 	if (label)
 		gather_labels(&rows, &r);
+	gather_segments(from, desc, id, label, &r, &rows, &flags);
+	gather_histogram(&rows, flags, &r);
+	gather_top(id, from, desc, relid, &r);
+	gather_ranges(id, from, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	html = an_report_html(&ctx, &r);
 	result = (text *) SPI_palloc(strlen(html) + VARHDRSZ);

@@ -243,3 +243,21 @@ an_route_model_text(const an_segmented *s, int64 at)
 	an_segment_key_text(s, (uint32) at, buf, sizeof(buf));
 	return psprintf("segment %s", buf);
 }
+
+/* The key of the row an_route_segment saw last, and its length. */
+const unsigned char *
+an_route_key(const an_route *r, size_t *len)
+{
+	*len = r->key.len;
+	return r->key.data;
+}
+
+/* The readable text (col=value, ...) of the segment of the row an_route_segment saw last. */
+char *
+an_route_key_text(const an_route *r, const an_segmented *s)
+{
+	char		buf[1024];
+
+	an_segment_key_bytes_text(s, r->key.data, (uint32) r->key.len, buf, sizeof(buf));
+	return pstrdup(buf);
+}

@@ -183,6 +183,18 @@ an_source_check_label(TupleDesc desc, const char *label)
 				 errhint("The label must be boolean or an integer 0/1.")));
 }
 
+/* A label's value (the column cast to int4) as 0/1; ERROR for any other. */
+uint8
+an_source_label_value(int32 value, const char *label)
+{
+	if (value != 0 && value != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label column \"%s\" has value %d", label, value),
+				 errhint("The label must be boolean or an integer 0/1.")));
+	return (uint8) value;
+}
+
 /* Append one fetched row to out, growing its arrays as needed. */
 static void
 append_scored(an_scored_rows *out, int64 *capacity, HeapTuple tuple, TupleDesc desc,
@@ -203,14 +215,8 @@ append_scored(an_scored_rows *out, int64 *capacity, HeapTuple tuple, TupleDesc d
 	out->scores[out->n] = DatumGetFloat8(SPI_getbinval(tuple, desc, 1, &isnull));
 	if (out->labels)
 	{
-		int32		l = DatumGetInt32(SPI_getbinval(tuple, desc, col++, &isnull));
-
-		if (l != 0 && l != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("label column \"%s\" has value %d", label, l),
-					 errhint("The label must be boolean or an integer 0/1.")));
-		out->labels[out->n] = (uint8) l;
+		out->labels[out->n] =
+			an_source_label_value(DatumGetInt32(SPI_getbinval(tuple, desc, col++, &isnull)), label);
 	}
 	if (out->times)
 	{

@@ -3,7 +3,8 @@
  * and CSS, no script, no external resource) drawn from figures the caller
  * gathers: a model summary, the score histogram with the threshold, score
  * against time, the top anomalies with their reasons, per-feature
- * out-of-range counts and, with labels, the confusion matrix and ROC curve.
+ * out-of-range counts, for a segmented model a per-segment table and, with
+ * labels, the confusion matrix and ROC curve.
  */
 #ifndef AN_REPORT_H
 #define AN_REPORT_H
@@ -45,6 +46,16 @@ typedef struct an_report_range
 	int64_t		out_of_range;	/* rows outside the training range, or unseen */
 } an_report_range;
 
+typedef struct an_report_segment
+{
+	const char *segment;		/* "col=value, ..." */
+	const char *scored_by;		/* "segment" (its own model) or "global" */
+	int64_t		rows;
+	int64_t		flagged;		/* against the threshold of the model that scored it */
+	double		threshold;
+	double		roc_auc;		/* with labels; NaN when undefined */
+} an_report_segment;
+
 typedef struct an_report
 {
 	const char *title;			/* e.g. "fraud v3 (iforest)" */
@@ -63,6 +74,10 @@ typedef struct an_report
 	int			n_top;
 	const an_report_range *ranges;	/* one per feature */
 	int			n_ranges;
+	/* segmented models only (segments != NULL): the segments shown, of n_all */
+	const an_report_segment *segments;
+	int			n_segments;
+	int64_t		n_all_segments;
 	/* with labels only (has_labels != 0) */
 	int			has_labels;
 	an_metrics	metrics;		/* flags at the threshold against the labels */

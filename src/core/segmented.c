@@ -329,18 +329,18 @@ an_segmented_model(an_ctx *ctx, an_segmented *s, uint32_t i, const an_model **ou
 	return AN_OK;
 }
 
-/* Write segment i's key as readable text (col=value, ...) into buf. */
+/* Write a key (of the container's segment columns) as readable text (col=value, ...) into buf. */
 void
-an_segment_key_text(const an_segmented *s, uint32_t i, char *buf, size_t size)
+an_segment_key_bytes_text(const an_segmented *s, const unsigned char *key, uint32_t key_len,
+						  char *buf, size_t size)
 {
-	const an_segment *g = &s->segments[i];
 	an_reader	r;
 	size_t		used = 0;
 
 	if (size == 0)
 		return;
 	buf[0] = '\0';
-	an_reader_init(&r, g->key, g->key_len);
+	an_reader_init(&r, key, key_len);
 	for (uint32_t c = 0; c < s->n_columns && used + 1 < size; c++)
 	{
 		int			n;
@@ -359,4 +359,11 @@ an_segment_key_text(const an_segmented *s, uint32_t i, char *buf, size_t size)
 			break;
 		used += (size_t) n;
 	}
+}
+
+/* Write segment i's key as readable text (col=value, ...) into buf. */
+void
+an_segment_key_text(const an_segmented *s, uint32_t i, char *buf, size_t size)
+{
+	an_segment_key_bytes_text(s, s->segments[i].key, s->segments[i].key_len, buf, size);
 }

@@ -99,4 +99,8 @@ an_status	an_segmented_model(an_ctx *ctx, an_segmented *s, uint32_t i, const an_
 /* Write segment i's key as readable text (col=value, ...) into buf. */
 void		an_segment_key_text(const an_segmented *s, uint32_t i, char *buf, size_t size);
 
+/* The same for any key of s's segment columns, e.g. a segment s has no model for. */
+void		an_segment_key_bytes_text(const an_segmented *s, const unsigned char *key,
+									  uint32_t key_len, char *buf, size_t size);
+
 #endif

@@ -1,6 +1,7 @@
 """check_dom.py DOM.html [EXPECTED...] - the DOM a browser built from a
 report holds every section and what each draws.  EXPECTED names the
-optional sections (timeline, confusion, roc) the report must have; given
+optional sections (timeline, confusion, roc, segments) the report must
+have; given
 at all (even as "none"), the optional sections not named must be absent.
 Exits 1 on failure."""
 import collections
@@ -8,7 +9,7 @@ import sys
 from html.parser import HTMLParser
 
 REQUIRED = ['summary', 'histogram', 'top-anomalies', 'out-of-range']
-OPTIONAL = ['timeline', 'confusion', 'roc']
+OPTIONAL = ['timeline', 'confusion', 'roc', 'segments']
 VOID = {'meta', 'br', 'hr', 'img', 'input', 'link', 'source', 'wbr'}
 
 
@@ -100,6 +101,9 @@ def main():
                    ('#timeline: %d threshold lines (1)' % timeline['line.threshold'],
                     timeline['line.threshold'] == 1),
                    ('#timeline: UTC time axis', '(UTC)' in page.text['timeline'])]
+    if 'segments' in expected:
+        checks.append(('#segments: %d table rows (>= 2)' % count['segments']['tr'],
+                       count['segments']['tr'] >= 2))
     if 'confusion' in expected:
         checks.append(('#confusion: 2x2 matrix and metrics',
                        count['confusion']['table.confusion'] == 1 and

@@ -14,7 +14,7 @@ use Test::More;
 
 our @EXPORT = qw(anomaly_node sample_table numeric_table scores_sql exact_scores
   model_rows open_session start_statement finish_statement wait_for_stderr
-  wait_until_running);
+  wait_until_running score_while_training scored_by_one_version);
 
 my $statements = 0;
 
@@ -154,6 +154,98 @@ sub wait_until_running
 		  . "AND clock_timestamp() - query_start > interval '$seconds s' "
 		  . "FROM pg_stat_activity WHERE pid = $pid")
 	  or die "backend $pid did not run for $seconds s";
+	return;
+}
+
+# Score the first $rows rows of table tx (in transaction_id order) by name
+# with model 'm', in one statement, while $train (SQL returning the new id)
+# commits a new version of 'm' half-way: the row there waits for an advisory
+# lock held while $train runs, and every row opens a table of its own, so
+# the backend takes in the new version's invalidation mid-statement.  The
+# rows are left in table probe (n, then tx's columns).  Returns the
+# statement's "n=hex ..." scores, its stderr, its state when the new
+# version had committed, and the new version's id.
+sub score_while_training
+{
+	my ($node, $rows, $train) = @_;
+
+	$node->safe_psql('postgres', qq{
+		SELECT format('CREATE TABLE tick_%s ()', g) FROM generate_series(0, $rows - 1) g \\gexec
+		CREATE FUNCTION pass_row(n int) RETURNS bool LANGUAGE plpgsql VOLATILE AS \$\$
+		BEGIN
+			IF n = $rows / 2 THEN
+				PERFORM pg_advisory_lock(7);
+			END IF;
+			EXECUTE format('SELECT FROM tick_%s', n);
+			RETURN true;
+		END \$\$;
+		CREATE TABLE probe AS SELECT row_number() OVER (ORDER BY transaction_id)::int - 1 AS n, t.*
+			FROM tx t ORDER BY transaction_id LIMIT $rows;
+	});
+	my $gate = open_session($node, 'postgres');
+	$gate->query_safe('SELECT pg_advisory_lock(7)');
+
+	# each row's score as hex, in scan order, the row's table opened first
+	my $scoring = "SELECT string_agg(p.n || '=' || encode(float8send(anomaly_score('m', p)), 'hex'), ' ') "
+	  . "FROM (SELECT pass_row(n) AS passed, * FROM probe ORDER BY n) p WHERE p.passed;";
+	my $scorer = open_session($node, 'postgres');
+	my $scorer_pid = $scorer->query_safe('SELECT pg_backend_pid()');
+	my $statement = start_statement($scorer, $scoring);
+	$node->poll_query_until('postgres',
+		"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $scorer_pid")
+	  or die 'the scoring statement did not reach the gate';
+
+	my $v2 = $node->safe_psql('postgres', $train);
+	my $state = $node->safe_psql('postgres',
+		"SELECT state FROM pg_stat_activity WHERE pid = $scorer_pid AND query LIKE '%pass_row%'");
+	$gate->query_safe('SELECT pg_advisory_unlock(7)');
+	$gate->quit;
+	my ($scored, $err) = finish_statement($scorer, $statement);
+	$scorer->quit;
+	return ($scored, $err, $state, $v2);
+}
+
+# Test that the statement of score_while_training ran while the new version
+# committed, succeeded, and scored all $rows rows with one of the versions
+# of %$ids (version => id), which score every probe row differently: each
+# row of $scored ("n=hex ...") is matched against the scores by id.
+sub scored_by_one_version
+{
+	my ($node, $rows, $ids, $scored, $err, $state) = @_;
+	my (%by_version, %rows_of);
+
+	is($state, 'active', 'the new version was committed while the statement was scoring');
+	is($err, '', 'the scoring statement succeeded');
+	for my $v (keys %$ids)
+	{
+		for (split / /,
+			$node->safe_psql('postgres',
+				"SELECT string_agg(n || '=' || encode(float8send(anomaly_score($ids->{$v}::bigint, p)), 'hex'), ' ') FROM probe p"))
+		{
+			my ($n, $hex) = split /=/;
+			$by_version{$v}{$n} = $hex;
+		}
+	}
+	my @versions = sort keys %$ids;
+	my $differing = grep {
+		my $n = $_;
+		my %seen = map { $by_version{$_}{$n} => 1 } @versions;
+		keys %seen == @versions
+	} keys %{ $by_version{ $versions[0] } };
+	is($differing, $rows, 'the versions give every probe row a different score');
+	my @scored = split / /, $scored;
+	is(scalar @scored, $rows, "the statement scored all $rows rows");
+	for (@scored)
+	{
+		my ($n, $hex) = split /=/;
+		my @match = grep { $by_version{$_}{$n} eq $hex } @versions;
+		push @{ $rows_of{ @match ? $match[0] : 'neither' } }, $n;
+	}
+	is_deeply([ sort keys %rows_of ], [ (sort keys %rows_of)[0] ],
+		'every row of the statement was scored by the same version')
+	  or diag explain \%rows_of;
+	ok(!exists $rows_of{neither}, 'that version is one of them');
+	note 'the statement scored with version ' . join(', ', keys %rows_of);
 	return;
 }
 

@@ -402,6 +402,51 @@ test_optional_sections(void)
 	CHECK(strstr(html, "<circle") == NULL, "timeline points without a timeline");
 }
 
+/* A segmented model's table: every segment given, escaped, the AUC with labels only. */
+static void
+test_segments(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	char	   *html;
+	static const an_report_segment segs[] = {
+		{"shop=north", "segment", 1200, 30, 0.61, 0.97},
+		{"shop=<b>&amp;", "global", 40, 0, -0.5, NAN},
+		{"shop=NULL", "segment", 300, 3, 0.7, 0.5}
+	};
+
+	example_report(&ctx, &r);
+	html = an_report_html(&ctx, &r);
+	CHECK(strstr(html, "id=\"segments\"") == NULL, "a segments table for a plain model");
+
+	r.segments = segs;
+	r.n_segments = 3;
+	r.n_all_segments = 3;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	check_self_contained(html);
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<section id=\"segments\"") != NULL, "no segments table");
+	CHECK(strstr(html, "<p class=\"caption\">3 segments; each row") != NULL, "no segment count");
+	CHECK(strstr(html, "<td class=\"key\">shop=north</td><td>segment</td><td class=\"num\">1,200</td>"
+				 "<td class=\"num flag\">30</td><td class=\"num\">2.50%</td>"
+				 "<td class=\"num\">0.61</td><td class=\"num\">0.97</td></tr>") != NULL,
+		  "no north row");
+	CHECK(strstr(html, "shop=&lt;b&gt;&amp;amp;") != NULL, "the segment text is not escaped");
+	CHECK(strstr(html, "<td class=\"num\">n/a</td></tr>") != NULL, "an undefined AUC is not n/a");
+	CHECK(strstr(html, "<th>segment</th>") < strstr(html, "<section id=\"histogram\""),
+		  "the segments table is not near the top");
+
+	r.has_labels = 0;
+	r.n_all_segments = 1500;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed without labels");
+	CHECK(strstr(html, "<th class=\"num\">ROC AUC</th>") == NULL,
+		  "an AUC column without labels");
+	CHECK(strstr(html, "The 3 of 1,500 segments with the most flagged rows") != NULL,
+		  "no caption for a cut table");
+}
+
 /* Every string is escaped, wherever it appears. */
 static void
 test_escaping(void)
@@ -618,6 +663,7 @@ main(int argc, char **argv)
 
 	run("full_report", test_full_report);
 	run("optional_sections", test_optional_sections);
+	run("segments", test_segments);
 	run("escaping", test_escaping);
 	run("non_finite", test_non_finite);
 	run("empty", test_empty);
