@@ -57,6 +57,7 @@ typedef struct an_row_map
 {
 	int		   *attidx;			/* per feature: attribute position */
 	Oid		   *atttype;		/* per feature: attribute type */
+	int32	   *atttypmod;		/* per feature: its typmod, -1 when none */
 	an_conv    *conv;			/* per feature */
 	int			n_atts;			/* the last attribute used, plus one */
 } an_row_map;
@@ -68,6 +69,7 @@ void		an_row_map_encode(const an_row_map *map, const an_model *m, const Datum *v
 							  const bool *nulls, double *x);
 char	   *an_row_map_value_text(const an_row_map *map, uint32 j, const Datum *values,
 								  const bool *nulls);
+char	   *an_value_text(Datum value, Oid typid, int32 typmod);
 
 /* model_cache.c */
 typedef struct an_model_ref

@@ -6,6 +6,7 @@
  */
 #include "report.h"
 #include "bytes.h"
+#include "readable.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -194,10 +195,12 @@ put_text(an_writer *w, const char *s)
 static void
 put_figure(an_writer *w, double v)
 {
+	char		buf[AN_READABLE_MAX];
+
 	if (!isfinite(v))
 		put(w, "n/a");
 	else
-		putf(w, "%.4g", v == 0 ? 0.0 : v);
+		put(w, an_readable_number(v, 4, buf, sizeof(buf)));
 }
 
 /* Append a count with thousands separators, e.g. 1,234,567. */

@@ -2,7 +2,8 @@
  * test_report.c - the HTML report: every section where it belongs, strings
  * escaped, no script and no external resource, NaN, infinities and empty
  * inputs shown as "n/a" or a note, large inputs still well-formed, and the
- * same figures always rendering to the same page.
+ * same figures always rendering to the same page; numbers as a person reads
+ * them (the knn reason's 1.44900537421926856040 as 1.44901).
  *
  * Usage:
  *   test_report               run every test
@@ -12,6 +13,7 @@
 #include "an_core.h"
 #include "metrics.h"
 #include "prng.h"
+#include "readable.h"
 #include "report.h"
 
 #include <ctype.h>
@@ -611,6 +613,68 @@ write_example(const char *path)
 	return failed;
 }
 
+/* ------------------------------------------------------------------ */
+/* readable numbers (values in reasons, figures on the page) */
+
+/* Check that v to digits significant digits reads as want. */
+static void
+check_reads(double v, int digits, const char *want)
+{
+	char		buf[AN_READABLE_MAX];
+
+	an_readable_number(v, digits, buf, sizeof(buf));
+	CHECK(strcmp(buf, want) == 0, "%.17g to %d digits: got %s, want %s", v, digits, buf, want);
+}
+
+/* Fractions to six significant digits, trailing zeros dropped. */
+static void
+test_fractions(void)
+{
+	check_reads(1.44900537421926856040, 6, "1.44901");
+	check_reads(-1.39663954824209213258, 6, "-1.39664");
+	check_reads(5.32996533671393990516, 6, "5.32997");
+	check_reads(0.1 + 0.2, 6, "0.3");
+	check_reads(2516.08, 6, "2516.08");
+	check_reads(0.000123456789, 6, "0.000123457");
+	check_reads(99999.96, 6, "100000");
+	check_reads(0.5, 4, "0.5");
+}
+
+/* Integers in full; large numbers rounded to an integer, not an exponent. */
+static void
+test_integers(void)
+{
+	check_reads(3, 6, "3");
+	check_reads(-42, 6, "-42");
+	check_reads(12345678, 6, "12345678");
+	check_reads(123456.7, 6, "123457");
+	check_reads(999999.7, 6, "1000000");
+	check_reads(20000, 4, "20000");
+	check_reads(1234.56, 4, "1235");
+	check_reads(-0.0, 6, "0");
+	check_reads(0, 6, "0");
+}
+
+/* Exponents only for tiny and huge magnitudes; words for NaN and infinities. */
+static void
+test_extremes(void)
+{
+	char		buf[AN_READABLE_MAX];
+
+	check_reads(1.5e-7, 6, "1.5e-07");
+	check_reads(1e15, 6, "1e+15");
+	check_reads(-1.7976931348623157e308, 6, "-1.79769e+308");
+	check_reads(4.9e-324, 17, "4.9406564584124654e-324");
+	check_reads(NAN, 6, "NaN");
+	check_reads(INFINITY, 6, "Infinity");
+	check_reads(-INFINITY, 6, "-Infinity");
+	check_reads(2.5, 0, "2");	/* digits are clamped to 1..17 */
+	check_reads(1.0 / 3, 40, "0.33333333333333331");
+	for (double v = -1e300; fabs(v) > 1e-300; v /= -7.3)
+		CHECK(strlen(an_readable_number(v, 17, buf, sizeof(buf))) < AN_READABLE_MAX - 1,
+			  "%.17g fits", v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -624,6 +688,9 @@ main(int argc, char **argv)
 	run("formatting", test_formatting);
 	run("large", test_large);
 	run("deterministic", test_deterministic);
+	run("readable_fractions", test_fractions);
+	run("readable_integers", test_integers);
+	run("readable_extremes", test_extremes);
 	if (argc == 2)
 		write_failed = write_example(argv[1]);
 	return finish() || write_failed;
