@@ -5,15 +5,15 @@ MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/copod.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
-	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/iforest.o \
+	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/html.o src/core/iforest.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
-	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/report.o \
+	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/report.o src/core/report_features.o \
 	src/core/robust_scale.o src/core/sample.o src/core/segmented.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
-	src/segment_train.o src/segment_route.o src/value_text.o
+	src/segment_train.o src/segment_route.o src/value_text.o src/importance.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION

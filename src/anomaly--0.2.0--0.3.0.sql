@@ -67,3 +67,18 @@ CREATE FUNCTION anomaly_model_cache()
     RETURNS TABLE (id bigint, version int, bytes bigint, segmented bool,
                    segments_loaded bigint, last_used bigint)
     AS 'MODULE_PATHNAME', 'anomaly_model_cache' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+-- == explain ==
+-- Global importance: per feature, its mean share of the explanations of the
+-- flagged rows (or, with a label, of the labelled anomalies) and of all
+-- rows, how many of those rows it leads, and their typical value against
+-- the other rows'.  anomaly_report gains the same table, each feature's
+-- distribution and a scatter of the two leading features.
+CREATE FUNCTION anomaly_importance(model text, source text, label text DEFAULT NULL)
+    RETURNS TABLE (feature text, flagged_share float8, all_share float8, leads bigint,
+                   lead_share float8, flagged_value text, normal_value text)
+    AS 'MODULE_PATHNAME', 'anomaly_importance' LANGUAGE C STABLE PARALLEL UNSAFE;
+CREATE FUNCTION anomaly_importance(model bigint, source text, label text DEFAULT NULL)
+    RETURNS TABLE (feature text, flagged_share float8, all_share float8, leads bigint,
+                   lead_share float8, flagged_value text, normal_value text)
+    AS 'MODULE_PATHNAME', 'anomaly_importance' LANGUAGE C STABLE PARALLEL UNSAFE;

@@ -122,6 +122,11 @@ void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_t
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
 
+/* importance.c: which features explain the flagged rows, over a source */
+struct an_report;
+void		an_importance_gather(int64 id, const an_model *m, const char *from, TupleDesc desc,
+								 const char *label, struct an_report *r);
+
 /* segment_train.c: training one sub-model per segment */
 int			an_segment_min_rows(Jsonb *options, Jsonb **rest);
 char	  **an_segment_columns(TupleDesc desc, ArrayType *segment_by, int *n);

@@ -1,8 +1,9 @@
 /*
  * report.c - anomaly_report: gathers the figures of one model on one
  * source (its catalog row, the scores, the top anomalies with reasons,
- * out-of-range counts, and with a label the confusion matrix and ROC
- * curve) and renders them as a self-contained HTML page.
+ * out-of-range counts, the features' global importance (importance.c),
+ * and with a label the confusion matrix and ROC curve) and renders them as
+ * a self-contained HTML page.
  */
 #include "glue.h"
 
@@ -258,6 +259,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 			   *html;
 	text	   *result;
 	an_report	r = {0};
+	const an_model *m;
 	an_scored_rows rows;
 	an_ctx		ctx;
 	int64		id;
@@ -271,7 +273,8 @@ anomaly_report(PG_FUNCTION_ARGS)
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	label = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	time_column = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	r.threshold = an_cache_by_arg(fcinfo, 0, &id)->threshold;
+	m = an_cache_by_arg(fcinfo, 0, &id);
+	r.threshold = m->threshold;
 	r.time_column = time_column;
 	from = an_source_from(source, &relid);
 	SPI_connect();
@@ -287,6 +290,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 		gather_timeline(&rows, &r);
 	gather_top(id, from, desc, relid, &r);
 	gather_ranges(id, from, &r);
+	an_importance_gather(id, m, from, desc, label, &r);
 	if (label)
 		gather_labels(&rows, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);

@@ -75,6 +75,67 @@ test_format(const char *fmt,...)
 }
 
 /*
+ * The example's feature sections: amount and hour histograms, a country's
+ * bars and a scatter of amount against hour, flagged rows drawn apart.
+ */
+static void
+example_features(const double *scores, an_report *r, an_prng *g)
+{
+	static const char *const countries[] = {"DE", "FR", "US", "XZ", "other"};
+	an_report_feature *f = test_alloc(NULL, sizeof(an_report_feature) * 3);
+	an_report_dist_bin *amount = test_alloc(NULL, sizeof(an_report_dist_bin) * 20);
+	an_report_dist_bin *hour = test_alloc(NULL, sizeof(an_report_dist_bin) * 24);
+	an_report_dist_bin *country = test_alloc(NULL, sizeof(an_report_dist_bin) * 5);
+	double	   *x = test_alloc(NULL, sizeof(double) * EXAMPLE_ROWS);
+	double	   *y = test_alloc(NULL, sizeof(double) * EXAMPLE_ROWS);
+	uint8_t    *flagged = test_alloc(NULL, EXAMPLE_ROWS);
+	int			n = 0;
+
+	memset(amount, 0, sizeof(an_report_dist_bin) * 20);
+	memset(hour, 0, sizeof(an_report_dist_bin) * 24);
+	memset(country, 0, sizeof(an_report_dist_bin) * 5);
+	for (int b = 0; b < 20; b++)
+	{
+		amount[b].low = 150.0 * b;
+		amount[b].high = 150.0 * (b + 1);
+	}
+	for (int b = 0; b < 24; b++)
+	{
+		hour[b].low = b;
+		hour[b].high = b + 1;
+	}
+	for (int c = 0; c < 5; c++)
+		country[c].label = countries[c];
+	for (int i = 0; i < EXAMPLE_ROWS; i++)
+	{
+		int			flag = scores[i] >= r->threshold;
+		double		a = flag ? 2100 + 400 * an_prng_normal(g) : 38 * exp(0.8 * an_prng_normal(g));
+		double		h = flag && an_prng_uniform(g) < 0.4 ? 2 + 2 * an_prng_uniform(g) : 8 + 14 * an_prng_uniform(g);
+		int			ab = (int) floor(a / 150);
+		int			c = flag ? (an_prng_uniform(g) < 0.5 ? 3 : 2) : (int) floor(an_prng_uniform(g) * 3);
+
+		ab = ab < 0 ? 0 : ab > 19 ? 19 : ab;
+		*(flag ? &amount[ab].flagged : &amount[ab].normal) += 1;
+		*(flag ? &hour[(int) h].flagged : &hour[(int) h].normal) += 1;
+		*(flag ? &country[c].flagged : &country[c].normal) += 1;
+		if (flag || i % 5 == 0)
+		{
+			x[n] = a;
+			y[n] = h;
+			flagged[n++] = (uint8_t) flag;
+		}
+	}
+	f[0] = (an_report_feature) {"amount", 0.71, 0.22, 80, "2100", "38", 0, amount, 20};
+	f[1] = (an_report_feature) {"hour", 0.18, 0.31, 12, "9.4", "14.9", 0, hour, 24};
+	f[2] = (an_report_feature) {"merchant_country", 0.11, 0.47, 9, "XZ (50%)", "FR (34%)", 0, country, 5};
+	r->features = f;
+	r->n_features = 3;
+	r->group = "flagged";
+	r->group_rows = r->flagged;
+	r->scatter = (an_report_scatter) {"amount", "hour", x, y, flagged, n};
+}
+
+/*
  * A realistic report: payments scored by a model, 2% labelled fraud, a
  * month of timestamps with a burst of anomalies, labels and a ROC curve.
  */
@@ -170,6 +231,7 @@ example_report(an_ctx *ctx, an_report *r)
 	r->has_labels = 1;
 	r->roc_fpr = fpr;
 	r->roc_tpr = tpr;
+	example_features(scores, r, &g);
 }
 
 /* How many times needle occurs in haystack. */
@@ -359,7 +421,8 @@ test_full_report(void)
 		  "no time range");
 	CHECK(strstr(html, ">2024-03-11</text>") != NULL, "no date tick");
 	CHECK(strstr(html, ">created_at (UTC)</text>") != NULL, "no time axis title");
-	CHECK(count_of(html, "<circle") == EXAMPLE_ROWS, "timeline points: %d", count_of(html, "<circle"));
+	CHECK(count_of(html, "<circle") == EXAMPLE_ROWS + r.scatter.n, "timeline and scatter points: %d",
+		  count_of(html, "<circle"));
 
 	CHECK(strstr(html, "<section id=\"top-anomalies\"") != NULL, "no top anomalies");
 	CHECK(count_of(html, "<td class=\"key\">txn-") == EXAMPLE_TOP, "top rows");
@@ -369,6 +432,20 @@ test_full_report(void)
 	CHECK(strstr(html, "<section id=\"out-of-range\"") != NULL, "no out-of-range");
 	CHECK(strstr(html, "<td class=\"key\">distance_km</td><td class=\"num\">16</td>"
 				 "<td class=\"num\">0.32%</td>") != NULL, "no out-of-range row");
+
+	CHECK(strstr(html, "<section id=\"importance\"") != NULL, "no importance");
+	CHECK(strstr(html, "<td class=\"key\">amount</td>") != NULL &&
+		  strstr(html, ">71%</td><td class=\"num\">22%</td><td class=\"num\">80 (") != NULL,
+		  "no importance row");
+	CHECK(strstr(html, "<td class=\"flag\">2100</td><td>38</td>") != NULL, "no typical values");
+	CHECK(strstr(html, "<section id=\"distributions\"") != NULL, "no distributions");
+	CHECK(count_of(html, "<h3 class=\"key\">") == 3, "distribution charts: %d",
+		  count_of(html, "<h3 class=\"key\">"));
+	CHECK(count_of(html, "<rect class=\"bar normal\"") > 20, "no normal bars");
+	CHECK(strstr(html, ">XZ</text>") != NULL, "no category label");
+	CHECK(strstr(html, "<section id=\"scatter\"") != NULL, "no scatter");
+	CHECK(strstr(html, ">amount</text>") != NULL && strstr(html, ">hour</text>") != NULL,
+		  "no scatter axes");
 
 	CHECK(strstr(html, "<section id=\"confusion\"") != NULL, "no confusion matrix");
 	CHECK(strstr(html, "true positives") != NULL && strstr(html, "false negatives") != NULL,
@@ -401,7 +478,12 @@ test_optional_sections(void)
 	CHECK(strstr(html, "id=\"timeline\"") == NULL, "a timeline without one");
 	CHECK(strstr(html, "id=\"confusion\"") == NULL, "a confusion matrix without labels");
 	CHECK(strstr(html, "id=\"roc\"") == NULL, "a ROC curve without labels");
-	CHECK(strstr(html, "<circle") == NULL, "timeline points without a timeline");
+	CHECK(count_of(html, "<circle") == r.scatter.n, "timeline points without a timeline");
+	r.n_features = 0;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed without features");
+	CHECK(strstr(html, "id=\"importance\"") == NULL && strstr(html, "id=\"scatter\"") == NULL,
+		  "feature sections without features");
 }
 
 /* Every string is escaped, wherever it appears. */
@@ -426,11 +508,32 @@ test_escaping(void)
 	r.n_top = 1;
 	r.ranges = &range;
 	r.n_ranges = 1;
+	r.n_features = 0;
 	html = an_report_html(&ctx, &r);
 	CHECK(well_formed(html), "not well-formed");
 	CHECK(strstr(html, "<script") == NULL && strstr(html, "<img") == NULL, "an injected tag");
 	/* title (twice), generated_at, pair key and value, time column (twice), key, reason */
 	CHECK(count_of(html, escaped) == 9, "escaped strings: %d", count_of(html, escaped));
+	{
+		an_report_dist_bin bin = {hostile, 0, 0, 3, 4};
+		an_report_feature feature = {hostile, 0.5, 0.5, 1, hostile, hostile, 0, &bin, 1};
+		double		v[2] = {1, 2};
+		uint8_t		flags[2] = {0, 1};
+
+		r.features = &feature;
+		r.n_features = 1;
+		r.group = hostile;
+		r.scatter = (an_report_scatter) {hostile, hostile, v, v, flags, 2};
+		html = an_report_html(&ctx, &r);
+		CHECK(well_formed(html), "not well-formed with hostile features");
+		CHECK(strstr(html, "<script") == NULL, "an injected tag in the feature sections");
+		/* 9 as before; importance: caption, two headers, feature, two values;
+		 * distributions: caption, chart title, chart caption (group, two values),
+		 * category; scatter: caption, two axis titles */
+		CHECK(count_of(html, escaped) == 9 + 15, "escaped strings with features: %d",
+			  count_of(html, escaped));
+	}
+	r.n_features = 0;
 	CHECK(strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;") != NULL,
 		  "the feature name is not escaped");
 	CHECK(strstr(html, "alert(1)</") == NULL, "an unescaped hostile string");
@@ -451,6 +554,7 @@ test_non_finite(void)
 	char	   *html;
 
 	example_report(&ctx, &r);
+	r.n_features = 0;			/* the feature sections are tested apart */
 	r.threshold = NAN;
 	r.bins = bins;
 	r.n_bins = 3;
@@ -501,6 +605,40 @@ test_empty(void)
 		  strstr(html, "id=\"roc\""), "a section is missing");
 }
 
+/* Hundreds of features, thousands of bins and 100,000 scatter points stay well-formed and bounded. */
+static void
+test_large_features(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_feature *f = test_alloc(NULL, sizeof(an_report_feature) * 500);
+	an_report_dist_bin *bins = test_alloc(NULL, sizeof(an_report_dist_bin) * 5000);
+	double	   *v = test_alloc(NULL, sizeof(double) * 100000);
+	uint8_t    *flags = test_alloc(NULL, 100000);
+	char	   *html;
+
+	example_report(&ctx, &r);
+	for (int b = 0; b < 5000; b++)
+		bins[b] = (an_report_dist_bin) {NULL, b, b + 1, b % 7, INT64_C(1000000000000) + b};
+	for (int j = 0; j < 500; j++)
+		f[j] = (an_report_feature) {test_format("f%d", j), 1.0 / 500, NAN, j, "1", NULL, j % 2, bins, 5000};
+	for (int i = 0; i < 100000; i++)
+	{
+		v[i] = i % 2 ? i : NAN;
+		flags[i] = i % 10 == 0;
+	}
+	r.features = f;
+	r.n_features = 500;
+	r.scatter = (an_report_scatter) {"f0", "f1", v, v, flags, 100000};
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(count_of(html, "<td class=\"key\">f") == 500, "importance rows");
+	CHECK(count_of(html, "<h3 class=\"key\">") == 12, "charts beyond the 12 leading features: %d",
+		  count_of(html, "<h3 class=\"key\">"));
+	CHECK(strlen(html) < 16 * 1024 * 1024, "page of %zu bytes", strlen(html));
+}
+
 /* Counts, shares and dates are formatted for reading. */
 static void
 test_formatting(void)
@@ -544,6 +682,7 @@ test_large(void)
 	char	   *html;
 
 	example_report(&ctx, &r);
+	r.n_features = 0;			/* the feature sections are tested apart */
 	an_prng_seed(&g, 5);
 	for (int i = 0; i < 10000; i++)
 	{
@@ -687,6 +826,7 @@ main(int argc, char **argv)
 	run("empty", test_empty);
 	run("formatting", test_formatting);
 	run("large", test_large);
+	run("large_features", test_large_features);
 	run("deterministic", test_deterministic);
 	run("readable_fractions", test_fractions);
 	run("readable_integers", test_integers);
