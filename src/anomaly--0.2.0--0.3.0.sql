@@ -82,3 +82,10 @@ CREATE FUNCTION anomaly_importance(model bigint, source text, label text DEFAULT
     RETURNS TABLE (feature text, flagged_share float8, all_share float8, leads bigint,
                    lead_share float8, flagged_value text, normal_value text)
     AS 'MODULE_PATHNAME', 'anomaly_importance' LANGUAGE C STABLE PARALLEL UNSAFE;
+-- The monitoring page: what anomaly_monitor recorded for a model since a
+-- time (anomaly_batches, anomaly_events) as one self-contained HTML page,
+-- with drift per feature against source when one is given.
+CREATE FUNCTION anomaly_monitor_report(model text,
+                                       since timestamptz DEFAULT now() - interval '7 days',
+                                       source text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_monitor_report' LANGUAGE C STABLE PARALLEL UNSAFE;

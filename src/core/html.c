@@ -81,7 +81,11 @@ static const char page_style[] =
 ".mark.ok{fill:#2ca02c}\n"
 ".mark.bad{fill:var(--threshold)}\n"
 ".expected{stroke:#2ca02c;stroke-width:1.5;stroke-dasharray:4 3}\n"
-"table.heat td.cell{text-align:center;font-size:12px;font-variant-numeric:tabular-nums}\n"
+"table.heat{table-layout:fixed;font-size:11px}\n"
+"table.heat th,table.heat td{padding:4px 2px;overflow-wrap:normal}\n"
+"table.heat th:first-child{width:150px}\n"
+"table.heat th.cell{font-size:10px;text-align:center}\n"
+"table.heat td.cell{text-align:center;font-variant-numeric:tabular-nums}\n"
 "td.ok{color:#2ca02c;font-weight:600}\n"
 "td.bad{color:var(--threshold);font-weight:600}\n";
 
@@ -626,6 +630,115 @@ an_html_put_meter(an_writer *w, const char *css_class, double percent)
 	if (percent > 100)
 		percent = 100;
 	an_html_putf(w, "<div class=\"%s\"><span style=\"width:%.1f%%\"></span></div>", css_class, percent);
+}
+
+/* Widen a time domain to at least a minute around its middle. */
+void
+an_html_widen_time(plot_area *p)
+{
+	if (p->x_hi - p->x_lo < 60)
+	{
+		double		middle = p->x_lo / 2 + p->x_hi / 2;
+
+		p->x_lo = middle - 30;
+		p->x_hi = middle + 30;
+	}
+}
+
+/* Grid lines and time labels at readable ticks of the x domain. */
+void
+an_html_draw_time_axis(an_writer *w, const plot_area *p)
+{
+	time_ticks	ticks;
+	double		bottom = p->top + p->height;
+
+	an_html_choose_time_ticks(p->x_lo, p->x_hi, &ticks);
+	for (int i = 0; i < ticks.n; i++)
+	{
+		double		x = an_html_plot_x(p, ticks.at[i]);
+
+		an_html_putf(w, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+					 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+					 x, p->top, x, bottom, x, bottom + 19);
+		an_html_put_time(w, ticks.at[i], ticks.unit);
+		an_html_put(w, "</text>\n");
+	}
+}
+
+/* Whether a timeline point has a finite score and a drawable time. */
+int
+an_html_point_drawable(const an_report_point *pt)
+{
+	return isfinite(pt->score) && isfinite(pt->t) && fabs(pt->t) <= MAX_ABS_TIME;
+}
+
+/* Whether a drawable point is at or above a finite threshold. */
+static int
+point_flagged(const an_report_point *pt, double threshold)
+{
+	return isfinite(threshold) && pt->score >= threshold;
+}
+
+/* Set p's domain to the drawable points' times and scores; returns how many there are. */
+int
+an_html_points_domain(plot_area *p, const an_report_point *points, int n)
+{
+	int			drawable = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		const an_report_point *pt = &points[i];
+
+		if (!an_html_point_drawable(pt))
+			continue;
+		drawable++;
+		p->x_lo = fmin(p->x_lo, pt->t);
+		p->x_hi = fmax(p->x_hi, pt->t);
+		p->y_lo = fmin(p->y_lo, pt->score);
+		p->y_hi = fmax(p->y_hi, pt->score);
+	}
+	return drawable;
+}
+
+/* Stretch a score-over-time domain to show the threshold, with margins. */
+void
+an_html_fit_score_domain(plot_area *p, double threshold)
+{
+	if (isfinite(threshold))
+	{
+		p->y_lo = fmin(p->y_lo, threshold);
+		p->y_hi = fmax(p->y_hi, threshold);
+	}
+	an_html_pad_domain(&p->y_lo, &p->y_hi, 0.05);
+	an_html_widen_time(p);
+}
+
+/* The points of a score timeline, the flagged ones or the others; flagged ones carry a title. */
+void
+an_html_draw_points(an_writer *w, const plot_area *p, const an_report_point *points, int n,
+					double threshold, int flagged)
+{
+	an_html_putf(w, "<g class=\"points%s\">\n", flagged ? " flagged" : "");
+	for (int i = 0; i < n; i++)
+	{
+		const an_report_point *pt = &points[i];
+
+		if (!an_html_point_drawable(pt) || point_flagged(pt, threshold) != flagged)
+			continue;
+		an_html_putf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"", an_html_plot_x(p, pt->t),
+			 an_html_plot_y(p, pt->score), flagged ? "3" : "1.8");
+		if (flagged)
+		{
+			an_html_put(w, "><title>");
+			an_html_put_timestamp(w, pt->t);
+			an_html_put(w, " UTC: ");
+			an_html_put_figure(w, pt->score);
+			an_html_put(w, "</title></circle>\n");
+		}
+		else
+			an_html_put(w, "/>\n");
+	}
+	an_html_put(w, "</g>\n");
 }
 
 /* Open the page: doctype, head with the style sheet, title "title · kind". */

@@ -9,6 +9,7 @@
 
 #include "an_core.h"
 #include "bytes.h"
+#include "report.h"
 
 #define MAX_TICKS 24			/* a bound on any axis's tick loop */
 #define TARGET_TICKS 7			/* about this many ticks on a long axis */
@@ -106,6 +107,19 @@ void an_html_draw_threshold(an_writer *w, const plot_area *p, double threshold, 
 void an_html_put_legend(an_writer *w, const char *base_label);
 /* A small horizontal meter filled to percent (0-100), inside a cell. */
 void an_html_put_meter(an_writer *w, const char *css_class, double percent);
+/* Widen a time domain to at least a minute around its middle. */
+void an_html_widen_time(plot_area *p);
+/* Grid lines and time labels at readable ticks of the x domain. */
+void an_html_draw_time_axis(an_writer *w, const plot_area *p);
+/* Whether a timeline point has a finite score and a drawable time. */
+int an_html_point_drawable(const an_report_point *pt);
+/* Set p's domain to the drawable points' times and scores; returns how many there are. */
+int an_html_points_domain(plot_area *p, const an_report_point *points, int n);
+/* Stretch a score-over-time domain to show the threshold, with margins. */
+void an_html_fit_score_domain(plot_area *p, double threshold);
+/* The points of a score timeline, the flagged ones or the others; flagged ones carry a title. */
+void an_html_draw_points(an_writer *w, const plot_area *p, const an_report_point *points, int n,
+						 double threshold, int flagged);
 /* Open the page: doctype, head with the style sheet, title "title · kind". */
 void an_html_open_page(an_writer *w, const char *title, const char *kind);
 /* Close the page with its footer and a NUL, and return it. */

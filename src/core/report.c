@@ -143,47 +143,6 @@ render_histogram(an_writer *w, const an_report *r)
 	an_html_put(w, "</section>\n");
 }
 
-/* Whether a timeline point can be drawn. */
-static int
-point_drawable(const an_report_point *pt)
-{
-	return isfinite(pt->score) && isfinite(pt->t) && fabs(pt->t) <= MAX_ABS_TIME;
-}
-
-/* Whether a drawable point is at or above a finite threshold. */
-static int
-point_flagged(const an_report_point *pt, double threshold)
-{
-	return isfinite(threshold) && pt->score >= threshold;
-}
-
-/* The points of the timeline, the flagged ones or the others. */
-static void
-draw_points(an_writer *w, const plot_area *p, const an_report *r, int flagged)
-{
-	an_html_putf(w, "<g class=\"points%s\">\n", flagged ? " flagged" : "");
-	for (int i = 0; i < r->n_timeline; i++)
-	{
-		const an_report_point *pt = &r->timeline[i];
-
-		if (!point_drawable(pt) || point_flagged(pt, r->threshold) != flagged)
-			continue;
-		an_html_putf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"", an_html_plot_x(p, pt->t),
-			 an_html_plot_y(p, pt->score), flagged ? "3" : "1.8");
-		if (flagged)
-		{
-			an_html_put(w, "><title>");
-			an_html_put_timestamp(w, pt->t);
-			an_html_put(w, " UTC: ");
-			an_html_put_figure(w, pt->score);
-			an_html_put(w, "</title></circle>\n");
-		}
-		else
-			an_html_put(w, "/>\n");
-	}
-	an_html_put(w, "</g>\n");
-}
-
 /* A faint line through the points in time order, broken at gaps. */
 static void
 draw_trace(an_writer *w, const plot_area *p, const an_report *r)
@@ -195,7 +154,7 @@ draw_trace(an_writer *w, const plot_area *p, const an_report *r)
 	{
 		const an_report_point *pt = &r->timeline[i];
 
-		if (!point_drawable(pt))
+		if (!an_html_point_drawable(pt))
 		{
 			pen_down = 0;
 			continue;
@@ -214,22 +173,10 @@ render_timeline(an_writer *w, const an_report *r)
 	const char *column = r->time_column ? r->time_column : "time";
 	size_t		column_len = strlen(column);
 	char	   *x_title = an_alloc(w->ctx, column_len + sizeof(" (UTC)"));
-	time_ticks	ticks;
-	int			drawable = 0;
+	int			drawable;
 
 	an_html_open_section(w, "timeline", "Score over time", NULL);
-	for (int i = 0; i < r->n_timeline; i++)
-	{
-		const an_report_point *pt = &r->timeline[i];
-
-		if (!point_drawable(pt))
-			continue;
-		drawable++;
-		p.x_lo = fmin(p.x_lo, pt->t);
-		p.x_hi = fmax(p.x_hi, pt->t);
-		p.y_lo = fmin(p.y_lo, pt->score);
-		p.y_hi = fmax(p.y_hi, pt->score);
-	}
+	drawable = an_html_points_domain(&p, r->timeline, r->n_timeline);
 	if (drawable == 0)
 	{
 		an_html_put_no_data(w, "no point with a finite time and score");
@@ -245,40 +192,17 @@ render_timeline(an_writer *w, const an_report *r)
 	an_html_put(w, " to ");
 	an_html_put_timestamp(w, p.x_hi);
 	an_html_put(w, " UTC.</p>\n");
-	if (isfinite(r->threshold))
-	{
-		p.y_lo = fmin(p.y_lo, r->threshold);
-		p.y_hi = fmax(p.y_hi, r->threshold);
-	}
-	an_html_pad_domain(&p.y_lo, &p.y_hi, 0.05);
-	if (p.x_hi - p.x_lo < 60)
-	{
-		double		middle = p.x_lo / 2 + p.x_hi / 2;
-
-		p.x_lo = middle - 30;
-		p.x_hi = middle + 30;
-	}
-	an_html_choose_time_ticks(p.x_lo, p.x_hi, &ticks);
+	an_html_fit_score_domain(&p, r->threshold);
 	memcpy(x_title, column, column_len);
 	memcpy(x_title + column_len, " (UTC)", sizeof(" (UTC)"));
 
 	an_html_open_svg(w, "chart", 1040, 340, "anomaly score over time");
 	an_html_draw_y_grid(w, &p, an_html_nice_step(p.y_hi - p.y_lo, 5));
-	for (int i = 0; i < ticks.n; i++)
-	{
-		double		x = an_html_plot_x(&p, ticks.at[i]);
-		double		bottom = p.top + p.height;
-
-		an_html_putf(w, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-			 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-			 x, p.top, x, bottom, x, bottom + 19);
-		an_html_put_time(w, ticks.at[i], ticks.unit);
-		an_html_put(w, "</text>\n");
-	}
+	an_html_draw_time_axis(w, &p);
 	if (drawable <= TIMELINE_TRACE_MAX)
 		draw_trace(w, &p, r);
-	draw_points(w, &p, r, 0);
-	draw_points(w, &p, r, 1);
+	an_html_draw_points(w, &p, r->timeline, r->n_timeline, r->threshold, 0);
+	an_html_draw_points(w, &p, r->timeline, r->n_timeline, r->threshold, 1);
 	if (isfinite(r->threshold))
 		an_html_draw_threshold(w, &p, r->threshold, 0);
 	an_html_draw_axis_titles(w, &p, x_title, "anomaly score");

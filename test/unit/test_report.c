@@ -3,16 +3,20 @@
  * escaped, no script and no external resource, NaN, infinities and empty
  * inputs shown as "n/a" or a note, large inputs still well-formed, and the
  * same figures always rendering to the same page; numbers as a person reads
- * them (the knn reason's 1.44900537421926856040 as 1.44901).
+ * them (the knn reason's 1.44900537421926856040 as 1.44901); and the
+ * monitoring page the same way (sections, marks, escaping, empty, huge).
  *
  * Usage:
- *   test_report               run every test
- *   test_report OUT.html      also write the example report to OUT.html
- *                             (the browser test renders it)
+ *   test_report                        run every test
+ *   test_report OUT.html [MON.html]    also write the example report to
+ *                                      OUT.html and the example monitoring
+ *                                      page to MON.html (the browser test
+ *                                      renders them)
  */
 #include "an_core.h"
 #include "metrics.h"
 #include "prng.h"
+#include "monitor_page.h"
 #include "readable.h"
 #include "report.h"
 
@@ -240,9 +244,15 @@ count_of(const char *haystack, const char *needle)
 {
 	int			n = 0;
 	size_t		len = strlen(needle);
+	size_t		total = strlen(haystack);
+	const char *p = haystack;
 
-	for (const char *p = strstr(haystack, needle); p; p = strstr(p + len, needle))
+	/* memmem with the length left, not strstr: ASan's strstr measures the rest every call */
+	while ((p = memmem(p, total - (size_t) (p - haystack), needle, len)) != NULL)
+	{
 		n++;
+		p += len;
+	}
 	return n;
 }
 
@@ -726,19 +736,13 @@ test_deterministic(void)
 	CHECK(strcmp(first, second) == 0, "two renderings differ");
 }
 
-/* Write the example report to path; returns 0 on success. */
+/* Write a page to path; returns 0 on success. */
 static int
-write_example(const char *path)
+write_page(const char *html, const char *path)
 {
-	an_ctx		ctx = new_ctx();
-	an_report	r;
-	char	   *html;
-	FILE	   *f;
+	FILE	   *f = fopen(path, "w");
 	int			failed;
 
-	example_report(&ctx, &r);
-	html = an_report_html(&ctx, &r);
-	f = fopen(path, "w");
 	if (f == NULL)
 	{
 		perror(path);
@@ -746,10 +750,228 @@ write_example(const char *path)
 	}
 	failed = fputs(html, f) == EOF;
 	failed |= fclose(f) != 0;
-	free_all_blocks();
 	if (failed)
 		perror(path);
 	return failed;
+}
+
+/* ------------------------------------------------------------------ */
+/* the monitoring page */
+
+#define MON_BATCHES 48
+#define MON_EVENTS 3000
+
+static const char *const mon_features[] = {"amount", "hour", "merchant_country", "distance_km"};
+
+/*
+ * A realistic monitoring history: two days of hourly batches of about 500
+ * rows at a 2 % rate, a burst of anomalies and out-of-range amounts in
+ * three batches, every row logged.
+ */
+static void
+example_monitor(an_monitor_page *p)
+{
+	an_monitor_batch *batches = test_alloc(NULL, sizeof(an_monitor_batch) * MON_BATCHES);
+	an_report_point *events = test_alloc(NULL, sizeof(an_report_point) * MON_EVENTS);
+	an_monitor_drift *drift = test_alloc(NULL, sizeof(an_monitor_drift) * 4);
+	an_prng		g;
+
+	memset(p, 0, sizeof(*p));
+	an_prng_seed(&g, 15);
+	for (int i = 0; i < MON_BATCHES; i++)
+	{
+		an_monitor_batch *b = &batches[i];
+		int64_t    *out = test_alloc(NULL, sizeof(int64_t) * 4);
+		int			burst = i >= 30 && i < 33;
+
+		b->at = MARCH_2024 + 3600.0 * i;
+		b->rows = 450 + (int64_t) (100 * an_prng_uniform(&g));
+		b->anomalies = (int64_t) ((burst ? 0.15 : 0.02) * b->rows * (0.6 + 0.8 * an_prng_uniform(&g)));
+		b->min_score = 0.31 + 0.02 * an_prng_uniform(&g);
+		b->mean_score = 0.46 + 0.01 * an_prng_normal(&g);
+		b->max_score = (burst ? 0.82 : 0.66) + 0.03 * an_prng_uniform(&g);
+		for (int j = 0; j < 4; j++)
+			out[j] = (int64_t) ((burst && j == 0 ? 0.3 : 0.004 * j) * b->rows);
+		b->out_of_range = out;
+	}
+	for (int i = 0; i < MON_EVENTS; i++)
+	{
+		double		t = MARCH_2024 + 3600.0 * MON_BATCHES * i / MON_EVENTS;
+		int			burst = t >= MARCH_2024 + 30 * 3600.0 && t < MARCH_2024 + 33 * 3600.0;
+		int			anomalous = an_prng_uniform(&g) < (burst ? 0.15 : 0.02);
+
+		events[i].t = t;
+		events[i].score = anomalous ? 0.66 + 0.06 * an_prng_normal(&g) : 0.46 + 0.045 * an_prng_normal(&g);
+	}
+	for (int j = 0; j < 4; j++)
+		drift[j] = (an_monitor_drift) {mon_features[j], j == 0 ? 0.31 : 0.01 * j, j == 0 ? 0.21 : 0.02 * j,
+		0.061, j == 0};
+	p->title = "fraud v3 (iforest)";
+	p->generated_at = "2024-03-03 00:05:00+00";
+	p->since = "2024-03-01 00:00:00+00";
+	p->threshold = 0.6;
+	p->expected_rate = 0.02;
+	p->expected_from = "the model's contamination";
+	p->features = mon_features;
+	p->n_features = 4;
+	p->batches = batches;
+	p->n_batches = MON_BATCHES;
+	p->events = events;
+	p->n_events = MON_EVENTS;
+	p->events_logged = 24000;
+	p->drift = drift;
+	p->n_drift = 4;
+	p->drift_source = "tx_today";
+}
+
+/* The example page: every section, a mark per batch, red ones in the burst. */
+static void
+test_monitor_full(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	char	   *html;
+	int			red = 0;
+
+	example_monitor(&p);
+	for (int i = 0; i < p.n_batches; i++)
+		red += an_monitor_batch_alarming(&p.batches[i], p.expected_rate);
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	check_self_contained(html);
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<title>fraud v3 (iforest) &middot; anomaly monitoring</title>") != NULL, "no title");
+	CHECK(strstr(html, "Monitoring since 2024-03-01 00:00:00+00") != NULL, "no since");
+	CHECK(strstr(html, "No monitoring history") == NULL, "an empty note with a history");
+	for (const char *const *id = (const char *const[]) {"summary", "batches", "range-grid", "latest",
+		"events", "drift", NULL}; *id; id++)
+		CHECK(count_of(html, test_format("<section id=\"%s\"", *id)) == 1, "section %s", *id);
+	CHECK(red == 3, "alarming batches: %d", red);
+	CHECK(count_of(html, "class=\"mark bad\"") == 3 && count_of(html, "class=\"mark ok\"") == 45,
+		  "marks: %d red, %d green", count_of(html, "class=\"mark bad\""), count_of(html, "class=\"mark ok\""));
+	CHECK(count_of(html, "<line class=\"expected\"") == 1, "no expected line");
+	CHECK(count_of(html, "<td class=\"cell\"") == 4 * 24, "grid cells: %d", count_of(html, "<td class=\"cell\""));
+	CHECK(strstr(html, "<td class=\"key\">merchant_country</td>") != NULL, "no grid row");
+	CHECK(count_of(html, "<td class=\"bad\">over the expected rate</td>") + count_of(html, "<td class=\"ok\">ok</td>")
+		  == 10, "latest batches");
+	CHECK(strstr(html, "<td class=\"key\">2024-03-02 23:00:00</td>") != NULL, "the newest batch is not first");
+	CHECK(count_of(html, "<circle cx=") == MON_EVENTS, "event points: %d", count_of(html, "<circle cx="));
+	CHECK(count_of(html, "<line class=\"threshold\"") == 1, "no threshold line");
+	CHECK(strstr(html, "of 24,000 logged rows") != NULL, "no logged count");
+	CHECK(strstr(html, "<td class=\"bad\">drifted</td>") != NULL, "no drifted feature");
+	CHECK(strcmp(html, an_monitor_page_html(&ctx, &p)) == 0, "two renderings differ");
+}
+
+/* The binomial mark: the expected count plus three standard deviations. */
+static void
+test_monitor_alarm(void)
+{
+	an_monitor_batch b = {0, 1000, 20, 0, 0, 0, NULL};
+
+	/* 1000 rows at 2 %: 20 expected, sd 4.43; alarming from 34 anomalies */
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "20 of 1000 at 2%%");
+	b.anomalies = 33;
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "33 of 1000 at 2%%");
+	b.anomalies = 34;
+	CHECK(an_monitor_batch_alarming(&b, 0.02), "34 of 1000 at 2%%");
+	CHECK(an_monitor_batch_alarming(&b, NAN), "any anomaly when no rate is known");
+	b.anomalies = 0;
+	CHECK(!an_monitor_batch_alarming(&b, NAN), "no anomaly");
+	b.rows = 0;
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "an empty batch");
+}
+
+/* No history: every section says so, no chart, still well-formed. */
+static void
+test_monitor_empty(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	char	   *html;
+
+	memset(&p, 0, sizeof(p));
+	p.threshold = NAN;
+	p.expected_rate = NAN;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "No monitoring history in this period") != NULL, "no empty note");
+	CHECK(count_of(html, "No data:") == 4, "notes: %d", count_of(html, "No data:"));
+	CHECK(strstr(html, "<svg") == NULL, "a chart without data");
+	CHECK(strstr(html, "id=\"drift\"") == NULL, "drift without a source");
+}
+
+/* Every string is escaped; NaN, infinities and absurd times are not drawn. */
+static void
+test_monitor_hostile(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	const char *const names[1] = {hostile};
+	an_monitor_drift drift = {hostile, NAN, INFINITY, NAN, 1};
+	int64_t		out[1] = {5};
+	an_monitor_batch batches[3] = {{NAN, 10, 1, NAN, NAN, NAN, out}, {1e300, 10, 1, 0, 0, 0, out},
+	{MARCH_2024, 10, 11, -INFINITY, 0, INFINITY, out}};
+	an_report_point events[2] = {{MARCH_2024, NAN}, {INFINITY, 1}};
+	const char *escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &#39;a&#39; &amp; b";
+	char	   *html;
+
+	memset(&p, 0, sizeof(p));
+	p.title = p.since = p.generated_at = p.expected_from = p.drift_source = hostile;
+	p.threshold = INFINITY;
+	p.expected_rate = -1;
+	p.features = names;
+	p.n_features = 1;
+	p.batches = batches;
+	p.n_batches = 3;
+	p.events = events;
+	p.n_events = 2;
+	p.drift = &drift;
+	p.n_drift = 1;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<script") == NULL, "an injected tag");
+	/* title (twice), since, generated_at, expected_from, the grid's feature, drift source and feature */
+	CHECK(count_of(html, escaped) == 8, "escaped strings: %d", count_of(html, escaped));
+	CHECK(count_of(html, "<circle class=\"mark") == 1, "marks of undrawable batches: %d",
+		  count_of(html, "<circle class=\"mark"));
+	CHECK(strstr(html, "No data: no row was logged") != NULL, "undrawable events drawn");
+}
+
+/* Thousands of batches and features, 100,000 events: well-formed and bounded. */
+static void
+test_monitor_large(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	an_monitor_batch *batches = test_alloc(NULL, sizeof(an_monitor_batch) * 5000);
+	an_report_point *events = test_alloc(NULL, sizeof(an_report_point) * 100000);
+	const char **names = test_alloc(NULL, sizeof(char *) * 300);
+	int64_t    *out = test_alloc(NULL, sizeof(int64_t) * 300);
+	char	   *html;
+
+	example_monitor(&p);
+	for (int j = 0; j < 300; j++)
+	{
+		names[j] = test_format("f%d", j);
+		out[j] = INT64_MAX / 4;
+	}
+	for (int i = 0; i < 5000; i++)
+		batches[i] = (an_monitor_batch) {MARCH_2024 + 60.0 * i, INT64_MAX / 2, i, 0, 0.5, 1, out};
+	for (int i = 0; i < 100000; i++)
+		events[i] = (an_report_point) {MARCH_2024 + 3.0 * i, (i % 1000) / 1000.0};
+	p.features = names;
+	p.n_features = 300;
+	p.batches = batches;
+	p.n_batches = 5000;
+	p.events = events;
+	p.n_events = 100000;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(count_of(html, "<td class=\"cell\"") == 300 * 24, "grid cells beyond the latest 24 batches");
+	CHECK(count_of(html, "<circle cx=") == 100000, "event points");
+	CHECK(strlen(html) < 24 * 1024 * 1024, "page of %zu bytes", strlen(html));
 }
 
 /* ------------------------------------------------------------------ */
@@ -831,7 +1053,23 @@ main(int argc, char **argv)
 	run("readable_fractions", test_fractions);
 	run("readable_integers", test_integers);
 	run("readable_extremes", test_extremes);
-	if (argc == 2)
-		write_failed = write_example(argv[1]);
+	run("monitor_full", test_monitor_full);
+	run("monitor_alarm", test_monitor_alarm);
+	run("monitor_empty", test_monitor_empty);
+	run("monitor_hostile", test_monitor_hostile);
+	run("monitor_large", test_monitor_large);
+	if (argc >= 2)
+	{
+		an_ctx		ctx = new_ctx();
+		an_report	r;
+		an_monitor_page p;
+
+		example_report(&ctx, &r);
+		write_failed = write_page(an_report_html(&ctx, &r), argv[1]);
+		example_monitor(&p);
+		if (argc >= 3)
+			write_failed |= write_page(an_monitor_page_html(&ctx, &p), argv[2]);
+		free_all_blocks();
+	}
 	return finish() || write_failed;
 }
