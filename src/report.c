@@ -42,7 +42,7 @@ gather_summary(int64 id, an_report *r)
 		"training metrics", "owner", "created at"};
 	char	   *sql = psprintf("SELECT name, version, algorithm, pg_catalog.array_to_string(features, ', '), "
 							   "source, train_rows, COALESCE(contamination::pg_catalog.text, 'auto'), "
-							   "threshold, params, metrics, owner, created_at, "
+							   "threshold, params, metrics, owner, created_at::pg_catalog.timestamptz(0), "
 							   "pg_catalog.now()::pg_catalog.timestamptz(0) "
 							   "FROM %s.anomaly_model_list WHERE id OPERATOR(pg_catalog.=) $1",
 							   an_glue_schema());
@@ -62,6 +62,8 @@ gather_summary(int64 id, an_report *r)
 		pairs[i].key = keys[i];
 		pairs[i].value = spi_text(0, i + 1);
 	}
+	/* the threshold as a person reads it, not to float8's last digit */
+	pairs[7].value = an_value_text(Float8GetDatum(r->threshold), FLOAT8OID, -1);
 	r->summary = pairs;
 	r->n_summary = n;
 	r->title = psprintf("%s v%s (%s)", pairs[0].value, pairs[1].value, pairs[2].value);
