@@ -31,6 +31,19 @@ SELECT feature, leads, flagged_value, normal_value FROM anomaly_importance('rep'
 SELECT sum(leads) = (SELECT count(*) FROM tx t WHERE anomaly_flag('rep', t)) AS leads_add_up,
        round(sum(all_share)::numeric, 6) AS all_shares_sum
   FROM anomaly_importance('rep', 'tx');
+-- 6,000 rows: every flagged row is explained and every 4th other row, each
+-- standing for 4; the estimate of the share over all rows stays close to
+-- the share computed over every row
+CREATE TABLE tx_big AS SELECT * FROM anomaly_sample('ecommerce', 6000, 0.05, 11);
+SELECT i.feature, abs(i.all_share - e.exact) < 0.02 AS close, i.leads = e.leads AS same_leads
+  FROM anomaly_importance('rep', 'tx_big') i
+  JOIN (SELECT x.feature, avg(x.share) AS exact,
+               count(*) FILTER (WHERE x.ord = 1 AND anomaly_flag('rep', t)) AS leads
+          FROM tx_big t, anomaly_explain('rep', t) WITH ORDINALITY
+               x(feature, value, contribution, share, direction, lo, hi, oor, scored_by, ord)
+         GROUP BY x.feature) e USING (feature)
+ ORDER BY i.feature;
+SELECT round(sum(all_share)::numeric, 6) AS all_shares_sum FROM anomaly_importance('rep', 'tx_big');
 -- a date, a timestamp and a boolean feature: their means read as such
 CREATE TABLE imp_times AS
   SELECT i, date '2024-01-01' + (i % 30) AS day, timestamp '2024-01-01 00:00' + i * interval '1 minute' AS at,

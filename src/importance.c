@@ -29,6 +29,7 @@ PG_FUNCTION_INFO_V1(anomaly_importance);
 #define HIST_BINS 20			/* bins of a number's distribution */
 #define MAX_CATEGORIES 8		/* categories drawn; the rest are "other" */
 #define SCATTER_OTHERS 2000		/* at most this many unflagged rows in the scatter */
+#define EXPLAIN_OTHERS 2000		/* about this many unflagged rows explained */
 #define VALUE_DIGITS 6
 
 /* How a feature's column is read and its typical value told. */
@@ -72,6 +73,8 @@ typedef struct importance_scan
 	int64		rows;
 	int64		group_rows;
 	int64		capacity;
+	int64		stride;			/* every stride-th row is explained, and every flagged one */
+	int64		explained[2];	/* rows explained: [0] other, [1] flagged */
 } importance_scan;
 
 /* How a column of type typid is read. */
@@ -113,7 +116,11 @@ value_expression(const feature_acc *f)
 	}
 }
 
-/* The scan's query: per row its flag, its explanation's features and shares in order, its values. */
+/*
+ * The scan's query: per row its flag, its values, and for every flagged row
+ * and every stride-th row its explanation's features and shares in order
+ * (NULL for the others: the condition gates the call to anomaly_explain).
+ */
 static char *
 scan_query(const importance_scan *scan, const char *from, const char *label)
 {
@@ -126,15 +133,17 @@ scan_query(const importance_scan *scan, const char *from, const char *label)
 		appendStringInfo(&sql, ", %s", value_expression(&scan->f[j]));
 	if (label)
 		appendStringInfo(&sql, " FROM (SELECT s, COALESCE((s.%s)::pg_catalog.int4 OPERATOR(pg_catalog.=) 1, false) "
-						 "AS flagged FROM %s s) t", quote_identifier(label), from);
+						 "AS flagged, pg_catalog.row_number() OVER () AS rn FROM %s s) t",
+						 quote_identifier(label), from);
 	else
-		appendStringInfo(&sql, " FROM (SELECT s, %s.anomaly_flag($1, s) AS flagged FROM %s s) t",
-						 schema, from);
-	appendStringInfo(&sql, ", LATERAL (SELECT pg_catalog.array_agg(e.feature ORDER BY e.ord) AS features, "
+		appendStringInfo(&sql, " FROM (SELECT s, %s.anomaly_flag($1, s) AS flagged, "
+						 "pg_catalog.row_number() OVER () AS rn FROM %s s) t", schema, from);
+	appendStringInfo(&sql, " LEFT JOIN LATERAL (SELECT pg_catalog.array_agg(e.feature ORDER BY e.ord) AS features, "
 					 "pg_catalog.array_agg(e.share ORDER BY e.ord) AS shares "
 					 "FROM %s.anomaly_explain($1, t.s) WITH ORDINALITY "
-					 "e(feature, value, contribution, share, direction, lo, hi, oor, scored_by, ord)) x",
-					 schema);
+					 "e(feature, value, contribution, share, direction, lo, hi, oor, scored_by, ord) "
+					 "WHERE t.flagged OR t.rn OPERATOR(pg_catalog.%%) " INT64_FORMAT " OPERATOR(pg_catalog.=) 0) x ON true",
+					 schema, scan->stride);
 	return sql.data;
 }
 
@@ -201,6 +210,7 @@ scan_row(importance_scan *scan, HeapTuple tuple, TupleDesc desc)
 	}
 	if (!isnull)
 	{
+		scan->explained[flagged]++;
 		shares_datum = SPI_getbinval(tuple, desc, 3, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(features), TEXTOID, -1, false, TYPALIGN_INT,
 						  &names, NULL, &n_names);
@@ -246,8 +256,16 @@ run_scan(importance_scan *scan, int64 id, const char *from, const char *label)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
-	SPIPlanPtr	plan = SPI_prepare(scan_query(scan, from, label), 1, types);
+	SPIPlanPtr	plan;
 	Portal		portal;
+	bool		isnull;
+
+	/* explaining is dear (a knn row costs d + 1 searches): the others are sampled evenly */
+	if (SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM %s s", from), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "the source could not be counted");
+	scan->stride = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))
+		/ EXPLAIN_OTHERS + 1;
+	plan = SPI_prepare(scan_query(scan, from, label), 1, types);
 
 	if (plan == NULL)
 		elog(ERROR, "the importance query could not be planned: %s", SPI_result_code_string(SPI_result));
@@ -498,8 +516,11 @@ an_importance_gather(int64 id, const an_model *m, const char *from, TupleDesc de
 		an_report_feature *o = &features[j];
 
 		o->feature = f->name;
-		o->flagged_share = scan.group_rows > 0 ? f->share_sum[1] / scan.group_rows : NAN;
-		o->all_share = scan.rows > 0 ? (f->share_sum[0] + f->share_sum[1]) / scan.rows : NAN;
+		o->flagged_share = scan.explained[1] > 0 ? f->share_sum[1] / scan.explained[1] : NAN;
+		/* each sampled other row stands for stride of them */
+		o->all_share = scan.explained[0] + scan.explained[1] > 0
+			? (f->share_sum[1] + scan.stride * f->share_sum[0]) /
+			(scan.explained[1] + scan.stride * scan.explained[0]) : NAN;
 		o->leads = f->leads;
 		o->flagged_value = typical_value(f, true);
 		o->normal_value = typical_value(f, false);
