@@ -5,15 +5,16 @@ MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/copod.o src/core/decimal.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
-	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/iforest.o \
+	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/html.o src/core/iforest.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
-	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/report.o \
+	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/monitor_page.o src/core/report.o src/core/report_features.o \
 	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
-	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/segment_scan.o src/segment_evaluate.o
+	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/segment_scan.o src/segment_evaluate.o \
+	src/value_text.o src/importance.o src/monitor_report.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
@@ -22,9 +23,9 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql src/anomaly--0.2.0--0.3.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/out
+	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input upgrade
+REGRESS = setup sample fit train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
@@ -70,11 +71,18 @@ valgrindcheck: $(VALGRIND_TESTS)
 tapcheck:
 	PG_BIN=$(bindir) bash test/tap.sh
 
-# The example report rendered in headless Chromium (installed when missing).
+# The example report and monitoring page rendered in headless Chromium
+# (installed when missing), their DOM checked for every section.
 browsercheck: test/unit/test_report
-	test/unit/test_report test/browser/example.html >/dev/null
+	test/unit/test_report test/browser/example.html test/browser/monitor.html >/dev/null
 	EXPECT="timeline confusion roc" bash test/browser/browser_test.sh \
 		test/browser/example.html test/browser/out
+	PAGE=monitor EXPECT="drift" bash test/browser/browser_test.sh \
+		test/browser/monitor.html test/browser/out
+
+# The README's screenshots of both pages, from a private server (docs/*.png).
+screenshots:
+	bash test/browser/screenshots.sh
 
 # Accuracy and speed of one detector on the benchmark datasets.
 test/bench/detector_bench: test/bench/detector_bench.c $(CORE_SRCS) src/core/*.h
@@ -128,4 +136,4 @@ demo:
 test:
 	bash test/run_all.sh
 
-.PHONY: unitcheck valgrindcheck asancheck tapcheck matrixcheck browsercheck fuzzcheck fuzzlong demo test
+.PHONY: unitcheck valgrindcheck asancheck tapcheck matrixcheck browsercheck screenshots fuzzcheck fuzzlong demo test

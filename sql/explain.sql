@@ -104,3 +104,19 @@ SELECT a AS algorithm,
        count(*) AS anomalies
 FROM unnest(ARRAY['knn', 'lof', 'auto', 'iforest', 'mahalanobis']) a, contaminated c
 WHERE c.is_anomaly GROUP BY a ORDER BY a;
+
+-- readable values (issue 15): a knn reason on the contaminated rows, a free
+-- numeric column, numeric(p, s), float4, a date and a timestamp
+SELECT anomaly_reason('cont_knn', c) FROM contaminated c WHERE id = 25;
+SELECT e.feature, e.value FROM contaminated c, anomaly_explain('cont_knn', c) e WHERE c.id = 25 ORDER BY 1;
+CREATE TABLE readable AS
+SELECT i AS id, (i * 1.000000123456789)::numeric AS free_num, (i * 1.25)::numeric(10, 2) AS money,
+       (i / 3.0)::float4 AS ratio, date '2024-03-01' + i AS day,
+       timestamptz '2024-03-01 00:00:00+00' + i * interval '1 hour 7 seconds' AS at
+FROM generate_series(1, 200) i;
+SELECT anomaly_train('readable_z', 'readable', ARRAY['free_num', 'money', 'ratio', 'day', 'at'], 'zscore') > 0 AS trained;
+SET TIME ZONE 'UTC';
+SELECT e.feature, e.value FROM readable r, anomaly_explain('readable_z', r) e WHERE r.id = 7 ORDER BY 1;
+SELECT feature, value FROM anomaly_explain('readable_z', '{"free_num": 7.000000864197523, "money": 8.75, "ratio": 2.3333333333333335, "day": 1, "at": 2}'::jsonb) ORDER BY feature;
+SELECT anomaly_reason('readable_z', r) FROM readable r WHERE id = 200;
+RESET TIME ZONE;

@@ -437,3 +437,25 @@ ALTER TABLE anomaly_events ADD COLUMN segment text;
 ALTER TABLE anomaly_batches ADD COLUMN segment text;
 COMMENT ON COLUMN anomaly_events.segment IS 'The row''s segment (col=value, ...) under a segmented model; NULL for a plain model';
 COMMENT ON COLUMN anomaly_batches.segment IS 'The segment whose own model scored these rows; NULL for the global or a plain model';
+
+-- == explain ==
+-- Global importance: per feature, its mean share of the explanations of the
+-- flagged rows (or, with a label, of the labelled anomalies) and of all
+-- rows, how many of those rows it leads, and their typical value against
+-- the other rows'.  anomaly_report gains the same table, each feature's
+-- distribution and a scatter of the two leading features.
+CREATE FUNCTION anomaly_importance(model text, source text, label text DEFAULT NULL)
+    RETURNS TABLE (feature text, flagged_share float8, all_share float8, leads bigint,
+                   lead_share float8, flagged_value text, normal_value text)
+    AS 'MODULE_PATHNAME', 'anomaly_importance' LANGUAGE C STABLE PARALLEL UNSAFE;
+CREATE FUNCTION anomaly_importance(model bigint, source text, label text DEFAULT NULL)
+    RETURNS TABLE (feature text, flagged_share float8, all_share float8, leads bigint,
+                   lead_share float8, flagged_value text, normal_value text)
+    AS 'MODULE_PATHNAME', 'anomaly_importance' LANGUAGE C STABLE PARALLEL UNSAFE;
+-- The monitoring page: what anomaly_monitor recorded for a model since a
+-- time (anomaly_batches, anomaly_events) as one self-contained HTML page,
+-- with drift per feature against source when one is given.
+CREATE FUNCTION anomaly_monitor_report(model text,
+                                       since timestamptz DEFAULT now() - interval '7 days',
+                                       source text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'anomaly_monitor_report' LANGUAGE C STABLE PARALLEL UNSAFE;

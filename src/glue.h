@@ -61,6 +61,7 @@ typedef struct an_row_map
 {
 	int		   *attidx;			/* per feature: attribute position */
 	Oid		   *atttype;		/* per feature: attribute type */
+	int32	   *atttypmod;		/* per feature: its typmod, -1 when none */
 	an_conv    *conv;			/* per feature */
 	int			n_atts;			/* the last attribute used, plus one */
 } an_row_map;
@@ -72,6 +73,7 @@ void		an_row_map_encode(const an_row_map *map, const an_model *m, const Datum *v
 							  const bool *nulls, double *x);
 char	   *an_row_map_value_text(const an_row_map *map, uint32 j, const Datum *values,
 								  const bool *nulls);
+char	   *an_value_text(Datum value, Oid typid, int32 typmod);
 
 /* model_cache.c */
 typedef struct an_model_ref
@@ -124,6 +126,11 @@ uint8		an_source_label_value(int32 value, const char *label);
 void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
+
+/* importance.c: which features explain the flagged rows, over a source */
+struct an_report;
+void		an_importance_gather(int64 id, const an_model *m, const char *from, TupleDesc desc,
+								 const char *label, struct an_report *r);
 
 /* segment_train.c: training one sub-model per segment */
 int			an_segment_min_rows(Jsonb *options, Jsonb **rest);

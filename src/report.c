@@ -1,9 +1,9 @@
 /*
  * report.c - anomaly_report: gathers the figures of one model on one
  * source (its catalog row, the scores, the top anomalies with reasons,
- * out-of-range counts, a segmented model's per-segment table, and with a
- * label the confusion matrix and ROC curve) and renders them as a
- * self-contained HTML page.
+ * out-of-range counts, a segmented model's per-segment table, the features'
+ * global importance (importance.c), and with a label the confusion matrix
+ * and ROC curve) and renders them as a self-contained HTML page.
  */
 #include "glue.h"
 
@@ -43,7 +43,7 @@ gather_summary(int64 id, an_report *r)
 		"training metrics", "owner", "created at"};
 	char	   *sql = psprintf("SELECT name, version, algorithm, pg_catalog.array_to_string(features, ', '), "
 							   "source, train_rows, COALESCE(contamination::pg_catalog.text, 'auto'), "
-							   "threshold, params, metrics, owner, created_at, "
+							   "threshold, params, metrics, owner, created_at::pg_catalog.timestamptz(0), "
 							   "pg_catalog.now()::pg_catalog.timestamptz(0) "
 							   "FROM %s.anomaly_model_list WHERE id OPERATOR(pg_catalog.=) $1",
 							   an_glue_schema());
@@ -63,6 +63,8 @@ gather_summary(int64 id, an_report *r)
 		pairs[i].key = keys[i];
 		pairs[i].value = spi_text(0, i + 1);
 	}
+	/* the threshold as a person reads it, not to float8's last digit */
+	pairs[7].value = an_value_text(Float8GetDatum(r->threshold), FLOAT8OID, -1);
 	r->summary = pairs;
 	r->n_summary = n;
 	r->title = psprintf("%s v%s (%s)", pairs[0].value, pairs[1].value, pairs[2].value);
@@ -328,6 +330,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 			   *html;
 	text	   *result;
 	an_report	r = {0};
+	const an_model *m;
 	an_scored_rows rows;
 	const uint8 *flags = NULL;
 	an_ctx		ctx;
@@ -342,7 +345,8 @@ anomaly_report(PG_FUNCTION_ARGS)
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	label = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	time_column = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	r.threshold = an_cache_by_arg(fcinfo, 0, &id)->threshold;
+	m = an_cache_by_arg(fcinfo, 0, &id);
+	r.threshold = m->threshold;
 	r.time_column = time_column;
 	from = an_source_from(source, &relid);
 	SPI_connect();
@@ -361,6 +365,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 	gather_histogram(&rows, flags, &r);
 	gather_top(id, from, desc, relid, &r);
 	gather_ranges(id, from, &r);
+	an_importance_gather(id, m, from, desc, label, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	html = an_report_html(&ctx, &r);
 	result = (text *) SPI_palloc(strlen(html) + VARHDRSZ);

@@ -34,6 +34,7 @@ an_row_map_build(an_row_map *map, TupleDesc desc, const an_model *m, MemoryConte
 
 	map->attidx = MemoryContextAllocZero(mcxt, sizeof(int) * m->n_features);
 	map->atttype = MemoryContextAllocZero(mcxt, sizeof(Oid) * m->n_features);
+	map->atttypmod = MemoryContextAllocZero(mcxt, sizeof(int32) * m->n_features);
 	map->conv = MemoryContextAllocZero(mcxt, sizeof(an_conv) * m->n_features);
 	for (uint32 j = 0; j < m->n_features; j++)
 	{
@@ -52,6 +53,7 @@ an_row_map_build(an_row_map *map, TupleDesc desc, const an_model *m, MemoryConte
 					 errhint("The model needs columns: %s.", an_feature_list(m))));
 		map->attidx[j] = found;
 		map->atttype[j] = TupleDescAttr(desc, found)->atttypid;
+		map->atttypmod[j] = TupleDescAttr(desc, found)->atttypmod;
 		last = Max(last, found);
 		map->conv[j] = an_conv_for_type(map->atttype[j], &kind);
 		if (map->conv[j] == AN_CONV_UNSUPPORTED || kind != f->kind)
@@ -88,16 +90,13 @@ an_row_map_encode(const an_row_map *map, const an_model *m, const Datum *values,
 	}
 }
 
-/* Feature j's value in the deformed row as text; NULL when missing. */
+/* Feature j's value in the deformed row as text (see an_value_text); NULL when missing. */
 char *
 an_row_map_value_text(const an_row_map *map, uint32 j, const Datum *values, const bool *nulls)
 {
 	int			a = map->attidx[j];
-	Oid			out;
-	bool		varlena;
 
 	if (nulls[a])
 		return NULL;
-	getTypeOutputInfo(map->atttype[j], &out, &varlena);
-	return OidOutputFunctionCall(out, values[a]);
+	return an_value_text(values[a], map->atttype[j], map->atttypmod[j]);
 }

@@ -425,11 +425,11 @@ an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 			return pnstrdup(v.val.string.val, v.val.string.len);
 		if (v.type == jbvBool)
 			return pstrdup(v.val.boolean ? "true" : "false");
-		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+		return an_value_text(NumericGetDatum(v.val.numeric), NUMERICOID, -1);
 	}
 	if (isnan(site->x[j]))
 		return NULL;
-	return DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(site->x[j])));
+	return an_value_text(Float8GetDatum(site->x[j]), FLOAT8OID, -1);
 }
 
 /* Which model scored the row an_row_encode saw: "model", "global" or "segment ...". */

@@ -3,8 +3,9 @@
  * and CSS, no script, no external resource) drawn from figures the caller
  * gathers: a model summary, the score histogram with the threshold, score
  * against time, the top anomalies with their reasons, per-feature
- * out-of-range counts, for a segmented model a per-segment table and, with
- * labels, the confusion matrix and ROC curve.
+ * out-of-range counts, for a segmented model a per-segment table, the
+ * features' global importance with their distributions and a scatter of the
+ * two leading ones, and, with labels, the confusion matrix and ROC curve.
  */
 #ifndef AN_REPORT_H
 #define AN_REPORT_H
@@ -56,6 +57,41 @@ typedef struct an_report_segment
 	double		roc_auc;		/* with labels; NaN when undefined */
 } an_report_segment;
 
+/* One bin of a feature's distribution: a number range or a category. */
+typedef struct an_report_dist_bin
+{
+	const char *label;			/* the category; NULL for a number range */
+	double		low;			/* a number range's edges */
+	double		high;
+	int64_t		flagged;		/* flagged rows in the bin */
+	int64_t		normal;			/* the other rows */
+} an_report_dist_bin;
+
+/* What one feature explains, over all rows and the flagged ones. */
+typedef struct an_report_feature
+{
+	const char *feature;
+	double		flagged_share;	/* its mean share of the flagged rows' explanations; NaN when none */
+	double		all_share;		/* its mean share over every row */
+	int64_t		leads;			/* flagged rows whose explanation it leads */
+	const char *flagged_value;	/* the flagged rows' mean or most common value, as text */
+	const char *normal_value;	/* the other rows' */
+	int			time_axis;		/* number ranges are seconds since the Unix epoch */
+	const an_report_dist_bin *dist; /* ascending ranges, or categories by rows */
+	int			n_dist;
+} an_report_feature;
+
+/* The two most important numeric features against each other. */
+typedef struct an_report_scatter
+{
+	const char *x_feature;		/* NULL when there are no two numeric features */
+	const char *y_feature;
+	const double *x;
+	const double *y;
+	const uint8_t *flagged;
+	int			n;
+} an_report_scatter;
+
 typedef struct an_report
 {
 	const char *title;			/* e.g. "fraud v3 (iforest)" */
@@ -78,6 +114,12 @@ typedef struct an_report
 	const an_report_segment *segments;
 	int			n_segments;
 	int64_t		n_all_segments;
+	/* global importance, most important first (n_features 0: no section) */
+	const an_report_feature *features;
+	int			n_features;
+	const char *group;			/* the rows compared: "flagged" or a label's "labelled anomalies" */
+	int64_t		group_rows;		/* rows in that group */
+	an_report_scatter scatter;
 	/* with labels only (has_labels != 0) */
 	int			has_labels;
 	an_metrics	metrics;		/* flags at the threshold against the labels */

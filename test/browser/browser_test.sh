@@ -8,8 +8,10 @@
 #                                     have; when EXPECT is set (even to
 #                                     "none"), the others must be absent
 #   HEIGHT=2400                       the window's height in pixels
+#   PAGE=monitor                      the page is anomaly_monitor_report's
+#                                     (default: report, anomaly_report's)
 #
-# Writes OUTDIR/report.png and OUTDIR/report.dom.html (OUTDIR defaults to a
+# Writes OUTDIR/PAGE.png and OUTDIR/PAGE.dom.html (OUTDIR defaults to a
 # temporary directory).  Installs chromium and python3 when missing (root or
 # sudo).  Exits non-zero on failure.
 set -euo pipefail
@@ -18,6 +20,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPORT=${1:?usage: browser_test.sh REPORT.html [OUTDIR]}
 OUTDIR=${2:-$(mktemp -d /tmp/anomaly-browser.XXXXXX)}
 HEIGHT=${HEIGHT:-2400}
+PAGE=${PAGE:-report}
+export PAGE
 started=$SECONDS
 
 # Install the Debian packages whose commands are missing.
@@ -50,25 +54,25 @@ mkdir -p "$OUTDIR"
 ensure_tools
 echo "rendering $REPORT with $(chromium --version 2>/dev/null | head -1)"
 
-rm -f "$OUTDIR/report.png"
-chromium_run --screenshot="$OUTDIR/report.png" --window-size=1200,"$HEIGHT" \
+rm -f "$OUTDIR/$PAGE.png"
+chromium_run --screenshot="$OUTDIR/$PAGE.png" --window-size=1200,"$HEIGHT" \
     >"$OUTDIR/chromium.log" 2>&1 || { cat "$OUTDIR/chromium.log"; exit 1; }
-chromium_run --dump-dom >"$OUTDIR/report.dom.html" 2>"$OUTDIR/chromium-dom.log" \
+chromium_run --dump-dom >"$OUTDIR/$PAGE.dom.html" 2>"$OUTDIR/chromium-dom.log" \
     || { cat "$OUTDIR/chromium-dom.log"; exit 1; }
 
 status=0
-if [ -s "$OUTDIR/report.png" ]; then
-    echo "  ok   png: $OUTDIR/report.png, $(stat -c %s "$OUTDIR/report.png") bytes"
-    python3 "$HERE/check_png.py" "$OUTDIR/report.png" || status=1
+if [ -s "$OUTDIR/$PAGE.png" ]; then
+    echo "  ok   png: $OUTDIR/$PAGE.png, $(stat -c %s "$OUTDIR/$PAGE.png") bytes"
+    python3 "$HERE/check_png.py" "$OUTDIR/$PAGE.png" || status=1
 else
-    echo "  FAIL png: no screenshot at $OUTDIR/report.png"
+    echo "  FAIL png: no screenshot at $OUTDIR/$PAGE.png"
     status=1
 fi
 if [ "${EXPECT+set}" = set ]; then
     # shellcheck disable=SC2086  # EXPECT is a list of words
-    python3 "$HERE/check_dom.py" "$OUTDIR/report.dom.html" ${EXPECT:-none} || status=1
+    python3 "$HERE/check_dom.py" "$OUTDIR/$PAGE.dom.html" ${EXPECT:-none} || status=1
 else
-    python3 "$HERE/check_dom.py" "$OUTDIR/report.dom.html" || status=1
+    python3 "$HERE/check_dom.py" "$OUTDIR/$PAGE.dom.html" || status=1
 fi
 echo "browser test: $([ $status -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 exit $status

@@ -1,15 +1,19 @@
 """check_dom.py DOM.html [EXPECTED...] - the DOM a browser built from a
-report holds every section and what each draws.  EXPECTED names the
-optional sections (timeline, confusion, roc, segments) the report must
-have; given
-at all (even as "none"), the optional sections not named must be absent.
-Exits 1 on failure."""
+report (or, with PAGE=monitor in the environment, a monitoring page) holds
+every section and what each draws.  EXPECTED names the optional sections
+(timeline, confusion, roc, segments; drift for the monitoring page) the page
+must have; given at all (even as "none"), the optional sections not named
+must be absent.  Exits 1 on failure."""
 import collections
+import os
 import sys
 from html.parser import HTMLParser
 
-REQUIRED = ['summary', 'histogram', 'top-anomalies', 'out-of-range']
-OPTIONAL = ['timeline', 'confusion', 'roc', 'segments']
+MONITOR = os.environ.get('PAGE') == 'monitor'
+REQUIRED = (['summary', 'batches', 'range-grid', 'latest', 'events'] if MONITOR else
+            ['summary', 'histogram', 'top-anomalies', 'out-of-range', 'importance',
+             'distributions', 'scatter'])
+OPTIONAL = ['drift'] if MONITOR else ['timeline', 'confusion', 'roc', 'segments']
 VOID = {'meta', 'br', 'hr', 'img', 'input', 'link', 'source', 'wbr'}
 
 
@@ -79,8 +83,45 @@ def main():
         for section in OPTIONAL:
             if section not in expected:
                 checks.append(('section #%s absent' % section, section not in page.sections))
+    if MONITOR:
+        checks += monitor_checks(page, expected)
+    else:
+        checks += report_checks(page, expected)
+    failed = 0
+    for what, ok in checks:
+        print('  %s dom: %s' % ('ok  ' if ok else 'FAIL', what))
+        failed += not ok
+    sys.exit(1 if failed else 0)
+
+
+def monitor_checks(page, expected):
+    """What the monitoring page's sections must draw."""
+    count = page.counts
+    marks = count['batches']['circle.mark']
+    checks = [
+        ('#summary: title <h1> and %d tiles' % count['summary']['div.tile'],
+         count['summary']['h1'] == 1 and count['summary']['div.tile'] == 5),
+        ('#batches: %d marks, %d red, %d green' % (marks, count['batches']['circle.bad'],
+                                                   count['batches']['circle.ok']),
+         marks >= 1 and marks == count['batches']['circle.bad'] + count['batches']['circle.ok']),
+        ('#batches: the expected rate line', count['batches']['line.expected'] == 1),
+        ('#range-grid: %d cells (>= 1)' % count['range-grid']['td.cell'],
+         count['range-grid']['td.cell'] >= 1),
+        ('#latest: %d table rows (>= 2)' % count['latest']['tr'], count['latest']['tr'] >= 2),
+        ('#events: %d points (>= 1)' % count['events']['circle'], count['events']['circle'] >= 1),
+        ('#events: %d threshold lines (1)' % count['events']['line.threshold'],
+         count['events']['line.threshold'] == 1),
+    ]
+    if 'drift' in expected:
+        checks.append(('#drift: %d table rows (>= 2)' % count['drift']['tr'], count['drift']['tr'] >= 2))
+    return checks
+
+
+def report_checks(page, expected):
+    """What the report's sections must draw."""
+    count = page.counts
     summary, histogram = count['summary'], count['histogram']
-    checks += [
+    checks = [
         ('#summary: title <h1> and %d tiles' % summary['div.tile'],
          summary['h1'] == 1 and summary['div.tile'] == 4),
         ('#histogram: %d bars <rect class="bar">, %d of them flagged (>= 1)'
@@ -93,6 +134,14 @@ def main():
          count['top-anomalies']['tr'] >= 2),
         ('#out-of-range: %d table rows (>= 2)' % count['out-of-range']['tr'],
          count['out-of-range']['tr'] >= 2),
+        ('#importance: %d table rows (>= 2)' % count['importance']['tr'],
+         count['importance']['tr'] >= 2),
+        ('#distributions: %d charts, %d bars' % (count['distributions']['svg'],
+                                                 count['distributions']['rect.bar']),
+         count['distributions']['svg'] >= 1 and count['distributions']['rect.bar'] >= 2),
+        ('#scatter: %d points, %d flagged' % (count['scatter']['circle'],
+                                              count['scatter']['g.flagged']),
+         count['scatter']['circle'] >= 2),
     ]
     if 'timeline' in expected:
         timeline = count['timeline']
@@ -112,11 +161,7 @@ def main():
         checks.append(('#roc: curve, diagonal and AUC caption',
                        count['roc']['path.roc-curve'] == 1 and count['roc']['line.diagonal'] == 1
                        and 'ROC AUC =' in page.text['roc']))
-    failed = 0
-    for what, ok in checks:
-        print('  %s dom: %s' % ('ok  ' if ok else 'FAIL', what))
-        failed += not ok
-    sys.exit(1 if failed else 0)
+    return checks
 
 
 main()

@@ -2,16 +2,22 @@
  * test_report.c - the HTML report: every section where it belongs, strings
  * escaped, no script and no external resource, NaN, infinities and empty
  * inputs shown as "n/a" or a note, large inputs still well-formed, and the
- * same figures always rendering to the same page.
+ * same figures always rendering to the same page; numbers as a person reads
+ * them (the knn reason's 1.44900537421926856040 as 1.44901); and the
+ * monitoring page the same way (sections, marks, escaping, empty, huge).
  *
  * Usage:
- *   test_report               run every test
- *   test_report OUT.html      also write the example report to OUT.html
- *                             (the browser test renders it)
+ *   test_report                        run every test
+ *   test_report OUT.html [MON.html]    also write the example report to
+ *                                      OUT.html and the example monitoring
+ *                                      page to MON.html (the browser test
+ *                                      renders them)
  */
 #include "an_core.h"
 #include "metrics.h"
 #include "prng.h"
+#include "monitor_page.h"
+#include "readable.h"
 #include "report.h"
 
 #include <ctype.h>
@@ -70,6 +76,67 @@ test_format(const char *fmt,...)
 	s = test_alloc(NULL, strlen(buf) + 1);
 	strcpy(s, buf);
 	return s;
+}
+
+/*
+ * The example's feature sections: amount and hour histograms, a country's
+ * bars and a scatter of amount against hour, flagged rows drawn apart.
+ */
+static void
+example_features(const double *scores, an_report *r, an_prng *g)
+{
+	static const char *const countries[] = {"DE", "FR", "US", "XZ", "other"};
+	an_report_feature *f = test_alloc(NULL, sizeof(an_report_feature) * 3);
+	an_report_dist_bin *amount = test_alloc(NULL, sizeof(an_report_dist_bin) * 20);
+	an_report_dist_bin *hour = test_alloc(NULL, sizeof(an_report_dist_bin) * 24);
+	an_report_dist_bin *country = test_alloc(NULL, sizeof(an_report_dist_bin) * 5);
+	double	   *x = test_alloc(NULL, sizeof(double) * EXAMPLE_ROWS);
+	double	   *y = test_alloc(NULL, sizeof(double) * EXAMPLE_ROWS);
+	uint8_t    *flagged = test_alloc(NULL, EXAMPLE_ROWS);
+	int			n = 0;
+
+	memset(amount, 0, sizeof(an_report_dist_bin) * 20);
+	memset(hour, 0, sizeof(an_report_dist_bin) * 24);
+	memset(country, 0, sizeof(an_report_dist_bin) * 5);
+	for (int b = 0; b < 20; b++)
+	{
+		amount[b].low = 150.0 * b;
+		amount[b].high = 150.0 * (b + 1);
+	}
+	for (int b = 0; b < 24; b++)
+	{
+		hour[b].low = b;
+		hour[b].high = b + 1;
+	}
+	for (int c = 0; c < 5; c++)
+		country[c].label = countries[c];
+	for (int i = 0; i < EXAMPLE_ROWS; i++)
+	{
+		int			flag = scores[i] >= r->threshold;
+		double		a = flag ? 2100 + 400 * an_prng_normal(g) : 38 * exp(0.8 * an_prng_normal(g));
+		double		h = flag && an_prng_uniform(g) < 0.4 ? 2 + 2 * an_prng_uniform(g) : 8 + 14 * an_prng_uniform(g);
+		int			ab = (int) floor(a / 150);
+		int			c = flag ? (an_prng_uniform(g) < 0.5 ? 3 : 2) : (int) floor(an_prng_uniform(g) * 3);
+
+		ab = ab < 0 ? 0 : ab > 19 ? 19 : ab;
+		*(flag ? &amount[ab].flagged : &amount[ab].normal) += 1;
+		*(flag ? &hour[(int) h].flagged : &hour[(int) h].normal) += 1;
+		*(flag ? &country[c].flagged : &country[c].normal) += 1;
+		if (flag || i % 5 == 0)
+		{
+			x[n] = a;
+			y[n] = h;
+			flagged[n++] = (uint8_t) flag;
+		}
+	}
+	f[0] = (an_report_feature) {"amount", 0.71, 0.22, 80, "2100", "38", 0, amount, 20};
+	f[1] = (an_report_feature) {"hour", 0.18, 0.31, 12, "9.4", "14.9", 0, hour, 24};
+	f[2] = (an_report_feature) {"merchant_country", 0.11, 0.47, 9, "XZ (50%)", "FR (34%)", 0, country, 5};
+	r->features = f;
+	r->n_features = 3;
+	r->group = "flagged";
+	r->group_rows = r->flagged;
+	r->scatter = (an_report_scatter) {"amount", "hour", x, y, flagged, n};
 }
 
 /*
@@ -168,6 +235,7 @@ example_report(an_ctx *ctx, an_report *r)
 	r->has_labels = 1;
 	r->roc_fpr = fpr;
 	r->roc_tpr = tpr;
+	example_features(scores, r, &g);
 }
 
 /* How many times needle occurs in haystack. */
@@ -176,9 +244,15 @@ count_of(const char *haystack, const char *needle)
 {
 	int			n = 0;
 	size_t		len = strlen(needle);
+	size_t		total = strlen(haystack);
+	const char *p = haystack;
 
-	for (const char *p = strstr(haystack, needle); p; p = strstr(p + len, needle))
+	/* memmem with the length left, not strstr: ASan's strstr measures the rest every call */
+	while ((p = memmem(p, total - (size_t) (p - haystack), needle, len)) != NULL)
+	{
 		n++;
+		p += len;
+	}
 	return n;
 }
 
@@ -357,7 +431,8 @@ test_full_report(void)
 		  "no time range");
 	CHECK(strstr(html, ">2024-03-11</text>") != NULL, "no date tick");
 	CHECK(strstr(html, ">created_at (UTC)</text>") != NULL, "no time axis title");
-	CHECK(count_of(html, "<circle") == EXAMPLE_ROWS, "timeline points: %d", count_of(html, "<circle"));
+	CHECK(count_of(html, "<circle") == EXAMPLE_ROWS + r.scatter.n, "timeline and scatter points: %d",
+		  count_of(html, "<circle"));
 
 	CHECK(strstr(html, "<section id=\"top-anomalies\"") != NULL, "no top anomalies");
 	CHECK(count_of(html, "<td class=\"key\">txn-") == EXAMPLE_TOP, "top rows");
@@ -367,6 +442,20 @@ test_full_report(void)
 	CHECK(strstr(html, "<section id=\"out-of-range\"") != NULL, "no out-of-range");
 	CHECK(strstr(html, "<td class=\"key\">distance_km</td><td class=\"num\">16</td>"
 				 "<td class=\"num\">0.32%</td>") != NULL, "no out-of-range row");
+
+	CHECK(strstr(html, "<section id=\"importance\"") != NULL, "no importance");
+	CHECK(strstr(html, "<td class=\"key\">amount</td>") != NULL &&
+		  strstr(html, ">71%</td><td class=\"num\">22%</td><td class=\"num\">80 (") != NULL,
+		  "no importance row");
+	CHECK(strstr(html, "<td class=\"flag\">2100</td><td>38</td>") != NULL, "no typical values");
+	CHECK(strstr(html, "<section id=\"distributions\"") != NULL, "no distributions");
+	CHECK(count_of(html, "<h3 class=\"key\">") == 3, "distribution charts: %d",
+		  count_of(html, "<h3 class=\"key\">"));
+	CHECK(count_of(html, "<rect class=\"bar normal\"") > 20, "no normal bars");
+	CHECK(strstr(html, ">XZ</text>") != NULL, "no category label");
+	CHECK(strstr(html, "<section id=\"scatter\"") != NULL, "no scatter");
+	CHECK(strstr(html, ">amount</text>") != NULL && strstr(html, ">hour</text>") != NULL,
+		  "no scatter axes");
 
 	CHECK(strstr(html, "<section id=\"confusion\"") != NULL, "no confusion matrix");
 	CHECK(strstr(html, "true positives") != NULL && strstr(html, "false negatives") != NULL,
@@ -399,7 +488,12 @@ test_optional_sections(void)
 	CHECK(strstr(html, "id=\"timeline\"") == NULL, "a timeline without one");
 	CHECK(strstr(html, "id=\"confusion\"") == NULL, "a confusion matrix without labels");
 	CHECK(strstr(html, "id=\"roc\"") == NULL, "a ROC curve without labels");
-	CHECK(strstr(html, "<circle") == NULL, "timeline points without a timeline");
+	CHECK(count_of(html, "<circle") == r.scatter.n, "timeline points without a timeline");
+	r.n_features = 0;
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed without features");
+	CHECK(strstr(html, "id=\"importance\"") == NULL && strstr(html, "id=\"scatter\"") == NULL,
+		  "feature sections without features");
 }
 
 /* A segmented model's table: every segment given, escaped, the AUC with labels only. */
@@ -469,11 +563,32 @@ test_escaping(void)
 	r.n_top = 1;
 	r.ranges = &range;
 	r.n_ranges = 1;
+	r.n_features = 0;
 	html = an_report_html(&ctx, &r);
 	CHECK(well_formed(html), "not well-formed");
 	CHECK(strstr(html, "<script") == NULL && strstr(html, "<img") == NULL, "an injected tag");
 	/* title (twice), generated_at, pair key and value, time column (twice), key, reason */
 	CHECK(count_of(html, escaped) == 9, "escaped strings: %d", count_of(html, escaped));
+	{
+		an_report_dist_bin bin = {hostile, 0, 0, 3, 4};
+		an_report_feature feature = {hostile, 0.5, 0.5, 1, hostile, hostile, 0, &bin, 1};
+		double		v[2] = {1, 2};
+		uint8_t		flags[2] = {0, 1};
+
+		r.features = &feature;
+		r.n_features = 1;
+		r.group = hostile;
+		r.scatter = (an_report_scatter) {hostile, hostile, v, v, flags, 2};
+		html = an_report_html(&ctx, &r);
+		CHECK(well_formed(html), "not well-formed with hostile features");
+		CHECK(strstr(html, "<script") == NULL, "an injected tag in the feature sections");
+		/* 9 as before; importance: caption, two headers, feature, two values;
+		 * distributions: caption, chart title, chart caption (group, two values),
+		 * category; scatter: caption, two axis titles */
+		CHECK(count_of(html, escaped) == 9 + 15, "escaped strings with features: %d",
+			  count_of(html, escaped));
+	}
+	r.n_features = 0;
 	CHECK(strstr(html, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;") != NULL,
 		  "the feature name is not escaped");
 	CHECK(strstr(html, "alert(1)</") == NULL, "an unescaped hostile string");
@@ -494,6 +609,7 @@ test_non_finite(void)
 	char	   *html;
 
 	example_report(&ctx, &r);
+	r.n_features = 0;			/* the feature sections are tested apart */
 	r.threshold = NAN;
 	r.bins = bins;
 	r.n_bins = 3;
@@ -544,6 +660,40 @@ test_empty(void)
 		  strstr(html, "id=\"roc\""), "a section is missing");
 }
 
+/* Hundreds of features, thousands of bins and 100,000 scatter points stay well-formed and bounded. */
+static void
+test_large_features(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_report	r;
+	an_report_feature *f = test_alloc(NULL, sizeof(an_report_feature) * 500);
+	an_report_dist_bin *bins = test_alloc(NULL, sizeof(an_report_dist_bin) * 5000);
+	double	   *v = test_alloc(NULL, sizeof(double) * 100000);
+	uint8_t    *flags = test_alloc(NULL, 100000);
+	char	   *html;
+
+	example_report(&ctx, &r);
+	for (int b = 0; b < 5000; b++)
+		bins[b] = (an_report_dist_bin) {NULL, b, b + 1, b % 7, INT64_C(1000000000000) + b};
+	for (int j = 0; j < 500; j++)
+		f[j] = (an_report_feature) {test_format("f%d", j), 1.0 / 500, NAN, j, "1", NULL, j % 2, bins, 5000};
+	for (int i = 0; i < 100000; i++)
+	{
+		v[i] = i % 2 ? i : NAN;
+		flags[i] = i % 10 == 0;
+	}
+	r.features = f;
+	r.n_features = 500;
+	r.scatter = (an_report_scatter) {"f0", "f1", v, v, flags, 100000};
+	html = an_report_html(&ctx, &r);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(count_of(html, "<td class=\"key\">f") == 500, "importance rows");
+	CHECK(count_of(html, "<h3 class=\"key\">") == 12, "charts beyond the 12 leading features: %d",
+		  count_of(html, "<h3 class=\"key\">"));
+	CHECK(strlen(html) < 16 * 1024 * 1024, "page of %zu bytes", strlen(html));
+}
+
 /* Counts, shares and dates are formatted for reading. */
 static void
 test_formatting(void)
@@ -587,6 +737,7 @@ test_large(void)
 	char	   *html;
 
 	example_report(&ctx, &r);
+	r.n_features = 0;			/* the feature sections are tested apart */
 	an_prng_seed(&g, 5);
 	for (int i = 0; i < 10000; i++)
 	{
@@ -630,19 +781,13 @@ test_deterministic(void)
 	CHECK(strcmp(first, second) == 0, "two renderings differ");
 }
 
-/* Write the example report to path; returns 0 on success. */
+/* Write a page to path; returns 0 on success. */
 static int
-write_example(const char *path)
+write_page(const char *html, const char *path)
 {
-	an_ctx		ctx = new_ctx();
-	an_report	r;
-	char	   *html;
-	FILE	   *f;
+	FILE	   *f = fopen(path, "w");
 	int			failed;
 
-	example_report(&ctx, &r);
-	html = an_report_html(&ctx, &r);
-	f = fopen(path, "w");
 	if (f == NULL)
 	{
 		perror(path);
@@ -650,10 +795,290 @@ write_example(const char *path)
 	}
 	failed = fputs(html, f) == EOF;
 	failed |= fclose(f) != 0;
-	free_all_blocks();
 	if (failed)
 		perror(path);
 	return failed;
+}
+
+/* ------------------------------------------------------------------ */
+/* the monitoring page */
+
+#define MON_BATCHES 48
+#define MON_EVENTS 3000
+
+static const char *const mon_features[] = {"amount", "hour", "merchant_country", "distance_km"};
+
+/*
+ * A realistic monitoring history: two days of hourly batches of about 500
+ * rows at a 2 % rate, a burst of anomalies and out-of-range amounts in
+ * three batches, every row logged.
+ */
+static void
+example_monitor(an_monitor_page *p)
+{
+	an_monitor_batch *batches = test_alloc(NULL, sizeof(an_monitor_batch) * MON_BATCHES);
+	an_report_point *events = test_alloc(NULL, sizeof(an_report_point) * MON_EVENTS);
+	an_monitor_drift *drift = test_alloc(NULL, sizeof(an_monitor_drift) * 4);
+	an_prng		g;
+
+	memset(p, 0, sizeof(*p));
+	an_prng_seed(&g, 15);
+	for (int i = 0; i < MON_BATCHES; i++)
+	{
+		an_monitor_batch *b = &batches[i];
+		int64_t    *out = test_alloc(NULL, sizeof(int64_t) * 4);
+		int			burst = i >= 30 && i < 33;
+
+		b->at = MARCH_2024 + 3600.0 * i;
+		b->rows = 450 + (int64_t) (100 * an_prng_uniform(&g));
+		b->anomalies = (int64_t) ((burst ? 0.15 : 0.02) * b->rows * (0.6 + 0.8 * an_prng_uniform(&g)));
+		b->min_score = 0.31 + 0.02 * an_prng_uniform(&g);
+		b->mean_score = 0.46 + 0.01 * an_prng_normal(&g);
+		b->max_score = (burst ? 0.82 : 0.66) + 0.03 * an_prng_uniform(&g);
+		for (int j = 0; j < 4; j++)
+			out[j] = (int64_t) ((burst && j == 0 ? 0.3 : 0.004 * j) * b->rows);
+		b->out_of_range = out;
+	}
+	for (int i = 0; i < MON_EVENTS; i++)
+	{
+		double		t = MARCH_2024 + 3600.0 * MON_BATCHES * i / MON_EVENTS;
+		int			burst = t >= MARCH_2024 + 30 * 3600.0 && t < MARCH_2024 + 33 * 3600.0;
+		int			anomalous = an_prng_uniform(&g) < (burst ? 0.15 : 0.02);
+
+		events[i].t = t;
+		events[i].score = anomalous ? 0.66 + 0.06 * an_prng_normal(&g) : 0.46 + 0.045 * an_prng_normal(&g);
+	}
+	for (int j = 0; j < 4; j++)
+		drift[j] = (an_monitor_drift) {mon_features[j], j == 0 ? 0.31 : 0.01 * j, j == 0 ? 0.21 : 0.02 * j,
+		0.061, j == 0};
+	p->title = "fraud v3 (iforest)";
+	p->generated_at = "2024-03-03 00:05:00+00";
+	p->since = "2024-03-01 00:00:00+00";
+	p->threshold = 0.6;
+	p->expected_rate = 0.02;
+	p->expected_from = "the model's contamination";
+	p->features = mon_features;
+	p->n_features = 4;
+	p->batches = batches;
+	p->n_batches = MON_BATCHES;
+	p->events = events;
+	p->n_events = MON_EVENTS;
+	p->events_logged = 24000;
+	p->drift = drift;
+	p->n_drift = 4;
+	p->drift_source = "tx_today";
+}
+
+/* The example page: every section, a mark per batch, red ones in the burst. */
+static void
+test_monitor_full(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	char	   *html;
+	int			red = 0;
+
+	example_monitor(&p);
+	for (int i = 0; i < p.n_batches; i++)
+		red += an_monitor_batch_alarming(&p.batches[i], p.expected_rate);
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	check_self_contained(html);
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<title>fraud v3 (iforest) &middot; anomaly monitoring</title>") != NULL, "no title");
+	CHECK(strstr(html, "Monitoring since 2024-03-01 00:00:00+00") != NULL, "no since");
+	CHECK(strstr(html, "No monitoring history") == NULL, "an empty note with a history");
+	for (const char *const *id = (const char *const[]) {"summary", "batches", "range-grid", "latest",
+		"events", "drift", NULL}; *id; id++)
+		CHECK(count_of(html, test_format("<section id=\"%s\"", *id)) == 1, "section %s", *id);
+	CHECK(red == 3, "alarming batches: %d", red);
+	CHECK(count_of(html, "class=\"mark bad\"") == 3 && count_of(html, "class=\"mark ok\"") == 45,
+		  "marks: %d red, %d green", count_of(html, "class=\"mark bad\""), count_of(html, "class=\"mark ok\""));
+	CHECK(count_of(html, "<line class=\"expected\"") == 1, "no expected line");
+	CHECK(count_of(html, "<td class=\"cell\"") == 4 * 24, "grid cells: %d", count_of(html, "<td class=\"cell\""));
+	CHECK(strstr(html, "<td class=\"key\">merchant_country</td>") != NULL, "no grid row");
+	CHECK(count_of(html, "<td class=\"bad\">over the expected rate</td>") + count_of(html, "<td class=\"ok\">ok</td>")
+		  == 10, "latest batches");
+	CHECK(strstr(html, "<td class=\"key\">2024-03-02 23:00:00</td>") != NULL, "the newest batch is not first");
+	CHECK(count_of(html, "<circle cx=") == MON_EVENTS, "event points: %d", count_of(html, "<circle cx="));
+	CHECK(count_of(html, "<line class=\"threshold\"") == 1, "no threshold line");
+	CHECK(strstr(html, "of 24,000 logged rows") != NULL, "no logged count");
+	CHECK(strstr(html, "<td class=\"bad\">drifted</td>") != NULL, "no drifted feature");
+	CHECK(strcmp(html, an_monitor_page_html(&ctx, &p)) == 0, "two renderings differ");
+}
+
+/* The binomial mark: the expected count plus three standard deviations. */
+static void
+test_monitor_alarm(void)
+{
+	an_monitor_batch b = {0, 1000, 20, 0, 0, 0, NULL};
+
+	/* 1000 rows at 2 %: 20 expected, sd 4.43; alarming from 34 anomalies */
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "20 of 1000 at 2%%");
+	b.anomalies = 33;
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "33 of 1000 at 2%%");
+	b.anomalies = 34;
+	CHECK(an_monitor_batch_alarming(&b, 0.02), "34 of 1000 at 2%%");
+	CHECK(an_monitor_batch_alarming(&b, NAN), "any anomaly when no rate is known");
+	b.anomalies = 0;
+	CHECK(!an_monitor_batch_alarming(&b, NAN), "no anomaly");
+	b.rows = 0;
+	CHECK(!an_monitor_batch_alarming(&b, 0.02), "an empty batch");
+}
+
+/* No history: every section says so, no chart, still well-formed. */
+static void
+test_monitor_empty(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	char	   *html;
+
+	memset(&p, 0, sizeof(p));
+	p.threshold = NAN;
+	p.expected_rate = NAN;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "No monitoring history in this period") != NULL, "no empty note");
+	CHECK(count_of(html, "No data:") == 4, "notes: %d", count_of(html, "No data:"));
+	CHECK(strstr(html, "<svg") == NULL, "a chart without data");
+	CHECK(strstr(html, "id=\"drift\"") == NULL, "drift without a source");
+}
+
+/* Every string is escaped; NaN, infinities and absurd times are not drawn. */
+static void
+test_monitor_hostile(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	const char *const names[1] = {hostile};
+	an_monitor_drift drift = {hostile, NAN, INFINITY, NAN, 1};
+	int64_t		out[1] = {5};
+	an_monitor_batch batches[3] = {{NAN, 10, 1, NAN, NAN, NAN, out}, {1e300, 10, 1, 0, 0, 0, out},
+	{MARCH_2024, 10, 11, -INFINITY, 0, INFINITY, out}};
+	an_report_point events[2] = {{MARCH_2024, NAN}, {INFINITY, 1}};
+	const char *escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot; &#39;a&#39; &amp; b";
+	char	   *html;
+
+	memset(&p, 0, sizeof(p));
+	p.title = p.since = p.generated_at = p.expected_from = p.drift_source = hostile;
+	p.threshold = INFINITY;
+	p.expected_rate = -1;
+	p.features = names;
+	p.n_features = 1;
+	p.batches = batches;
+	p.n_batches = 3;
+	p.events = events;
+	p.n_events = 2;
+	p.drift = &drift;
+	p.n_drift = 1;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(!has_raw_non_finite(html), "a raw nan or inf");
+	CHECK(strstr(html, "<script") == NULL, "an injected tag");
+	/* title (twice), since, generated_at, expected_from, the grid's feature, drift source and feature */
+	CHECK(count_of(html, escaped) == 8, "escaped strings: %d", count_of(html, escaped));
+	CHECK(count_of(html, "<circle class=\"mark") == 1, "marks of undrawable batches: %d",
+		  count_of(html, "<circle class=\"mark"));
+	CHECK(strstr(html, "No data: no row was logged") != NULL, "undrawable events drawn");
+}
+
+/* Thousands of batches and features, 100,000 events: well-formed and bounded. */
+static void
+test_monitor_large(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_monitor_page p;
+	an_monitor_batch *batches = test_alloc(NULL, sizeof(an_monitor_batch) * 5000);
+	an_report_point *events = test_alloc(NULL, sizeof(an_report_point) * 100000);
+	const char **names = test_alloc(NULL, sizeof(char *) * 300);
+	int64_t    *out = test_alloc(NULL, sizeof(int64_t) * 300);
+	char	   *html;
+
+	example_monitor(&p);
+	for (int j = 0; j < 300; j++)
+	{
+		names[j] = test_format("f%d", j);
+		out[j] = INT64_MAX / 4;
+	}
+	for (int i = 0; i < 5000; i++)
+		batches[i] = (an_monitor_batch) {MARCH_2024 + 60.0 * i, INT64_MAX / 2, i, 0, 0.5, 1, out};
+	for (int i = 0; i < 100000; i++)
+		events[i] = (an_report_point) {MARCH_2024 + 3.0 * i, (i % 1000) / 1000.0};
+	p.features = names;
+	p.n_features = 300;
+	p.batches = batches;
+	p.n_batches = 5000;
+	p.events = events;
+	p.n_events = 100000;
+	html = an_monitor_page_html(&ctx, &p);
+	CHECK(well_formed(html), "not well-formed");
+	CHECK(count_of(html, "<td class=\"cell\"") == 300 * 24, "grid cells beyond the latest 24 batches");
+	CHECK(count_of(html, "<circle cx=") == 100000, "event points");
+	CHECK(strlen(html) < 24 * 1024 * 1024, "page of %zu bytes", strlen(html));
+}
+
+/* ------------------------------------------------------------------ */
+/* readable numbers (values in reasons, figures on the page) */
+
+/* Check that v to digits significant digits reads as want. */
+static void
+check_reads(double v, int digits, const char *want)
+{
+	char		buf[AN_READABLE_MAX];
+
+	an_readable_number(v, digits, buf, sizeof(buf));
+	CHECK(strcmp(buf, want) == 0, "%.17g to %d digits: got %s, want %s", v, digits, buf, want);
+}
+
+/* Fractions to six significant digits, trailing zeros dropped. */
+static void
+test_fractions(void)
+{
+	check_reads(1.44900537421926856040, 6, "1.44901");
+	check_reads(-1.39663954824209213258, 6, "-1.39664");
+	check_reads(5.32996533671393990516, 6, "5.32997");
+	check_reads(0.1 + 0.2, 6, "0.3");
+	check_reads(2516.08, 6, "2516.08");
+	check_reads(0.000123456789, 6, "0.000123457");
+	check_reads(99999.96, 6, "100000");
+	check_reads(0.5, 4, "0.5");
+}
+
+/* Integers in full; large numbers rounded to an integer, not an exponent. */
+static void
+test_integers(void)
+{
+	check_reads(3, 6, "3");
+	check_reads(-42, 6, "-42");
+	check_reads(12345678, 6, "12345678");
+	check_reads(123456.7, 6, "123457");
+	check_reads(999999.7, 6, "1000000");
+	check_reads(20000, 4, "20000");
+	check_reads(1234.56, 4, "1235");
+	check_reads(-0.0, 6, "0");
+	check_reads(0, 6, "0");
+}
+
+/* Exponents only for tiny and huge magnitudes; words for NaN and infinities. */
+static void
+test_extremes(void)
+{
+	char		buf[AN_READABLE_MAX];
+
+	check_reads(1.5e-7, 6, "1.5e-07");
+	check_reads(1e15, 6, "1e+15");
+	check_reads(-1.7976931348623157e308, 6, "-1.79769e+308");
+	check_reads(4.9e-324, 17, "4.9406564584124654e-324");
+	check_reads(NAN, 6, "NaN");
+	check_reads(INFINITY, 6, "Infinity");
+	check_reads(-INFINITY, 6, "-Infinity");
+	check_reads(2.5, 0, "2");	/* digits are clamped to 1..17 */
+	check_reads(1.0 / 3, 40, "0.33333333333333331");
+	for (double v = -1e300; fabs(v) > 1e-300; v /= -7.3)
+		CHECK(strlen(an_readable_number(v, 17, buf, sizeof(buf))) < AN_READABLE_MAX - 1,
+			  "%.17g fits", v);
 }
 
 int
@@ -669,8 +1094,28 @@ main(int argc, char **argv)
 	run("empty", test_empty);
 	run("formatting", test_formatting);
 	run("large", test_large);
+	run("large_features", test_large_features);
 	run("deterministic", test_deterministic);
-	if (argc == 2)
-		write_failed = write_example(argv[1]);
+	run("readable_fractions", test_fractions);
+	run("readable_integers", test_integers);
+	run("readable_extremes", test_extremes);
+	run("monitor_full", test_monitor_full);
+	run("monitor_alarm", test_monitor_alarm);
+	run("monitor_empty", test_monitor_empty);
+	run("monitor_hostile", test_monitor_hostile);
+	run("monitor_large", test_monitor_large);
+	if (argc >= 2)
+	{
+		an_ctx		ctx = new_ctx();
+		an_report	r;
+		an_monitor_page p;
+
+		example_report(&ctx, &r);
+		write_failed = write_page(an_report_html(&ctx, &r), argv[1]);
+		example_monitor(&p);
+		if (argc >= 3)
+			write_failed |= write_page(an_monitor_page_html(&ctx, &p), argv[2]);
+		free_all_blocks();
+	}
 	return finish() || write_failed;
 }
