@@ -294,59 +294,59 @@ render_ranges(an_writer *w, const an_report *r)
 static void
 render_segments(an_writer *w, const an_report *r)
 {
-	open_section(w, "segments", "Segments", NULL);
-	put(w, "<p class=\"caption\">");
+	an_html_open_section(w, "segments", "Segments", NULL);
+	an_html_put(w, "<p class=\"caption\">");
 	if (r->n_all_segments > r->n_segments)
 	{
-		put(w, "The ");
-		put_count(w, r->n_segments);
-		put(w, " of ");
-		put_count(w, r->n_all_segments);
-		put(w, " segments with the most flagged rows");
+		an_html_put(w, "The ");
+		an_html_put_count(w, r->n_segments);
+		an_html_put(w, " of ");
+		an_html_put_count(w, r->n_all_segments);
+		an_html_put(w, " segments with the most flagged rows");
 	}
 	else
 	{
-		put_count(w, r->n_all_segments);
-		put(w, r->n_all_segments == 1 ? " segment" : " segments");
+		an_html_put_count(w, r->n_all_segments);
+		an_html_put(w, r->n_all_segments == 1 ? " segment" : " segments");
 	}
-	put(w, "; each row is flagged against the threshold of the model that scored it, "
+	an_html_put(w, "; each row is flagged against the threshold of the model that scored it, "
 		"its segment's own or the global one.</p>\n");
 	if (r->n_segments <= 0)
 	{
-		put_no_data(w, "the source has no rows");
-		put(w, "</section>\n");
+		an_html_put_no_data(w, "the source has no rows");
+		an_html_put(w, "</section>\n");
 		return;
 	}
-	put(w, "<table class=\"data\">\n<thead><tr><th>segment</th><th>scored by</th>"
+	an_html_put(w, "<table class=\"data\">\n<thead><tr><th>segment</th><th>scored by</th>"
 		"<th class=\"num\">rows</th><th class=\"num\">flagged</th><th class=\"num\">share</th>"
 		"<th class=\"num\">threshold</th>");
 	if (r->has_labels)
-		put(w, "<th class=\"num\">ROC AUC</th>");
-	put(w, "</tr></thead>\n<tbody>\n");
+		an_html_put(w, "<th class=\"num\">ROC AUC</th>");
+	an_html_put(w, "</tr></thead>\n<tbody>\n");
 	for (int i = 0; i < r->n_segments; i++)
 	{
 		const an_report_segment *g = &r->segments[i];
 
-		put(w, "<tr><td class=\"key\">");
-		put_text(w, g->segment);
-		put(w, "</td><td>");
-		put_text(w, g->scored_by);
-		put(w, "</td><td class=\"num\">");
-		put_count(w, g->rows);
-		putf(w, "</td><td class=\"num%s\">", g->flagged > 0 ? " flag" : "");
-		put_count(w, g->flagged);
-		put(w, "</td><td class=\"num\">");
-		put_share(w, g->flagged, g->rows);
-		put(w, "</td><td class=\"num\">");
-		put_figure(w, g->threshold);
+		an_html_put(w, "<tr><td class=\"key\">");
+		an_html_put_text(w, g->segment);
+		an_html_put(w, "</td><td>");
+		an_html_put_text(w, g->scored_by);
+		an_html_put(w, "</td><td class=\"num\">");
+		an_html_put_count(w, g->rows);
+		an_html_putf(w, "</td><td class=\"num%s\">", g->flagged > 0 ? " flag" : "");
+		an_html_put_count(w, g->flagged);
+		an_html_put(w, "</td><td class=\"num\">");
+		an_html_put_share(w, g->flagged, g->rows);
+		an_html_put(w, "</td><td class=\"num\">");
+		an_html_put_figure(w, g->threshold);
 		if (r->has_labels)
 		{
-			put(w, "</td><td class=\"num\">");
-			put_figure(w, g->roc_auc);
+			an_html_put(w, "</td><td class=\"num\">");
+			an_html_put_figure(w, g->roc_auc);
 		}
-		put(w, "</td></tr>\n");
+		an_html_put(w, "</td></tr>\n");
 	}
-	put(w, "</tbody>\n</table>\n</section>\n");
+	an_html_put(w, "</tbody>\n</table>\n</section>\n");
 }
 
 /* One confusion matrix cell: the count and its name. */
