@@ -9,11 +9,12 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/report.o \
-	src/core/robust_scale.o src/core/sample.o src/core/segmented.o src/core/zscore.o
+	src/core/robust_scale.o src/core/sample.o src/core/segmented.o src/core/series.o \
+	src/core/series_bytes.o src/core/series_season.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
-	src/segment_train.o src/segment_route.o
+	src/segment_train.o src/segment_route.o src/series_options.o src/series_window.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
@@ -24,7 +25,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments upgrade
+REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments series upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

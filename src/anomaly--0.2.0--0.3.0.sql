@@ -67,3 +67,23 @@ CREATE FUNCTION anomaly_model_cache()
     RETURNS TABLE (id bigint, version int, bytes bigint, segmented bool,
                    segments_loaded bigint, last_used bigint)
     AS 'MODULE_PATHNAME', 'anomaly_model_cache' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+-- == time series ==
+-- Causal window functions over ordered rows: a detector per partition moves
+-- forward row by row (src/series_window.c, src/core/series*.c).
+CREATE TYPE anomaly_ts_point AS (
+    expected float8, lower float8, upper float8, score float8, severity int,
+    is_anomaly boolean, direction text, learning boolean, season int
+);
+CREATE FUNCTION anomaly_ts_score(value float8)
+    RETURNS float8 AS 'MODULE_PATHNAME', 'anomaly_ts_score'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_score(value float8, options jsonb)
+    RETURNS float8 AS 'MODULE_PATHNAME', 'anomaly_ts_score'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_detect(value float8)
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_detect'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_detect(value float8, options jsonb)
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_detect'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
