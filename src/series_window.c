@@ -19,7 +19,6 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
-#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "windowapi.h"
 
@@ -118,27 +117,14 @@ anomaly_ts_detect(PG_FUNCTION_ARGS)
 	series_partition *part;
 	an_series_point p;
 	TupleDesc	desc;
-	Datum		values[9];
-	bool		nulls[9];
+	Datum		values[AN_TS_POINT_COLUMNS];
+	bool		nulls[AN_TS_POINT_COLUMNS];
 	bool		scored;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "anomaly_ts_detect must return a composite type");
 	scored = advance(fcinfo, &p);
 	part = WinGetPartitionLocalMemory(win, sizeof(series_partition));
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = Float8GetDatum(p.expected);
-	values[1] = Float8GetDatum(p.lower);
-	values[2] = Float8GetDatum(p.upper);
-	values[3] = Float8GetDatum(p.score);
-	values[4] = Int32GetDatum((int32) lround(100 * p.score));
-	values[5] = BoolGetDatum(p.is_anomaly != 0);
-	values[6] = CStringGetTextDatum(p.direction > 0 ? "up" : (p.direction < 0 ? "down" : "none"));
-	values[7] = BoolGetDatum(p.learning != 0);
-	values[8] = Int32GetDatum(an_series_season(part->detector));
-	if (an_series_count(part->detector) == 0)
-		nulls[0] = nulls[1] = nulls[2] = true;
-	if (!scored)
-		nulls[3] = nulls[4] = nulls[5] = nulls[6] = true;
+	an_series_point_columns(&p, part->detector, scored, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
