@@ -124,6 +124,8 @@ CREATE TABLE anomaly_ts_state (
     PRIMARY KEY (model_id, series)
 );
 COMMENT ON TABLE anomaly_ts_state IS 'The state each series of a stored series model has reached';
+-- states are rewritten at every point and barely compress: no compression try
+ALTER TABLE anomaly_ts_state ALTER COLUMN state SET STORAGE EXTERNAL;
 SELECT pg_catalog.pg_extension_config_dump('anomaly_ts_state', '');
 ALTER TABLE anomaly_ts_state ENABLE ROW LEVEL SECURITY;
 -- whoever sees the model may feed its series

@@ -27,6 +27,24 @@ an_series_is(const void *bytes, size_t len)
 		memcmp(bytes, series_magic, sizeof(series_magic)) == 0;
 }
 
+/*
+ * How many of the latest values the detector can still read: all it holds
+ * while learning (the season is detected from them), then three seasons and
+ * the mad window.  Only these are written, so a stored state is small.
+ */
+static uint64_t
+history_needed(const an_series *s)
+{
+	uint64_t	held = s->n < AN_SERIES_HISTORY ? s->n : AN_SERIES_HISTORY;
+	uint64_t	need = (uint64_t) 3 * (uint64_t) s->season;
+
+	if (s->n < (uint64_t) s->opt.learning)
+		return held;
+	if (need < (uint64_t) s->opt.window)
+		need = (uint64_t) s->opt.window;
+	return need < held ? need : held;
+}
+
 /* The state as bytes (header with magic, format, length and CRC32C). */
 an_status
 an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *len)
@@ -62,8 +80,9 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 	an_write_f64(&w, s->error_sumsq);
 	an_write_u64(&w, s->n_errors);
 	an_write_u64(&w, s->n_recent);
-	for (int i = 0; i < AN_SERIES_HISTORY; i++)
-		an_write_f64(&w, s->history[i]);
+	an_write_u32(&w, (uint32_t) history_needed(s));
+	for (uint64_t k = history_needed(s); k >= 1; k--)
+		an_write_f64(&w, s->history[(s->n - k) % AN_SERIES_HISTORY]);
 	for (int i = 0; i < AN_SERIES_ERRORS; i++)
 		an_write_f64(&w, s->errors[i]);
 	for (int i = 0; i < AN_SERIES_SHORT; i++)
@@ -130,6 +149,26 @@ read_counters(an_ctx *ctx, an_reader *r, an_series *s)
 	return AN_OK;
 }
 
+/* Read the latest values, exactly as many as the detector still needs. */
+static an_status
+read_history(an_ctx *ctx, an_reader *r, an_series *s)
+{
+	uint32_t	kept = an_read_u32(r);
+
+	if (r->failed || kept != history_needed(s))
+		return CORRUPT("series model keeps %u values where it needs %u",
+					   kept, (unsigned) history_needed(s));
+	for (uint64_t k = kept; k >= 1; k--)
+	{
+		double		v = an_read_f64(r);
+
+		if (!isfinite(v))
+			return CORRUPT("series model has a value that is not finite, or is truncated");
+		s->history[(s->n - k) % AN_SERIES_HISTORY] = v;
+	}
+	return r->failed ? CORRUPT("series model is truncated") : AN_OK;
+}
+
 /* Read and validate len untrusted bytes written by an_series_write. */
 an_status
 an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
@@ -180,8 +219,9 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 		return CORRUPT("series model has bad options: %s", ctx->message);
 	if ((st = read_counters(ctx, &r, s)) != AN_OK)
 		return st;
-	if (!read_values(&r, s->history, AN_SERIES_HISTORY, 0) ||
-		!read_values(&r, s->errors, AN_SERIES_ERRORS, 1) ||
+	if ((st = read_history(ctx, &r, s)) != AN_OK)
+		return st;
+	if (!read_values(&r, s->errors, AN_SERIES_ERRORS, 1) ||
 		!read_values(&r, s->recent, AN_SERIES_SHORT, 1))
 		return CORRUPT("series model has a value that is not finite, or is truncated");
 	if (an_reader_left(&r) != 0)
