@@ -24,7 +24,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql src/anomaly--0.2.0--0.3.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
+	test/fuzz/fuzz_state test/fuzz/fuzz_series test/fuzz/obj test/bench/detector_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
 REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments series series_model upgrade
 REGRESS_OPTS = --inputdir=.
@@ -101,7 +101,7 @@ test/fuzz/obj/%.o: src/core/%.c src/core/*.h test/fuzz/coverage_ignore.txt
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(FUZZ_CORE_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJS) -lm
 
-fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
+fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state test/fuzz/fuzz_series
 	test/fuzz/run.sh
 
 # pg_regress against an ASan and UBSan build of the extension, in a private
@@ -110,7 +110,7 @@ asancheck:
 	bash test/asan/asan_regress.sh
 
 # The README's fuzzing campaign: ten million runs of each harness, one core, niced.
-fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state
+fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state test/fuzz/fuzz_series
 	FUZZ_RUNS=10000000 nice -n 19 test/fuzz/run.sh
 
 # pg_regress, TAP and pg_cron on PostgreSQL 17 and 18 in cached Debian roots,

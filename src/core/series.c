@@ -29,6 +29,7 @@
  */
 #include "series_impl.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -302,8 +303,16 @@ relearn_errors(an_series *s, const double *x, int m)
 	if (m <= p)
 		return;
 	for (int i = p; i < m; i++)
-		sum += fabs(x[i] - seasonal_baseline(x, i, p));
-	s->scale = sum / (m - p);
+		sum += fmin(fabs(x[i] - seasonal_baseline(x, i, p)), DBL_MAX);
+	if (!isfinite(sum))
+	{
+		/* values near the largest double: the same mean without overflow */
+		sum = 0;
+		for (int i = p; i < m; i++)
+			sum += fmin(fabs(x[i] - seasonal_baseline(x, i, p)), DBL_MAX) / (m - p);
+		sum *= m - p;
+	}
+	s->scale = fmin(sum / (m - p), DBL_MAX);
 	s->n_errors = 0;
 	s->n_recent = 0;
 	s->error_sum = 0;
@@ -333,7 +342,12 @@ take_value(an_series *s, double value, double error)
 	double		beta = 1.0 / (double) (s->n < 500 ? s->n + 1 : 500);
 
 	s->history[s->n % AN_SERIES_HISTORY] = value;
-	s->level = s->n == 0 ? value : s->level + alpha * (value - s->level);
+	if (s->n == 0)
+		s->level = value;
+	else if (isfinite(value - s->level))
+		s->level += alpha * (value - s->level);
+	else						/* value - level overflows: weigh them instead */
+		s->level = (1 - alpha) * s->level + alpha * value;
 	s->scale = s->n == 0 ? 0 : s->scale + beta * (error - s->scale);
 	if (s->n == 0 || value < s->min_seen)
 		s->min_seen = value;
@@ -414,7 +428,7 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		take_value(s, value, 0);
 		return;
 	}
-	error = fabs(value - expected);
+	error = fmin(fabs(value - expected), DBL_MAX);	/* finite even when it overflows */
 	out->direction = value > expected ? 1 : (value < expected ? -1 : 0);
 	if (s->opt.method == AN_SERIES_AUTO)
 	{

@@ -149,6 +149,33 @@ read_counters(an_ctx *ctx, an_reader *r, an_series *s)
 	return AN_OK;
 }
 
+/*
+ * The error window must be what the detector could have made: averaged raw
+ * errors in [0, 1], zero where unused, and sums that agree with them (within
+ * the rounding of up to one window of additions and removals).
+ */
+static an_status
+check_errors(an_ctx *ctx, const an_series *s)
+{
+	uint64_t	used = s->n_errors < AN_SERIES_ERRORS ? s->n_errors : AN_SERIES_ERRORS;
+	double		sum = 0,
+				sumsq = 0;
+
+	for (uint64_t i = 0; i < AN_SERIES_ERRORS; i++)
+	{
+		if (s->errors[i] > 1 || (i >= used && s->errors[i] != 0))
+			return CORRUPT("series model has an impossible error window");
+		sum += s->errors[i];
+		sumsq += s->errors[i] * s->errors[i];
+	}
+	for (int i = 0; i < AN_SERIES_SHORT; i++)
+		if (s->recent[i] > 1)
+			return CORRUPT("series model has an impossible recent error");
+	if (fabs(sum - s->error_sum) > 1e-6 || fabs(sumsq - s->error_sumsq) > 1e-6)
+		return CORRUPT("series model's error sums disagree with its error window");
+	return AN_OK;
+}
+
 /* Read the latest values, exactly as many as the detector still needs. */
 static an_status
 read_history(an_ctx *ctx, an_reader *r, an_series *s)
@@ -224,6 +251,8 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 	if (!read_values(&r, s->errors, AN_SERIES_ERRORS, 1) ||
 		!read_values(&r, s->recent, AN_SERIES_SHORT, 1))
 		return CORRUPT("series model has a value that is not finite, or is truncated");
+	if ((st = check_errors(ctx, s)) != AN_OK)
+		return st;
 	if (an_reader_left(&r) != 0)
 		return CORRUPT("series model has %zu bytes after its end", an_reader_left(&r));
 	*out = s;

@@ -3,6 +3,11 @@
  * season detection, what each method flags on a seasonal series with a
  * spike, a dip, a level shift or a variance change injected, the flag rate
  * on clean data, bad values and options, and the state's bytes.
+ *
+ * Usage:
+ *   test_series              run every test
+ *   test_series --seed DIR   write fuzz_series seeds (mode byte 1, then a
+ *                            state in learning and one after) into DIR, exit
  */
 #include "an_core.h"
 #include "prng.h"
@@ -260,9 +265,39 @@ test_bytes(void)
 	}
 }
 
-int
-main(void)
+/* Write a state after `at` points of a seasonal series as a fuzz seed. */
+static int
+write_seed(const char *dir, int at)
 {
+	an_ctx		ctx = new_ctx();
+	double		x[LENGTH];
+	an_series  *s = new_detector(&ctx, AN_SERIES_AUTO);
+	an_series_point p;
+	unsigned char *bytes;
+	size_t		len;
+	char		path[4096];
+	FILE	   *f;
+	unsigned char mode = 1;
+
+	make_series(x, LENGTH, SPIKE, 3, 20);
+	for (int i = 0; i < at; i++)
+		an_series_update(s, x[i], &p);
+	if (an_series_write(s, &ctx, &bytes, &len) != AN_OK)
+		return 1;
+	snprintf(path, sizeof(path), "%s/state_%d", dir, at);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(&mode, 1, 1, f) != 1 || fwrite(bytes, 1, len, f) != len)
+		return 1;
+	fclose(f);
+	free_all_blocks();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--seed") == 0)
+		return write_seed(argv[2], 50) || write_seed(argv[2], 400) || finish();
 	run("season_found", test_season_found);
 	run("changes_flagged", test_changes_flagged);
 	run("clean_rate", test_clean_rate);
