@@ -65,7 +65,29 @@ SELECT version, metrics->'series' AS series FROM anomaly_models WHERE name = 'la
 SELECT anomaly_drop('latency');
 SELECT count(*) AS states_left FROM anomaly_ts_state;
 
+-- the gap rule: the next point of web-2 comes 12 hours after its last one;
+-- "fill" fills the 11 missing hours and keeps the season's phase, the default
+-- "step" takes the gap as one step and is out of phase
+SELECT g, anomaly_ts_train('gaps_' || g, 'metrics', 'ts', 'value', ARRAY['host'],
+                           jsonb_build_object('learning', 100, 'gap', g)) > 0 AS trained
+  FROM (VALUES ('fill'), ('step')) v(g);
+SELECT m.name, m.params->>'gap' AS gap, s.series, s.step
+  FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
+ WHERE m.name LIKE 'gaps\_%' ORDER BY 1, 3;
+SELECT g, round((p).expected::numeric, 2) AS expected, round((p).score::numeric, 3) AS score,
+       (p).is_anomaly
+  FROM (VALUES ('fill'), ('step')) v(g),
+       LATERAL (SELECT anomaly_ts_update('gaps_' || g, 'web-2',
+                                         timestamptz '2026-01-01' + 411 * interval '1 hour',
+                                         100 + 20 * sin(2 * pi() * 411 / 24)
+                                           + 2 * sin(411 * 1.7) * cos(411 * 0.31)) AS p) u
+ ORDER BY g;
+SELECT anomaly_drop('gaps_fill') + anomaly_drop('gaps_step') AS dropped;
+
 -- errors
+SELECT anomaly_ts_train('bad', 'metrics', 'ts', 'value', NULL, '{"gap": "interpolate"}');
+SELECT anomaly_ts_score(1.0, '{"gap": "fill"}') OVER ();
+SELECT anomaly_ts_step(anomaly_ts_new('{}'), 1, -1);
 SELECT anomaly_ts_train('bad', 'no_such_table', 'ts', 'value');
 SELECT anomaly_ts_train('bad', 'metrics', 'host', 'value');
 SELECT anomaly_ts_train('bad', 'metrics', 'ts', 'host');

@@ -101,7 +101,7 @@ CREATE TYPE anomaly_ts_step AS (
 CREATE FUNCTION anomaly_ts_new(options jsonb)
     RETURNS bytea AS 'MODULE_PATHNAME', 'anomaly_ts_new'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION anomaly_ts_step(state bytea, value float8)
+CREATE FUNCTION anomaly_ts_step(state bytea, value float8, missing int DEFAULT 0)
     RETURNS anomaly_ts_step AS 'MODULE_PATHNAME', 'anomaly_ts_step'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION anomaly_ts_fit_accum(internal, float8, jsonb)
@@ -119,6 +119,7 @@ CREATE TABLE anomaly_ts_state (
     model_id bigint NOT NULL REFERENCES anomaly_models (id) ON DELETE CASCADE,
     series   text NOT NULL,
     last_ts  timestamptz,
+    step     interval,             -- the series' median interval in training
     points   bigint NOT NULL DEFAULT 0,
     state    bytea NOT NULL,
     PRIMARY KEY (model_id, series)
@@ -135,6 +136,9 @@ GRANT SELECT, INSERT, UPDATE ON anomaly_ts_state TO PUBLIC;
 
 -- Train a series model (source: a table or view): one state per series (the ::text of the series
 -- column, or of the array of several; '' when there is none), fed in ts order.
+-- Besides the detector's options, "gap": "step" (a gap is one step) or
+-- "fill" (anomaly_ts_update fills the steps of the series' median interval
+-- that a gap misses with what the baseline expected).
 CREATE FUNCTION anomaly_ts_train(name text, source regclass, ts text, value text,
                                  series text[] DEFAULT NULL, options jsonb DEFAULT '{}')
     RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -148,12 +152,19 @@ DECLARE
     n_rows bigint;
     n_flagged bigint;
     n_series bigint;
+    gap text;
 BEGIN
     IF name IS NULL OR source IS NULL OR ts IS NULL OR value IS NULL THEN
         RAISE EXCEPTION 'anomaly_ts_train needs a name, a source, a timestamp column and a value column'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     options := coalesce(options, '{}');
+    gap := coalesce(options->>'gap', 'step');
+    IF gap NOT IN ('step', 'fill') THEN
+        RAISE EXCEPTION 'unknown gap rule "%"', gap
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use "step" (a gap is one step) or "fill".';
+    END IF;
+    options := options - 'gap';
     PERFORM @extschema@.anomaly_ts_new(options);
     rel := source;
     SELECT a.atttypid::regtype INTO col_type FROM pg_catalog.pg_attribute a
@@ -206,14 +217,17 @@ BEGIN
     VALUES (anomaly_ts_train.name, next_version, 'series',
             jsonb_build_array(jsonb_build_object('name', anomaly_ts_train.value, 'kind', 'numeric')),
             options || jsonb_build_object('ts', anomaly_ts_train.ts, 'value', anomaly_ts_train.value,
-                                          'series', to_jsonb(anomaly_ts_train.series)),
+                                          'series', to_jsonb(anomaly_ts_train.series), 'gap', gap),
             1 - coalesce((options->>'sensitivity')::float8, 0.5), rel::text, n_rows,
             jsonb_build_object('series', n_series, 'flagged', n_flagged),
             @extschema@.anomaly_ts_new(options))
     RETURNING id INTO new_id;
-    EXECUTE format('INSERT INTO @extschema@.anomaly_ts_state (model_id, series, last_ts, points, state)
-                    SELECT $1, k, max(t), count(*), @extschema@.anomaly_ts_fit(v, $2 ORDER BY t, v)
-                      FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL GROUP BY k', rows_sql)
+    EXECUTE format('INSERT INTO @extschema@.anomaly_ts_state (model_id, series, last_ts, step, points, state)
+                    SELECT $1, k, max(t), percentile_cont(0.5) WITHIN GROUP (ORDER BY dt), count(*),
+                           @extschema@.anomaly_ts_fit(v, $2 ORDER BY t, v)
+                      FROM (SELECT k, t, v, t - lag(t) OVER (PARTITION BY k ORDER BY t, v) AS dt
+                              FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL) s2
+                     GROUP BY k', rows_sql)
         USING new_id, options;
     RETURN new_id;
 END
@@ -228,6 +242,8 @@ CREATE FUNCTION anomaly_ts_update(model text, series text, ts timestamptz, value
 DECLARE
     m_id bigint;
     fresh bytea;
+    fill boolean;
+    missing int := 0;
     key text := coalesce(series, '');
     cur record;
     r @extschema@.anomaly_ts_step;
@@ -235,25 +251,31 @@ BEGIN
     IF ts IS NULL THEN
         RAISE EXCEPTION 'anomaly_ts_update needs a timestamp' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT m.id, m.model INTO m_id, fresh FROM @extschema@.anomaly_models m
+    SELECT m.id, m.model, m.params->>'gap' = 'fill' INTO m_id, fresh, fill FROM @extschema@.anomaly_models m
      WHERE m.name = anomaly_ts_update.model AND m.algorithm = 'series'
      ORDER BY m.version DESC LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'series model "%" does not exist', model
             USING ERRCODE = 'undefined_object', HINT = 'Train it with anomaly_ts_train.';
     END IF;
-    SELECT s.last_ts, s.state INTO cur FROM @extschema@.anomaly_ts_state s
+    SELECT s.last_ts, s.step, s.state INTO cur FROM @extschema@.anomaly_ts_state s
      WHERE s.model_id = m_id AND s.series = key FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO @extschema@.anomaly_ts_state (model_id, series, state)
         VALUES (m_id, key, fresh) ON CONFLICT DO NOTHING;
-        SELECT s.last_ts, s.state INTO cur FROM @extschema@.anomaly_ts_state s
+        SELECT s.last_ts, s.step, s.state INTO cur FROM @extschema@.anomaly_ts_state s
          WHERE s.model_id = m_id AND s.series = key FOR UPDATE;
     END IF;
     IF cur.last_ts IS NOT NULL AND ts <= cur.last_ts THEN
         RETURN NULL;
     END IF;
-    r := @extschema@.anomaly_ts_step(cur.state, value);
+    -- the gap rule fill: the steps of the series' median interval missed
+    -- since its last point are filled with what the baseline expected
+    IF fill AND cur.step > interval '0' AND cur.last_ts IS NOT NULL THEN
+        missing := least(round(extract(epoch FROM ts - cur.last_ts) / extract(epoch FROM cur.step)) - 1,
+                         2048)::int;
+    END IF;
+    r := @extschema@.anomaly_ts_step(cur.state, value, greatest(missing, 0));
     UPDATE @extschema@.anomaly_ts_state s SET state = r.state, last_ts = ts, points = s.points + 1
      WHERE s.model_id = m_id AND s.series = key;
     RETURN ROW(r.expected, r.lower, r.upper, r.score, r.severity, r.is_anomaly, r.direction,

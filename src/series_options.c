@@ -17,6 +17,11 @@ static const char *const method_names[] = {"auto", "band", "mad"};
 static void
 unknown_key(const char *key)
 {
+	if (strcmp(key, "gap") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("series option \"gap\" needs timestamps"),
+				 errhint("It is an option of anomaly_ts_train; the window functions take rows as consecutive steps.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown series option \"%s\"", key),
@@ -44,6 +49,19 @@ whole_number(const char *key, double x)
 	return (int) x;
 }
 
+/* Whether key is an option whose value is a number. */
+static bool
+is_number_key(const char *key)
+{
+	static const char *const keys[] = {"learning", "sensitivity", "band", "suppress_k",
+	"suppress_n", "margin", "window"};
+
+	for (int i = 0; i < (int) lengthof(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Set the option key from a word. */
 static void
 set_word(an_series_options *opt, const char *key, const char *word)
@@ -69,8 +87,10 @@ set_word(an_series_options *opt, const char *key, const char *word)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("series option \"season\" must be a number of points, \"auto\" or \"none\"")));
-	else
+	else if (is_number_key(key))
 		wrong_type(key, "a number");
+	else
+		unknown_key(key);
 }
 
 /* Set the option key from a number. */

@@ -5,8 +5,9 @@
  *   anomaly_ts_new(options jsonb) -> bytea: a fresh state;
  *   anomaly_ts_fit(value float8, options jsonb ORDER BY ts) -> bytea: the
  *       state after feeding a series in order (an ordered aggregate);
- *   anomaly_ts_step(state bytea, value float8) -> anomaly_ts_step: the next
- *       state and the point's expectation, band and score.
+ *   anomaly_ts_step(state bytea, value float8, missing int DEFAULT 0) ->
+ *       anomaly_ts_step: the next state and the point's expectation, band and
+ *       score, after filling `missing` points of a gap before it.
  *
  * Every state read is checked (magic, format, length, CRC32C, every field)
  * by an_series_read before it is used.
@@ -97,8 +98,9 @@ anomaly_ts_fit_final(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(state_bytea(fit->detector));
 }
 
-/* anomaly_ts_step(state, value): the next state and the value's point; a
- * NULL, NaN or infinite value leaves the state as it was. */
+/* anomaly_ts_step(state, value, missing): the next state and the value's
+ * point after filling missing points; a NULL, NaN or infinite value leaves
+ * the state as the fill left it. */
 Datum
 anomaly_ts_step(PG_FUNCTION_ARGS)
 {
@@ -110,6 +112,7 @@ anomaly_ts_step(PG_FUNCTION_ARGS)
 	Datum		values[AN_TS_POINT_COLUMNS + 1];
 	bool		nulls[AN_TS_POINT_COLUMNS + 1];
 	double		value = PG_ARGISNULL(1) ? NAN : PG_GETARG_FLOAT8(1);
+	int32		missing = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : 0;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "anomaly_ts_step must return a composite type");
@@ -117,10 +120,15 @@ anomaly_ts_step(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("series state must not be NULL")));
+	if (missing < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("missing points must be 0 or more, not %d", missing)));
 	state = PG_GETARG_BYTEA_PP(0);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_series_read(&ctx, VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
 									   &detector));
+	an_series_fill(detector, missing);
 	an_series_update(detector, value, &p);
 	values[0] = PointerGetDatum(state_bytea(detector));
 	nulls[0] = false;

@@ -390,6 +390,26 @@ suppressed_flag(an_series *s, int breach)
 	return count >= s->opt.suppress_k;
 }
 
+/* Advance over missing points, each taken as its expected value. */
+void
+an_series_fill(an_series *s, int missing)
+{
+	if (missing > AN_SERIES_HISTORY)
+		missing = AN_SERIES_HISTORY;
+	for (int i = 0; i < missing && s->n > 0; i++)
+	{
+		double		expected,
+					mad;
+
+		if (s->opt.method == AN_SERIES_MAD)
+			rolling_median_mad(s, &expected, &mad);
+		else
+			expected = baseline(s);
+		/* an error equal to the scale leaves the scale as it is */
+		take_value(s, expected, s->scale);
+	}
+}
+
 /* Advance by one finite value and describe it. */
 void
 an_series_update(an_series *s, double value, an_series_point *out)

@@ -68,6 +68,13 @@ an_status	an_series_create(an_ctx *ctx, const an_series_options *opt, an_series 
  */
 void		an_series_update(an_series *s, double value, an_series_point *out);
 
+/*
+ * Advance over missing points (a gap in time): each is taken as the value
+ * the baseline expected for it, unscored, so that the season's phase holds.
+ * At most AN_SERIES_HISTORY are filled; nothing happens before a first value.
+ */
+void		an_series_fill(an_series *s, int missing);
+
 /* Points the state has taken in. */
 uint64_t	an_series_count(const an_series *s);
 

@@ -187,6 +187,33 @@ test_bad_values(void)
 	CHECK(p.is_anomaly && p.score == 1 && p.direction == 1, "a change after a constant: %g", p.score);
 }
 
+/* After a gap of 10 points, filling it keeps the season's phase: the next
+ * point is ordinary; taken as one step it is out of phase and flagged. */
+static void
+test_gap_fill(void)
+{
+	double		x[LENGTH];
+
+	make_series(x, LENGTH, CLEAN, 9, 20);
+	for (int fill = 0; fill <= 1; fill++)
+	{
+		an_ctx		ctx = new_ctx();
+		an_series  *s = new_detector(&ctx, AN_SERIES_AUTO);
+		an_series_point p;
+
+		for (int i = 0; i < 800; i++)
+			an_series_update(s, x[i], &p);
+		if (fill)
+			an_series_fill(s, 10);
+		an_series_update(s, x[810], &p);
+		CHECK(fill ? p.score < 0.5 && !p.is_anomaly : p.is_anomaly,
+			  "after a gap %s: score %g", fill ? "filled" : "as one step", p.score);
+		CHECK(an_series_count(s) == (uint64_t) (fill ? 811 : 801), "count %llu",
+			  (unsigned long long) an_series_count(s));
+		free_all_blocks();
+	}
+}
+
 /* Options out of range fail with a message and a hint. */
 static void
 test_bad_options(void)
@@ -302,6 +329,7 @@ main(int argc, char **argv)
 	run("changes_flagged", test_changes_flagged);
 	run("clean_rate", test_clean_rate);
 	run("bad_values", test_bad_values);
+	run("gap_fill", test_gap_fill);
 	run("bad_options", test_bad_options);
 	run("bytes", test_bytes);
 	return finish();
