@@ -9,12 +9,14 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/monitor_page.o src/core/report.o src/core/report_features.o \
-	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/zscore.o
+	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/series.o \
+	src/core/series_bytes.o src/core/series_season.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
 	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/segment_scan.o src/segment_evaluate.o \
-	src/value_text.o src/importance.o src/monitor_report.o
+	src/value_text.o src/importance.o src/monitor_report.o \
+	src/series_options.o src/series_point.o src/series_window.o src/series_state.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
@@ -23,9 +25,9 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = src/anomaly--0.1.0.sql src/anomaly--0.1.0--0.2.0.sql src/anomaly--0.2.0--0.3.0.sql
 EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
-	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
+	test/fuzz/fuzz_state test/fuzz/fuzz_series test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input upgrade
+REGRESS = setup sample fit train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
@@ -112,7 +114,7 @@ test/fuzz/obj/%.o: src/core/%.c src/core/*.h test/fuzz/coverage_ignore.txt
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_arena.h $(FUZZ_CORE_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJS) -lm
 
-fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state
+fuzzcheck: test/fuzz/fuzz_model test/fuzz/fuzz_state test/fuzz/fuzz_series
 	test/fuzz/run.sh
 
 # pg_regress against an ASan and UBSan build of the extension, in a private
@@ -121,7 +123,7 @@ asancheck:
 	bash test/asan/asan_regress.sh
 
 # The README's fuzzing campaign: ten million runs of each harness, one core, niced.
-fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state
+fuzzlong: test/fuzz/fuzz_model test/fuzz/fuzz_state test/fuzz/fuzz_series
 	FUZZ_RUNS=10000000 nice -n 19 test/fuzz/run.sh
 
 # pg_regress, TAP and pg_cron on PostgreSQL 17 and 18 in cached Debian roots,

@@ -9,7 +9,7 @@
 #
 #   FUZZ_RUNS      runs per harness in the repeatable mode (default 300000)
 #   FUZZ_SECONDS   instead run each harness this long from a random seed
-#   FUZZ_ONLY      model or state: run that harness alone
+#   FUZZ_ONLY      model, state or series: run that harness alone
 #   FUZZ_CORPUS    keep the corpora in this directory (DIR/model, DIR/state,
 #                  seeded when new) instead of a temporary copy, so that a
 #                  long campaign can be resumed and its corpus kept
@@ -24,13 +24,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${FUZZ_RUNS:-300000}
 seconds=${FUZZ_SECONDS:-}
-only=${FUZZ_ONLY:-model state}
+only=${FUZZ_ONLY:-model state series}
 case $runs$seconds in
 	'' | *[!0-9]*) echo "run.sh: FUZZ_RUNS and FUZZ_SECONDS must be whole numbers" >&2; exit 2 ;;
 esac
 case $only in
-	model | state | "model state") ;;
-	*) echo "run.sh: FUZZ_ONLY must be model or state" >&2; exit 2 ;;
+	model | state | series | "model state" | "model state series") ;;
+	*) echo "run.sh: FUZZ_ONLY must be model, state or series" >&2; exit 2 ;;
 esac
 if [ -n "$seconds" ]; then
 	budget=(-max_total_time="$seconds")

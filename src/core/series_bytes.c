@@ -1,0 +1,260 @@
+/*
+ * series_bytes.c - a series detector's state as bytes, and back.
+ *
+ * The header is the one every model has (magic, format, reserved, writer
+ * version, total length, CRC32C over the rest; see model.c), so the same
+ * checksum guards it.  Then the options, the counters and the rings in full:
+ * a state read back continues bit for bit as the one written would have.
+ * Reading trusts nothing: every count, option and value is checked.
+ */
+#include "series_impl.h"
+
+#include "checksum.h"
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#define AN_SERIES_FORMAT 1
+
+static const char series_magic[8] = {'A', 'N', 'O', 'S', 'E', 'R', 'I', 'E'};
+
+/* Whether len bytes start like a series state (the magic only). */
+int
+an_series_is(const void *bytes, size_t len)
+{
+	return len >= sizeof(series_magic) &&
+		memcmp(bytes, series_magic, sizeof(series_magic)) == 0;
+}
+
+/*
+ * How many of the latest values the detector can still read: all it holds
+ * while learning (the season is detected from them), then three seasons and
+ * the mad window.  Only these are written, so a stored state is small.
+ */
+static uint64_t
+history_needed(const an_series *s)
+{
+	uint64_t	held = s->n < AN_SERIES_HISTORY ? s->n : AN_SERIES_HISTORY;
+	uint64_t	need = (uint64_t) 3 * (uint64_t) s->season;
+
+	if (s->n < (uint64_t) s->opt.learning)
+		return held;
+	if (need < (uint64_t) s->opt.window)
+		need = (uint64_t) s->opt.window;
+	return need < held ? need : held;
+}
+
+/* The state as bytes (header with magic, format, length and CRC32C). */
+an_status
+an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *len)
+{
+	an_writer	w;
+
+	an_writer_init(&w, ctx, 28 + 8 * (AN_SERIES_HISTORY + AN_SERIES_ERRORS + 32));
+	an_write_bytes(&w, series_magic, sizeof(series_magic));
+	an_write_u16(&w, AN_SERIES_FORMAT);
+	an_write_u16(&w, (uint16_t) s->opt.method);
+	an_write_u32(&w, 0);		/* reserved */
+	an_write_u32(&w, AN_VERSION_NUM);
+	an_write_u32(&w, 0);		/* total length, patched below */
+	an_write_u32(&w, 0);		/* CRC32C, patched below */
+	an_write_u32(&w, (uint32_t) (int32_t) s->opt.season);
+	an_write_u32(&w, (uint32_t) s->opt.learning);
+	an_write_f64(&w, s->opt.sensitivity);
+	an_write_f64(&w, s->opt.band);
+	an_write_u32(&w, (uint32_t) s->opt.suppress_k);
+	an_write_u32(&w, (uint32_t) s->opt.suppress_n);
+	an_write_f64(&w, s->opt.margin);
+	an_write_u32(&w, (uint32_t) s->opt.window);
+	an_write_u32(&w, (uint32_t) s->season);
+	an_write_u64(&w, s->n);
+	an_write_f64(&w, s->level);
+	an_write_f64(&w, s->scale);
+	an_write_f64(&w, s->min_seen);
+	an_write_f64(&w, s->max_seen);
+	an_write_u64(&w, s->breaches);
+	an_write_f64(&w, s->peak);
+	an_write_u64(&w, s->quiet_until);
+	an_write_f64(&w, s->error_sum);
+	an_write_f64(&w, s->error_sumsq);
+	an_write_u64(&w, s->n_errors);
+	an_write_u64(&w, s->n_recent);
+	an_write_u32(&w, (uint32_t) history_needed(s));
+	for (uint64_t k = history_needed(s); k >= 1; k--)
+		an_write_f64(&w, s->history[(s->n - k) % AN_SERIES_HISTORY]);
+	for (int i = 0; i < AN_SERIES_ERRORS; i++)
+		an_write_f64(&w, s->errors[i]);
+	for (int i = 0; i < AN_SERIES_SHORT; i++)
+		an_write_f64(&w, s->recent[i]);
+	an_patch_u32(&w, 20, (uint32_t) w.len);
+	an_patch_u32(&w, 24, an_model_checksum(w.data, w.len));
+	*bytes = w.data;
+	*len = w.len;
+	return AN_OK;
+}
+
+/* Fail reading a state: the bytes are corrupt. */
+#define CORRUPT(...) an_fail(ctx, AN_ERR_CORRUPT, \
+	"The series model bytes are damaged; train the model again.", __VA_ARGS__)
+
+/* Read n doubles into a, each finite and (when nonneg) at least 0. */
+static int
+read_values(an_reader *r, double *a, int n, int nonneg)
+{
+	for (int i = 0; i < n; i++)
+	{
+		a[i] = an_read_f64(r);
+		if (!isfinite(a[i]) || (nonneg && a[i] < 0))
+			return 0;
+	}
+	return !r->failed;
+}
+
+/* Read and check the counters and statistics after the options. */
+static an_status
+read_counters(an_ctx *ctx, an_reader *r, an_series *s)
+{
+	uint32_t	season = an_read_u32(r);
+
+	s->n = an_read_u64(r);
+	s->level = an_read_f64(r);
+	s->scale = an_read_f64(r);
+	s->min_seen = an_read_f64(r);
+	s->max_seen = an_read_f64(r);
+	s->breaches = an_read_u64(r);
+	s->peak = an_read_f64(r);
+	s->quiet_until = an_read_u64(r);
+	s->error_sum = an_read_f64(r);
+	s->error_sumsq = an_read_f64(r);
+	s->n_errors = an_read_u64(r);
+	s->n_recent = an_read_u64(r);
+	if (r->failed)
+		return CORRUPT("series model is truncated");
+	if (season == 1 || season > AN_SERIES_MAX_SEASON ||
+		(s->opt.season > 0 && season != (uint32_t) s->opt.season) ||
+		(s->opt.season < 0 && season != 0))
+		return CORRUPT("series model has season %u", season);
+	s->season = (int) season;
+	if (!isfinite(s->level) || !(s->scale >= 0) || !isfinite(s->scale) ||
+		!isfinite(s->min_seen) || !isfinite(s->max_seen) ||
+		(s->n > 0 && s->min_seen > s->max_seen) ||
+		!(s->peak >= 0 && s->peak <= 1) ||
+		!(s->error_sum >= -1e-6) || !isfinite(s->error_sum) ||
+		!(s->error_sumsq >= -1e-6) || !isfinite(s->error_sumsq))
+		return CORRUPT("series model has an impossible statistic");
+	if (s->n_errors > s->n || s->n_recent > s->n || s->quiet_until > s->n + (uint64_t) s->opt.learning + 1 ||
+		(s->n > (uint64_t) 1 << 53))
+		return CORRUPT("series model has impossible counts");
+	return AN_OK;
+}
+
+/*
+ * The error window must be what the detector could have made: averaged raw
+ * errors in [0, 1], zero where unused, and sums that agree with them (within
+ * the rounding of up to one window of additions and removals).
+ */
+static an_status
+check_errors(an_ctx *ctx, const an_series *s)
+{
+	uint64_t	used = s->n_errors < AN_SERIES_ERRORS ? s->n_errors : AN_SERIES_ERRORS;
+	double		sum = 0,
+				sumsq = 0;
+
+	for (uint64_t i = 0; i < AN_SERIES_ERRORS; i++)
+	{
+		if (s->errors[i] > 1 || (i >= used && s->errors[i] != 0))
+			return CORRUPT("series model has an impossible error window");
+		sum += s->errors[i];
+		sumsq += s->errors[i] * s->errors[i];
+	}
+	for (int i = 0; i < AN_SERIES_SHORT; i++)
+		if (s->recent[i] > 1)
+			return CORRUPT("series model has an impossible recent error");
+	if (fabs(sum - s->error_sum) > 1e-6 || fabs(sumsq - s->error_sumsq) > 1e-6)
+		return CORRUPT("series model's error sums disagree with its error window");
+	return AN_OK;
+}
+
+/* Read the latest values, exactly as many as the detector still needs. */
+static an_status
+read_history(an_ctx *ctx, an_reader *r, an_series *s)
+{
+	uint32_t	kept = an_read_u32(r);
+
+	if (r->failed || kept != history_needed(s))
+		return CORRUPT("series model keeps %u values where it needs %u",
+					   kept, (unsigned) history_needed(s));
+	for (uint64_t k = kept; k >= 1; k--)
+	{
+		double		v = an_read_f64(r);
+
+		if (!isfinite(v))
+			return CORRUPT("series model has a value that is not finite, or is truncated");
+		s->history[(s->n - k) % AN_SERIES_HISTORY] = v;
+	}
+	return r->failed ? CORRUPT("series model is truncated") : AN_OK;
+}
+
+/* Read and validate len untrusted bytes written by an_series_write. */
+an_status
+an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
+{
+	an_series  *s;
+	an_reader	r;
+	uint16_t	format,
+				method;
+	uint32_t	reserved,
+				total,
+				crc;
+	an_status	st;
+
+	if (!an_series_is(bytes, len))
+		return CORRUPT("not an anomaly series model (bad magic)");
+	an_reader_init(&r, bytes, len);
+	(void) an_read_bytes(&r, sizeof(series_magic));
+	format = an_read_u16(&r);
+	method = an_read_u16(&r);
+	reserved = an_read_u32(&r);
+	(void) an_read_u32(&r);		/* extension version that wrote it */
+	total = an_read_u32(&r);
+	crc = an_read_u32(&r);
+	if (r.failed)
+		return CORRUPT("series model is truncated (%zu bytes)", len);
+	if (format != AN_SERIES_FORMAT || reserved != 0)
+		return an_fail(ctx, AN_ERR_CORRUPT,
+					   "Upgrade the anomaly extension to read this model, or train it again.",
+					   "unsupported series model format %u", format);
+	if (total != len)
+		return CORRUPT("series model length is %zu bytes, header says %u", len, total);
+	if (an_model_checksum(bytes, len) != crc)
+		return CORRUPT("series model checksum mismatch");
+	s = an_alloc(ctx, sizeof(an_series));
+	s->ctx = ctx;
+	s->opt.method = (an_series_method) method;
+	s->opt.season = (int) (int32_t) an_read_u32(&r);
+	s->opt.learning = (int) an_read_u32(&r);
+	s->opt.sensitivity = an_read_f64(&r);
+	s->opt.band = an_read_f64(&r);
+	s->opt.suppress_k = (int) an_read_u32(&r);
+	s->opt.suppress_n = (int) an_read_u32(&r);
+	s->opt.margin = an_read_f64(&r);
+	s->opt.window = (int) an_read_u32(&r);
+	if (r.failed)
+		return CORRUPT("series model is truncated");
+	if (an_series_check_options(ctx, &s->opt) != AN_OK)
+		return CORRUPT("series model has bad options: %s", ctx->message);
+	if ((st = read_counters(ctx, &r, s)) != AN_OK)
+		return st;
+	if ((st = read_history(ctx, &r, s)) != AN_OK)
+		return st;
+	if (!read_values(&r, s->errors, AN_SERIES_ERRORS, 1) ||
+		!read_values(&r, s->recent, AN_SERIES_SHORT, 1))
+		return CORRUPT("series model has a value that is not finite, or is truncated");
+	if ((st = check_errors(ctx, s)) != AN_OK)
+		return st;
+	if (an_reader_left(&r) != 0)
+		return CORRUPT("series model has %zu bytes after its end", an_reader_left(&r));
+	*out = s;
+	return AN_OK;
+}

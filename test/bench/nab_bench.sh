@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test/bench/nab_bench.sh - the Numenta Anomaly Benchmark (NAB) on
+# anomaly_ts_score: loads every NAB data file into PostgreSQL, scores all of
+# them in ONE statement (the default anomaly_ts_score partitioned by file;
+# the only option is NAB's learning period, the first 15 % of each file),
+# writes the scores in NAB's results format and runs NAB's own scorer, which
+# prints the standard, reward_low_FP_rate and reward_low_FN_rate scores
+# (null detector 0, perfect 100).  NAB is looked for beside the repository
+# (../shared/nab) unless NAB_DIR names it.  A benchmark, not a test.
+#
+#   bash test/bench/nab_bench.sh
+source "$(dirname "$0")/../lib.sh"
+
+NAB=${NAB_DIR:-$REPO/../shared/nab}
+NAME=${NAB_NAME:-anomaly}
+[ -x "$NAB/score.sh" ] || { echo "NAB not found at $NAB (set NAB_DIR)" >&2; exit 1; }
+NAB=$(cd "$NAB" && pwd)
+
+# NAB's scorer runs on the system python3 with pandas and simplejson
+ensure_packages python3-pandas python3-simplejson
+DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+PG_BIN=$(private_tree "$DEV_TREE")
+build_install
+start_cluster
+work=$(mktemp -d)
+trap 'rm -rf "$work"; stop_cluster' EXIT
+chmod 777 "$work"
+
+step "loading NAB's data files"
+files=$(cd "$NAB/data" && find . -name '*.csv' | sed 's|^\./||' | sort)
+{
+    echo "SET client_min_messages = warning;"
+    echo "DROP EXTENSION IF EXISTS anomaly CASCADE; CREATE EXTENSION anomaly;"
+    echo "DROP TABLE IF EXISTS nab, nab_raw;"
+    echo "CREATE TABLE nab (file text, ord int, ts text, value float8);"
+    echo "CREATE TABLE nab_raw (id bigserial, ts text, value float8);"
+    for f in $files; do
+        echo "\\copy nab_raw (ts, value) FROM '$NAB/data/$f' CSV HEADER"
+        echo "INSERT INTO nab SELECT '$f', row_number() OVER (ORDER BY id), ts, value FROM nab_raw;"
+        echo "TRUNCATE nab_raw;"
+    done
+} | psql_q
+psql_q -At -c "SELECT count(DISTINCT file) || ' files, ' || count(*) || ' rows' FROM nab"
+
+step "scoring every file in one statement"
+psql_q <<'SQL'
+\timing on
+CREATE TABLE nab_scores AS
+  SELECT file, ord, ts, value,
+         anomaly_ts_score(value, jsonb_build_object('learning', greatest(1, floor(0.15 * n)::int)))
+           OVER (PARTITION BY file ORDER BY ord) AS score
+    FROM (SELECT *, count(*) OVER (PARTITION BY file) AS n FROM nab) t;
+SQL
+
+step "writing NAB results and scoring them"
+for f in $files; do
+    dir=$work/results/$NAME/$(dirname "$f")
+    mkdir -p "$dir"; chmod 777 "$dir"
+    echo "\\copy (SELECT ts AS timestamp, value, coalesce(score, 0) AS anomaly_score, 0 AS label FROM nab_scores WHERE file = '$f' ORDER BY ord) TO '$dir/${NAME}_$(basename "$f")' CSV HEADER"
+done | psql_q
+"$NAB/score.sh" "$work/results" "$NAME"

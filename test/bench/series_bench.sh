@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test/bench/series_bench.sh - the cost of the series detectors, against
+# baselines measured in the same run (medians of BENCH_REPEAT timed runs after
+# one warm-up, in one session; psql's \timing):
+#   1. anomaly_ts_score over SERIES series x POINTS points against the same
+#      window query with avg(value) OVER (...), per point;
+#   2. a row trigger calling anomaly_ts_update on a stored series model
+#      against a plain insert, per row (TRIGGER_ROWS rows, one series each
+#      of TRIGGER_SERIES).
+# A benchmark, not a test: it prints the figures and exits 0.
+#
+#   bash test/bench/series_bench.sh
+source "$(dirname "$0")/../lib.sh"
+
+R=${BENCH_REPEAT:-3}
+SERIES=${BENCH_SERIES:-1000}
+POINTS=${BENCH_POINTS:-1000}
+TRIGGER_ROWS=${BENCH_TRIGGER_ROWS:-5000}
+TRIGGER_SERIES=${BENCH_TRIGGER_SERIES:-10}
+
+DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+PG_BIN=$(private_tree "$DEV_TREE")
+build_install
+start_cluster
+SERIAL="SET max_parallel_workers_per_gather = 0; SET client_min_messages = warning; SET work_mem = '256MB';"
+
+# timed SQL: the median (ms) of R timed runs of SQL after one warm-up.
+timed() {
+    local script="$SERIAL"$'\n\\o /dev/null\n' i
+    for ((i = 0; i <= R; i++)); do
+        ((i > 0)) && script+='\timing on'$'\n'
+        script+="$1"$'\n'
+        ((i > 0)) && script+='\timing off'$'\n'
+    done
+    psql_q <<<"$script" | awk '/^Time: /{ print $2 }' | sort -g |
+        awk '{ v[NR] = $1 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+per() { awk "BEGIN { printf \"%.2f\", ($1 - $2) * 1000 / $3 }"; }
+
+psql_q -c "CREATE EXTENSION anomaly;"
+psql_q <<SQL
+$SERIAL
+CREATE TABLE pts AS
+  SELECT s, i, 100 + 20 * sin(2 * pi() * i / 24) + sin(i * 1.7 + s) AS value
+    FROM generate_series(1, $SERIES) s, generate_series(1, $POINTS) i;
+VACUUM ANALYZE pts;
+CREATE TABLE hist AS
+  SELECT 'h' || (i % $TRIGGER_SERIES) AS host, timestamptz '2026-01-01' + (i / $TRIGGER_SERIES) * interval '1 minute' AS ts,
+         100 + 20 * sin(2 * pi() * (i / $TRIGGER_SERIES) / 60) + sin(i * 1.7) AS value
+    FROM generate_series(0, 200 * $TRIGGER_SERIES - 1) i;
+SELECT anomaly_ts_train('bench', 'hist', 'ts', 'value', ARRAY['host']);
+CREATE TABLE plain (host text, ts timestamptz, value float8, score float8);
+CREATE TABLE scored (LIKE plain);
+CREATE FUNCTION score_row() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    NEW.score := (anomaly_ts_update('bench', NEW.host, NEW.ts, NEW.value)).score;
+    RETURN NEW;
+END \$\$;
+CREATE TRIGGER score_row BEFORE INSERT ON scored FOR EACH ROW EXECUTE FUNCTION score_row();
+SQL
+
+N=$((SERIES * POINTS))
+echo "== $SERIES series x $POINTS points: anomaly_ts_score against avg() OVER the same window"
+AVG=$(timed "SELECT sum(a) FROM (SELECT avg(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+TS=$(timed "SELECT sum(a) FROM (SELECT anomaly_ts_score(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+echo "  avg() OVER $AVG ms; anomaly_ts_score $TS ms; $(per "$TS" "$AVG" "$N") us a point above avg (target <= 1)"
+
+echo "== $TRIGGER_ROWS rows inserted one statement each: a trigger calling anomaly_ts_update against a plain insert"
+INS="SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i)"
+# each run inserts later timestamps than the last, so no point is late
+PLAIN=$(timed "TRUNCATE plain; DO \$\$ BEGIN FOR i IN 1..$TRIGGER_ROWS LOOP INSERT INTO plain (host, ts, value) $INS; END LOOP; END \$\$;")
+psql_q -c "TRUNCATE scored"
+TRIG=$(timed "DO \$\$ DECLARE base int := (SELECT coalesce(max(points), 0) FROM anomaly_ts_state) * $TRIGGER_SERIES; BEGIN FOR j IN 1..$TRIGGER_ROWS LOOP INSERT INTO scored (host, ts, value) SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i) FROM (SELECT base + j AS i) x; END LOOP; END \$\$;")
+echo "  plain $PLAIN ms; with the trigger $TRIG ms; $(per "$TRIG" "$PLAIN" "$TRIGGER_ROWS") us a row above a plain insert (target <= 20)"
