@@ -115,6 +115,9 @@ for entry in $MATRIX_VERSIONS; do
         echo "NOT RUN on PostgreSQL $major: its suite and the cross-major restores (no root)"
         continue
     fi
+    echo "not run on PostgreSQL $major (they do not depend on the server's major; run on this machine's"
+    echo "PostgreSQL $PG_MAJOR above): the core's unit tests, valgrind, pg_regress under ASan, the demo and its"
+    echo "browser check, the accuracy test, fuzzing"
     part "PostgreSQL $major: pg_regress, TAP and pg_cron" in_root "$suite" bash test/matrix/version_check.sh suite || true
     dir=$(xmajor_dir "$root")
     cp "$host_dir/from-$PG_MAJOR.sql" "$dir/" && chmod 644 "$dir/from-$PG_MAJOR.sql"
