@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	uint32_t	k = argc > 3 ? (uint32_t) atol(argv[3]) : 20;
 	size_t		nq = argc > 4 ? (size_t) atol(argv[4]) : 10000;
 	const char *dir = argc > 5 ? argv[5] : NULL;
-	an_ctx		ctx = {bench_alloc, NULL, NULL, "", ""};
+	an_ctx		ctx = {bench_alloc, NULL, NULL, NULL, "", ""};
 	an_prng		rng;
 	double	   *X = bench_alloc(NULL, sizeof(double) * n * d);
 	double	   *Q = bench_alloc(NULL, sizeof(double) * nq * d);
