@@ -13,7 +13,7 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/series_bytes.o src/core/series_season.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
-	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
+	src/model_cache.o src/model_name.o src/score.o src/bytea_models.o src/train.o src/sample_srf.o \
 	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/segment_scan.o src/segment_evaluate.o \
 	src/value_text.o src/importance.o src/monitor_report.o \
 	src/series_options.o src/series_point.o src/series_window.o src/series_state.o

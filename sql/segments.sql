@@ -246,4 +246,45 @@ SELECT count(*) AS left_over FROM anomaly_models WHERE name IN ('shops', 'labell
 \set VERBOSITY terse
 SELECT anomaly_score('labelled', p) FROM probe p LIMIT 1;
 \set VERBOSITY default
+-- the bytea form keeps the models a call site has read: rows joined to
+-- per-group models (anomaly_fit ... GROUP BY), interleaved over the groups,
+-- score as each group's model scores them alone; models of several kB are
+-- stored out of line (known by their TOAST pointer), small ones inline (by length and CRC)
+CREATE TABLE grp_models AS
+  SELECT shop, 'iforest' AS algorithm, anomaly_fit(s, 'iforest', '{"n_trees": 150}'::jsonb) AS model
+    FROM (SELECT shop, amount, hour FROM shop_tx WHERE shop IN ('north', 'south')) s0,
+         LATERAL (SELECT s0.amount, s0.hour) s GROUP BY shop
+  UNION ALL
+  SELECT shop, 'hbos', anomaly_fit(s, 'hbos')
+    FROM (SELECT shop, amount, hour FROM shop_tx WHERE shop IS NOT NULL) s0,
+         LATERAL (SELECT s0.amount, s0.hour) s GROUP BY shop;
+SELECT algorithm, shop, octet_length(model) > 8192 AS over_8kb FROM grp_models ORDER BY 1, 2;
+-- each group's model alone: a statement of its own (a new call site) per model
+CREATE FUNCTION alone_scores(alg text, grp text) RETURNS TABLE (tx_id int, score float8, flag bool)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT t.tx_id, anomaly_score(g.model, t), anomaly_flag(g.model, t)
+    FROM shop_tx t, grp_models g WHERE g.algorithm = alg AND g.shop = grp AND t.shop = grp;
+END
+$$;
+CREATE TABLE alone AS
+  SELECT g.algorithm, a.* FROM grp_models g, LATERAL alone_scores(g.algorithm, g.shop) a;
+-- interleaved: each row of shop_tx in turn (north, south, east and back), its group's model
+CREATE FUNCTION interleaved_scores() RETURNS TABLE (algorithm text, tx_id int, score float8, flag bool)
+LANGUAGE sql AS $$
+  SELECT g.algorithm, t.tx_id, anomaly_score(g.model, t), anomaly_flag(g.model, t)
+    FROM shop_tx t,
+         LATERAL (SELECT algorithm, model FROM grp_models g WHERE g.shop = t.shop OFFSET 0) g
+$$;
+SELECT algorithm, count(*) AS rows, count(*) FILTER (WHERE a.score = i.score AND a.flag = i.flag) AS same
+  FROM alone a JOIN interleaved_scores() i USING (algorithm, tx_id) GROUP BY 1 ORDER BY 1;
+-- a bound that holds about one of the iforest models: the call site drops the
+-- least recently used ones and reads them again, and they score the same
+SET anomaly.model_cache_size = 1;
+SELECT algorithm, count(*) AS rows, count(*) FILTER (WHERE a.score = i.score AND a.flag = i.flag) AS same
+  FROM alone a JOIN interleaved_scores() i USING (algorithm, tx_id) GROUP BY 1 ORDER BY 1;
+RESET anomaly.model_cache_size;
+DROP FUNCTION interleaved_scores(), alone_scores(text, text);
+DROP TABLE grp_models, alone;
+
 DROP TABLE shop_tx, probe, shop_eval;

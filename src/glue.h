@@ -90,6 +90,7 @@ uint64		an_cache_generation(void);
 void		an_cache_define_guc(void);
 void		an_cache_by_id(int64 id, an_model_ref *ref);
 void		an_cache_by_name(const char *name, an_model_ref *ref);
+Size		an_cache_bound(void);
 bool		an_cache_try_name(const char *name, an_model_ref *ref);
 
 /* Resolve argument argno (a text name or bigint id) to a model and its id. */

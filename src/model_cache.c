@@ -315,7 +315,7 @@ cache_insert(int64 id, int32 version, bytea *bytes)
 static void
 cache_evict_over_bound(int64 keep)
 {
-	Size		bound = (Size) cache_size_mb * 1024 * 1024;
+	Size		bound = an_cache_bound();
 
 	for (;;)
 	{
@@ -340,6 +340,13 @@ cache_evict_over_bound(int64 keep)
 		hash_search(by_id, &oldest->key, HASH_REMOVE, NULL);
 		generation++;
 	}
+}
+
+/* anomaly.model_cache_size in bytes. */
+Size
+an_cache_bound(void)
+{
+	return (Size) cache_size_mb * 1024 * 1024;
 }
 
 /* Define anomaly.model_cache_size (called once, from _PG_init). */

@@ -6,11 +6,12 @@
  * columns ignored), a float8[] in the model's feature order, or a jsonb
  * object keyed by feature name.  Each call site keeps, in fn_extra, the
  * model reference and the map from the row's columns to the model's
- * features, so scoring a composite or float8[] row allocates nothing.
+ * features, so scoring a composite or float8[] row allocates nothing.  The
+ * bytea form keeps every model the site has read with its own map (see
+ * bytea_models.c), so rows joined to many models switch between them.
  */
 #include "glue.h"
 
-#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
@@ -24,7 +25,7 @@
 
 #include <math.h>
 
-#include "checksum.h"
+#include "bytea_models.h"
 #include "segmented.h"
 
 PG_FUNCTION_INFO_V1(anomaly_score);
@@ -38,18 +39,10 @@ typedef enum row_form
 	ROW_JSONB
 } row_form;
 
-/* What one call site remembers between rows. */
-typedef struct score_site
+/* What a call site keeps for one model: how rows are encoded for it. */
+typedef struct model_rows
 {
-	Oid			model_type;		/* TEXTOID, INT8OID or BYTEAOID */
-	row_form	form;
-	/* the model */
-	an_model_ref ref;
-	char		name[NAMEDATALEN];	/* for the text form */
-	uint32		bytes_len;		/* for the bytea form: length and CRC */
-	uint32		bytes_crc;
-	struct varatt_external toast;	/* its TOAST pointer; va_valueid 0 if inline */
-	MemoryContext inline_cxt;	/* holds an inline (bytea) model */
+	MemoryContext cxt;			/* where the map is built */
 	/* the row map, for composites */
 	Oid			row_type;
 	int32		row_typmod;
@@ -60,6 +53,22 @@ typedef struct score_site
 	an_route   *route;
 	double	   *sub_x;			/* the row encoded for its segment's model */
 	int64		segment;		/* the last row's segment; -1: the global model */
+} model_rows;
+
+/* What one call site remembers between rows. */
+typedef struct score_site
+{
+	Oid			model_type;		/* TEXTOID, INT8OID or BYTEAOID */
+	row_form	form;
+	/* the model of the current row, and its row map */
+	an_model_ref *ref;
+	model_rows *rows;
+	/* the text and bigint forms: one model at a time, from the backend's cache */
+	an_model_ref named_ref;
+	model_rows	named_rows;
+	char		name[NAMEDATALEN];	/* for the text form */
+	/* the bytea form: the models this site has read */
+	an_bytea_models *known;
 } score_site;
 
 /* The site of this call, created on first use. */
@@ -86,94 +95,49 @@ site_for(FunctionCallInfo fcinfo)
 				 errmsg("cannot score a row of type %s",
 						OidIsValid(row_type) ? format_type_be(row_type) : "unknown"),
 				 errhint("Pass a whole-row reference such as t, a float8[] in the model's feature order, or a jsonb object.")));
+	site->ref = &site->named_ref;
+	site->rows = &site->named_rows;
+	site->named_rows.cxt = fcinfo->flinfo->fn_mcxt;
+	site->named_rows.segment = -1;
+	if (site->model_type == BYTEAOID)
+		site->known = an_bytea_models_create(fcinfo->flinfo->fn_mcxt, sizeof(model_rows));
 	fcinfo->flinfo->fn_extra = site;
 	return site;
 }
 
 /* Forget the row map (the model changed). */
 static void
-reset_row_map(score_site *site)
+reset_row_map(model_rows *rows)
 {
-	site->row_type = InvalidOid;
-	site->x = NULL;
-	site->route = NULL;
-	site->segment = -1;
-}
-
-/*
- * Whether d is a value stored out of line whose TOAST pointer is *known: the
- * same stored value (TOAST values are never updated in place), recognised
- * without fetching or decompressing it.
- */
-static bool
-toast_pointer_is(Datum d, const struct varatt_external *known)
-{
-	struct varatt_external p;
-
-	if (known->va_valueid == InvalidOid || !VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
-		return false;
-	VARATT_EXTERNAL_GET_POINTER(p, DatumGetPointer(d));
-	return p.va_valueid == known->va_valueid && p.va_toastrelid == known->va_toastrelid &&
-		p.va_rawsize == known->va_rawsize && p.va_extinfo == known->va_extinfo;
-}
-
-/* Remember d's TOAST pointer, or that it has none. */
-static void
-toast_pointer_remember(Datum d, struct varatt_external *known)
-{
-	if (VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(d)))
-		VARATT_EXTERNAL_GET_POINTER(*known, DatumGetPointer(d));
-	else
-		memset(known, 0, sizeof(*known));
+	rows->row_type = InvalidOid;
+	rows->x = NULL;
+	rows->route = NULL;
+	rows->segment = -1;
 }
 
 /* Point the site at the model named by argument 0, reusing it if unchanged. */
 static const an_model *
 resolve_model(FunctionCallInfo fcinfo, score_site *site)
 {
+	an_model_ref *ref = &site->named_ref;
+
 	if (site->model_type == BYTEAOID)
 	{
-		bytea	   *b;
-		const char *data;
-		uint32		len;
-		uint32		crc = 0;
-		an_ctx		ctx;
-		an_model   *model;
+		an_bytea_model *known = an_bytea_models_get(site->known, PG_GETARG_DATUM(0));
 
-		/* a value stored out of line is known by its TOAST pointer, unread */
-		if (site->ref.model && toast_pointer_is(PG_GETARG_DATUM(0), &site->toast))
-			return site->ref.model;
-		b = PG_GETARG_BYTEA_PP(0);
-		data = VARDATA_ANY(b);
-		len = VARSIZE_ANY_EXHDR(b);
-		if (len >= AN_MODEL_HEADER)
-			memcpy(&crc, data + 24, sizeof(crc));
-		if (site->ref.model && len == site->bytes_len && crc == site->bytes_crc)
-			return site->ref.model;
-		if (site->inline_cxt)
-			MemoryContextReset(site->inline_cxt);
-		else
-			site->inline_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-													 "anomaly inline model",
-													 ALLOCSET_SMALL_SIZES);
-		site->ref.model = NULL;
-		reset_row_map(site);
-		an_glue_ctx(&ctx, site->inline_cxt);
-		/* a segmented model's sub-models point into its bytes: keep them */
-		if (an_segmented_is(data, len))
-			data = memcpy(MemoryContextAllocHuge(site->inline_cxt, len), data, len);
-		an_route_read(&ctx, data, len, &model, &site->ref.segmented);
-		site->ref.model_cxt = site->inline_cxt;
-		site->ref.model = model;
-		site->bytes_len = len;
-		site->bytes_crc = crc;
-		toast_pointer_remember(PG_GETARG_DATUM(0), &site->toast);
-		return model;
+		site->ref = &known->ref;
+		site->rows = known->state;
+		if (site->rows->cxt == NULL)
+		{
+			site->rows->cxt = known->cxt;
+			reset_row_map(site->rows);
+		}
+		return known->ref.model;
 	}
-	if (site->ref.model && site->ref.generation == an_cache_generation())
+	if (ref->model && ref->generation == an_cache_generation())
 	{
-		if (site->model_type == INT8OID && site->ref.id == PG_GETARG_INT64(0))
-			return site->ref.model;
+		if (site->model_type == INT8OID && ref->id == PG_GETARG_INT64(0))
+			return ref->model;
 		if (site->model_type == TEXTOID)
 		{
 			text	   *t = PG_GETARG_TEXT_PP(0);
@@ -181,20 +145,20 @@ resolve_model(FunctionCallInfo fcinfo, score_site *site)
 			if (VARSIZE_ANY_EXHDR(t) < NAMEDATALEN &&
 				strncmp(VARDATA_ANY(t), site->name, VARSIZE_ANY_EXHDR(t)) == 0 &&
 				site->name[VARSIZE_ANY_EXHDR(t)] == '\0')
-				return site->ref.model;
+				return ref->model;
 		}
 	}
-	reset_row_map(site);
+	reset_row_map(&site->named_rows);
 	if (site->model_type == INT8OID)
-		an_cache_by_id(PG_GETARG_INT64(0), &site->ref);
+		an_cache_by_id(PG_GETARG_INT64(0), ref);
 	else
 	{
 		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-		an_cache_by_name(name, &site->ref);
+		an_cache_by_name(name, ref);
 		strlcpy(site->name, name, NAMEDATALEN);
 	}
-	return site->ref.model;
+	return ref->model;
 }
 
 /* Build the map from a composite row type to the model's features. */
@@ -202,67 +166,70 @@ static void
 build_row_map(FunctionCallInfo fcinfo, score_site *site, const an_model *m,
 			  Oid type, int32 typmod)
 {
-	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	model_rows *rows = site->rows;
+	MemoryContext old = MemoryContextSwitchTo(rows->cxt);
 	TupleDesc	desc = lookup_rowtype_tupdesc_copy(type, typmod);
 
-	site->x = palloc0(sizeof(double) * m->n_features);
-	site->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	rows->x = palloc0(sizeof(double) * m->n_features);
+	rows->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
-	an_row_map_build(&site->map, desc, m, fcinfo->flinfo->fn_mcxt);
-	if (site->ref.segmented)
+	an_row_map_build(&rows->map, desc, m, rows->cxt);
+	if (site->ref->segmented)
 	{
-		site->route = an_route_build(desc, site->ref.segmented, fcinfo->flinfo->fn_mcxt);
-		site->sub_x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+		rows->route = an_route_build(desc, site->ref->segmented, rows->cxt);
+		rows->sub_x = MemoryContextAllocZero(rows->cxt,
 											 sizeof(double) * m->n_features);
-		site->map.n_atts = Max(site->map.n_atts, an_route_natts(site->route));
+		rows->map.n_atts = Max(rows->map.n_atts, an_route_natts(rows->route));
 	}
-	site->row_type = type;
-	site->row_typmod = typmod;
+	rows->row_type = type;
+	rows->row_typmod = typmod;
 }
 
 /*
- * Encode a composite row into site->x; for a segmented model, route it and
- * return its segment's model (with the row in site->sub_x) or the global one.
+ * Encode a composite row into rows->x; for a segmented model, route it and
+ * return its segment's model (with the row in rows->sub_x) or the global one.
  */
 static const an_model *
 encode_composite(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 {
+	model_rows *rows = site->rows;
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
 	Oid			type = HeapTupleHeaderGetTypeId(rec);
 	int32		typmod = HeapTupleHeaderGetTypMod(rec);
 	HeapTupleData tuple;
 
-	if (site->x == NULL || site->row_type != type || site->row_typmod != typmod)
+	if (rows->x == NULL || rows->row_type != type || rows->row_typmod != typmod)
 		build_row_map(fcinfo, site, m, type, typmod);
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
 	/* deform only the attributes up to the last one a feature uses */
-	ExecStoreHeapTuple(&tuple, site->slot, false);
-	slot_getsomeattrs(site->slot, site->map.n_atts);
-	an_row_map_encode(&site->map, m, site->slot->tts_values, site->slot->tts_isnull, site->x);
-	if (site->route == NULL)
+	ExecStoreHeapTuple(&tuple, rows->slot, false);
+	slot_getsomeattrs(rows->slot, rows->map.n_atts);
+	an_row_map_encode(&rows->map, m, rows->slot->tts_values, rows->slot->tts_isnull, rows->x);
+	if (rows->route == NULL)
 		return m;
-	site->segment = an_route_segment(site->route, site->ref.segmented, site->slot->tts_values,
-									 site->slot->tts_isnull, site->ref.model_cxt);
-	if (site->segment < 0)
+	rows->segment = an_route_segment(rows->route, site->ref->segmented, rows->slot->tts_values,
+									 rows->slot->tts_isnull, site->ref->model_cxt);
+	if (rows->segment < 0)
 		return m;
-	an_route_encode(site->ref.segmented, site->segment, &site->map, site->slot->tts_values,
-					site->slot->tts_isnull, site->x, site->sub_x);
-	return site->ref.segmented->segments[site->segment].model;
+	an_route_encode(site->ref->segmented, rows->segment, &rows->map, rows->slot->tts_values,
+					rows->slot->tts_isnull, rows->x, rows->sub_x);
+	return site->ref->segmented->segments[rows->segment].model;
 }
 
-/* Encode a float8[] row (the model's feature order) into site->x. */
+/* Encode a float8[] row (the model's feature order) into rows->x. */
 static void
 encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 {
+	model_rows *rows = site->rows;
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
 	int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	const double *v = (const double *) ARR_DATA_PTR(a);
 	bits8	   *nullmap = ARR_NULLBITMAP(a);
 
-	if (site->x == NULL)
+	if (rows->x == NULL)
 	{
 		for (uint32 j = 0; j < m->n_features; j++)
 			if (m->features[j].kind != AN_KIND_NUMERIC)
@@ -271,7 +238,7 @@ encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 						 errmsg("feature \"%s\" is categorical and cannot come from a float8[]",
 								m->features[j].name),
 						 errhint("Score a composite row or a jsonb object instead.")));
-		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
+		rows->x = MemoryContextAllocZero(rows->cxt, sizeof(double) * m->n_features);
 	}
 	if (ARR_NDIM(a) > 1)
 		ereport(ERROR,
@@ -287,9 +254,9 @@ encode_array(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 	for (int j = 0; j < n; j++)
 	{
 		if (nullmap && !(nullmap[j / 8] & (1 << (j % 8))))
-			site->x[j] = NAN;
+			rows->x[j] = NAN;
 		else
-			site->x[j] = *v++;
+			rows->x[j] = *v++;
 	}
 }
 
@@ -324,19 +291,20 @@ wrong_json_type(const an_feature *f)
 			 errhint("Give numeric features as numbers, booleans or \"NaN\", \"Infinity\", \"-Infinity\"; categorical ones as strings.")));
 }
 
-/* Encode a jsonb object row into site->x; a missing key counts as NULL. */
+/* Encode a jsonb object row into rows->x; a missing key counts as NULL. */
 static void
 encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 {
 	Jsonb	   *j = PG_GETARG_JSONB_P(1);
+	model_rows *rows = site->rows;
 
 	if (!JB_ROOT_IS_OBJECT(j))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a jsonb row must be an object keyed by feature name"),
 				 errhint("The model needs keys: %s.", an_feature_list(m))));
-	if (site->x == NULL)
-		site->x = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(double) * m->n_features);
+	if (rows->x == NULL)
+		rows->x = MemoryContextAllocZero(rows->cxt, sizeof(double) * m->n_features);
 	for (uint32 k = 0; k < m->n_features; k++)
 	{
 		const an_feature *f = &m->features[k];
@@ -367,7 +335,7 @@ encode_jsonb(FunctionCallInfo fcinfo, score_site *site, const an_model *m)
 			else if (v.type != jbvNull)
 				wrong_json_type(f);
 		}
-		site->x[k] = x;
+		rows->x[k] = x;
 	}
 }
 
@@ -379,7 +347,7 @@ an_row_encode(FunctionCallInfo fcinfo, double **x)
 	const an_model *m = resolve_model(fcinfo, site);
 	const an_model *used;
 
-	if (site->ref.segmented && site->form != ROW_COMPOSITE)
+	if (site->ref->segmented && site->form != ROW_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("a segmented model scores composite rows only"),
@@ -388,7 +356,7 @@ an_row_encode(FunctionCallInfo fcinfo, double **x)
 	{
 		case ROW_COMPOSITE:
 			used = encode_composite(fcinfo, site, m);
-			*x = used == m ? site->x : site->sub_x;
+			*x = used == m ? site->rows->x : site->rows->sub_x;
 			return used;
 		case ROW_ARRAY:
 			encode_array(fcinfo, site, m);
@@ -397,7 +365,7 @@ an_row_encode(FunctionCallInfo fcinfo, double **x)
 			encode_jsonb(fcinfo, site, m);
 			break;
 	}
-	*x = site->x;
+	*x = site->rows->x;
 	return m;
 }
 
@@ -406,13 +374,14 @@ char *
 an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 {
 	score_site *site = fcinfo->flinfo->fn_extra;
+	model_rows *rows = site->rows;
 	const char *name = m->features[j].name;
 
-	if (site->form == ROW_COMPOSITE && site->route && site->segment >= 0)
-		j = site->ref.segmented->segments[site->segment].feature_of[j];
+	if (site->form == ROW_COMPOSITE && rows->route && rows->segment >= 0)
+		j = site->ref->segmented->segments[rows->segment].feature_of[j];
 	if (site->form == ROW_COMPOSITE)
-		return an_row_map_value_text(&site->map, j, site->slot->tts_values,
-									 site->slot->tts_isnull);
+		return an_row_map_value_text(&rows->map, j, rows->slot->tts_values,
+									 rows->slot->tts_isnull);
 	if (site->form == ROW_JSONB)
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(1);
@@ -427,9 +396,9 @@ an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j)
 			return pstrdup(v.val.boolean ? "true" : "false");
 		return an_value_text(NumericGetDatum(v.val.numeric), NUMERICOID, -1);
 	}
-	if (isnan(site->x[j]))
+	if (isnan(rows->x[j]))
 		return NULL;
-	return an_value_text(Float8GetDatum(site->x[j]), FLOAT8OID, -1);
+	return an_value_text(Float8GetDatum(rows->x[j]), FLOAT8OID, -1);
 }
 
 /* Which model scored the row an_row_encode saw: "model", "global" or "segment ...". */
@@ -438,7 +407,8 @@ an_row_model_text(FunctionCallInfo fcinfo)
 {
 	score_site *site = fcinfo->flinfo->fn_extra;
 
-	return an_route_model_text(site->ref.segmented, site->route ? site->segment : -1);
+	return an_route_model_text(site->ref->segmented,
+							   site->rows->route ? site->rows->segment : -1);
 }
 
 /* Score argument 1 with the model of argument 0. */

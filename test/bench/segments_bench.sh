@@ -10,11 +10,16 @@
 #      anomaly_train(segment_by) against anomaly_fit ... GROUP BY;
 #   4. training BIG_SEGMENTS segments x 20 rows (hbos), with the backend's
 #      peak memory growth (VmHWM);
-#   5. scoring numeric feature columns against float8 ones.
+#   5. scoring numeric feature columns against float8 ones;
+#   6. scoring the rows joined to a table of per-group bytea models
+#      (anomaly_fit ... GROUP BY seg, the same SEGMENTS segments, rows
+#      interleaved) against one model by name and the segmented one by name.
 # A benchmark, not a test: it prints the figures and exits 0.
+# BENCH_ONLY=join runs only what case 6 needs (1 and 6, without training).
 #
 #   bash test/bench/segments_bench.sh
 #   BENCH_REPEAT=3 BENCH_ROWS=200000 bash test/bench/segments_bench.sh
+#   BENCH_ONLY=join BENCH_ROWS=200000 bash test/bench/segments_bench.sh
 source "$(dirname "$0")/../lib.sh"
 
 R=${BENCH_REPEAT:-3}
@@ -22,6 +27,7 @@ ROWS=${BENCH_ROWS:-1000000}
 SEGMENTS=${BENCH_SEGMENTS:-1000}
 SEG_ROWS=${BENCH_SEGMENT_ROWS:-1000}
 BIG_SEGMENTS=${BENCH_BIG_SEGMENTS:-100000}
+ONLY=${BENCH_ONLY:-}
 
 DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
@@ -79,12 +85,14 @@ CREATE TABLE t_by_seg AS SELECT * FROM t ORDER BY seg;
 VACUUM ANALYZE t; VACUUM ANALYZE tn; VACUUM ANALYZE train_t; VACUUM ANALYZE t_by_seg;
 SQL
 
+if [ "$ONLY" != join ]; then
 echo "== training $SEGMENTS segments x $SEG_ROWS rows, iforest 100 trees"
 TRAIN_SEG=$(timed train "SELECT anomaly_train('seg_train', 'train_t', columns => ARRAY['c1','c2','c3','c4'], algorithm => 'iforest', segment_by => ARRAY['seg']);")
 TRAIN_GB=$(timed groupby "SELECT count(m) FROM (SELECT seg, anomaly_fit(s, 'iforest') AS m FROM (SELECT seg, c1, c2, c3, c4 FROM train_t) s0, LATERAL (SELECT s0.c1, s0.c2, s0.c3, s0.c4) s GROUP BY seg) g;")
 SEG_BYTES=$(psql_q -At -c "SELECT pg_size_pretty(octet_length(model)::bigint) || ', stored in ' || pg_size_pretty(pg_column_size(model)::bigint) FROM anomaly_models WHERE name = 'seg_train' ORDER BY version DESC LIMIT 1")
 echo "  anomaly_fit GROUP BY: wall $(wall "$TRAIN_GB") ms, cpu $(cpu "$TRAIN_GB") ms"
 echo "  anomaly_train(segment_by): $(both "$TRAIN_SEG" "$TRAIN_GB"); one version of $SEG_BYTES"
+fi
 
 echo "== scoring $ROWS rows by name: $SEGMENTS-segment iforest vs one iforest"
 psql_q -c "$SERIAL" -c "SELECT anomaly_train('one', 't', columns => ARRAY['c1','c2','c3','c4'], algorithm => 'iforest');" \
@@ -96,6 +104,28 @@ SORTED=$(timed sorted "SELECT sum(anomaly_score('segd', t)) FROM t_by_seg t;")
 echo "  scan: wall $(wall "$SCAN") ms, cpu $(cpu "$SCAN") ms; one model: wall $(wall "$ONE") ms, cpu $(cpu "$ONE") ms"
 echo "  segmented, rows interleaved: $(both "$SEGD" "$ONE") (target <= 1.3)"
 echo "  segmented, rows in segment order: $(both "$SORTED" "$ONE")"
+
+echo "== $ROWS rows joined to $SEGMENTS per-group bytea models (anomaly_fit ... GROUP BY seg), rows interleaved"
+# the per-group models must fit the bytea form's share of the memory bound, or
+# rows interleaved over them read a model again on every row (LRU on a cycle)
+psql_q <<SQL
+$SERIAL
+CREATE TABLE grp_models AS
+  SELECT seg, anomaly_fit(s, 'iforest') AS model
+    FROM (SELECT seg, c1, c2, c3, c4 FROM t) s0, LATERAL (SELECT s0.c1, s0.c2, s0.c3, s0.c4) s
+   GROUP BY seg;
+VACUUM ANALYZE grp_models;
+SQL
+GRP_BYTES=$(psql_q -At -c "SELECT count(*) || ' models, ' || pg_size_pretty(sum(octet_length(model))) || ', stored in ' || pg_size_pretty(sum(pg_column_size(model))) FROM grp_models")
+JOIN_CACHE=${BENCH_JOIN_CACHE_MB:-1024}
+# (set with the session's settings: \timing times each statement of a line)
+JOIN=$(SERIAL="$SERIAL SET anomaly.model_cache_size = '${JOIN_CACHE}MB';" \
+       timed join "SELECT sum(anomaly_score(g.model, t)) FROM t JOIN grp_models g USING (seg);")
+echo "  $GRP_BYTES; anomaly.model_cache_size = ${JOIN_CACHE}MB"
+echo "  join to per-group bytea models vs one model by name: $(both "$JOIN" "$ONE") (target <= 2)"
+echo "  join to per-group bytea models vs the segmented model by name: $(both "$JOIN" "$SEGD")"
+
+[ "$ONLY" = join ] && exit 0
 
 echo "== the bytea form from a subquery vs by name (one model)"
 BYTEA=$(timed bytea "SELECT sum(anomaly_score((SELECT model FROM anomaly_models WHERE name = 'one'), t)) FROM t;")
