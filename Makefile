@@ -24,7 +24,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
+REGRESS = setup sample fit fit_named train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
