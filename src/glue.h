@@ -116,6 +116,7 @@ bool		an_source_identifier_like(const char *name, Oid type);
 bool		an_source_in_primary_key(Oid relid, const char *name);
 TupleDesc	an_source_describe(const char *from, const char *source);
 void		an_source_check_label(TupleDesc desc, const char *label);
+Datum		an_model_bytes(int64 id);
 void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
