@@ -13,7 +13,7 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/train.o src/sample_srf.o \
-	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o
+	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/citus.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
@@ -24,7 +24,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/out
 
-REGRESS = setup sample fit fit_named train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
+REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

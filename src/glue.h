@@ -197,6 +197,9 @@ void		an_histogram_count(const double *scores, int64 n, double lo, double hi,
 struct an_attribution;
 char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, char **values);
 
+/* citus.c: model lookups inside a task of a Citus distributed query */
+void		an_citus_refuse_lookup(int64 id, const char *name);
+
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);
 char	   *an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j);

@@ -180,9 +180,12 @@ expect "anomaly_evaluate, _histogram and _drift on the distributed source equal 
           = (SELECT array_agg(d.drifted ORDER BY feature)::text || array_agg(d.rows ORDER BY feature)::text FROM anomaly_drift('fraud', 'tx_local') d),
             length(anomaly_report('fraud', 'tx', label => 'is_anomaly')) > 1000" \
     "t|t|t|t"
-expect_match "scoring a distributed table by id is refused on the workers: they have no models" \
+expect_match "scoring a distributed table by id is refused on the workers with the way round it" \
     "SELECT count(*) FROM tx t WHERE anomaly_flag((SELECT id FROM anomaly_models WHERE name = 'fraud'), t)" \
-    'ERROR:  anomaly model with id [0-9]+ does not exist'
+    'ERROR:  anomaly model with id [0-9]+ cannot be looked up on a Citus worker'
+expect_match "... and by name" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    'HINT:  Pass the model.s bytes, which travel with the query'
 expect_match "anomaly_models cannot be a reference table" \
     "SELECT create_reference_table('anomaly_models')" \
     'ERROR:  cannot distribute relation "anomaly_models" because it has triggers'
