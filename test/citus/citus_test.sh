@@ -189,6 +189,15 @@ expect_match "... and by name" \
 expect_match "anomaly_models cannot be a reference table" \
     "SELECT create_reference_table('anomaly_models')" \
     'ERROR:  cannot distribute relation "anomaly_models" because it has triggers'
+expect_match "anomaly_monitor on a distributed table: Citus refuses the trigger" \
+    "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" \
+    'ERROR:  triggers are not supported on distributed tables'
+sql -c "SET citus.enable_unsafe_triggers = on" \
+    -c "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" >/dev/null
+expect_match "... and with citus.enable_unsafe_triggers it fires on the workers, which refuse the model lookup" \
+    "INSERT INTO tx SELECT * FROM tx_local LIMIT 1" \
+    'ERROR:  anomaly model "fraud" cannot be looked up on a Citus worker'
+sql -c "SET citus.enable_unsafe_triggers = on" -c "DROP TRIGGER IF EXISTS watch ON tx" >/dev/null
 expect "one model per customer, grouped by the distribution column, trains whole on the workers and scores by name" \
     "CREATE TABLE per_customer AS
      SELECT customer_id, anomaly_fit(ROW(amount, hour_of_day), 'iforest', '{\"seed\": 1}', ARRAY['amount', 'hour_of_day']) AS m
