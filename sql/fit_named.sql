@@ -29,6 +29,13 @@ SELECT anomaly_train('named_train', 'tx', ARRAY['amount', 'hour_of_day', 'paymen
                      'iforest', options => '{"seed": 3}') AS id \gset
 SELECT model = (SELECT m FROM named) AS same_model, features->0->>'name' AS first_feature
   FROM anomaly_models WHERE id = :id;
+-- a dropped column is not named
+CREATE TABLE dropped AS SELECT amount, 1 AS gone, hour_of_day FROM tx;
+ALTER TABLE dropped DROP COLUMN gone;
+SELECT anomaly_fit(d, 'iforest', '{"seed": 3}', ARRAY['amount', 'hour_of_day'])
+     = (SELECT anomaly_fit(t, 'iforest', '{"seed": 3}') FROM (SELECT amount, hour_of_day FROM tx) t) AS same_model
+  FROM dropped d;
+DROP TABLE dropped;
 -- bad names
 SELECT anomaly_fit(t, 'ecod', '{}', ARRAY['amount']) FROM (SELECT amount, hour_of_day FROM tx) t;
 SELECT anomaly_fit(t, 'ecod', '{}', ARRAY[]::text[]) FROM (SELECT amount FROM tx) t;

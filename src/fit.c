@@ -45,6 +45,7 @@ typedef struct fit_site
 	an_cell    *row;			/* n_cols */
 	char	  **given_names;	/* the named form's feature names, or NULL */
 	int			n_given;
+	const char **att_names;		/* natts: the given name of each live column */
 } fit_site;
 
 /*
@@ -111,7 +112,7 @@ fit_site_names(FunctionCallInfo fcinfo, fit_site *site)
 static const char *
 fit_site_attname(const fit_site *site, int i)
 {
-	return site->given_names ? site->given_names[i]
+	return site->given_names ? site->att_names[i]
 		: NameStr(TupleDescAttr(site->tupdesc, i)->attname);
 }
 
@@ -134,12 +135,26 @@ fit_site_map(FunctionCallInfo fcinfo, fit_site *site, HeapTupleHeader rec)
 	site->values = palloc0(sizeof(Datum) * Max(site->tupdesc->natts, 1));
 	site->nulls = palloc0(sizeof(bool) * Max(site->tupdesc->natts, 1));
 	site->row = palloc0(sizeof(an_cell) * Max(site->tupdesc->natts, 1));
-	if (site->given_names && site->n_given != site->tupdesc->natts)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("anomaly_fit got %d feature names for a row of %d columns",
-						site->n_given, site->tupdesc->natts),
-				 errhint("Name every column of the row, in order.")));
+	if (site->given_names)
+	{
+		int			live = 0;
+
+		site->att_names = palloc0(sizeof(char *) * Max(site->tupdesc->natts, 1));
+		for (int i = 0; i < site->tupdesc->natts; i++)
+		{
+			if (TupleDescAttr(site->tupdesc, i)->attisdropped)
+				continue;
+			if (live < site->n_given)
+				site->att_names[i] = site->given_names[live];
+			live++;
+		}
+		if (live != site->n_given)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("anomaly_fit got %d feature names for a row of %d columns",
+							site->n_given, live),
+					 errhint("Name every column of the row, in order.")));
+	}
 	initStringInfo(&skipped);
 	for (int i = 0; i < site->tupdesc->natts; i++)
 	{
