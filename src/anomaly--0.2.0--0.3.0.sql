@@ -674,3 +674,19 @@ BEGIN
                r.learning, r.season)::@extschema@.anomaly_ts_point;
 END
 $fn$;
+
+-- == citus ==
+-- anomaly_fit(row, algorithm, options, features): the named form.  Its row is
+-- a record, not anyelement, so Citus pushes partial aggregation of it to the
+-- workers (worker_partial_agg checks the declared argument types against the
+-- actual ones); features names the row's columns in order, since Citus sends
+-- a whole-row reference to the workers as an anonymous ROW(...) whose
+-- columns are f1, f2, ...  NULL keeps the row's own names.
+CREATE FUNCTION anomaly_fit_accum_named(anomaly_fitstate, record, text, jsonb, text[])
+    RETURNS anomaly_fitstate AS 'MODULE_PATHNAME', 'anomaly_fit_accum_named'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE anomaly_fit(record, text, jsonb, text[]) (
+    SFUNC = anomaly_fit_accum_named, STYPE = anomaly_fitstate,
+    COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_final,
+    PARALLEL = SAFE
+);

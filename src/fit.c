@@ -26,6 +26,7 @@
 PG_FUNCTION_INFO_V1(anomaly_fitstate_in);
 PG_FUNCTION_INFO_V1(anomaly_fitstate_out);
 PG_FUNCTION_INFO_V1(anomaly_fit_accum);
+PG_FUNCTION_INFO_V1(anomaly_fit_accum_named);
 PG_FUNCTION_INFO_V1(anomaly_fit_combine);
 PG_FUNCTION_INFO_V1(anomaly_fit_final);
 PG_FUNCTION_INFO_V1(anomaly_fit_segment_final);
@@ -42,11 +43,18 @@ typedef struct fit_site
 	Datum	   *values;			/* natts, for heap_deform_tuple */
 	bool	   *nulls;
 	an_cell    *row;			/* n_cols */
+	char	  **given_names;	/* the named form's feature names, or NULL */
+	int			n_given;
+	const char **att_names;		/* natts: the given name of each live column */
 } fit_site;
 
-/* The call site's memory, made on the first call once the argument is a row. */
+/*
+ * The call site's memory, made on the first call once the argument is a row.
+ * A row declared record is one even when the caller (Citus's
+ * worker_partial_agg) passes no argument types; anyelement needs the types.
+ */
 static fit_site *
-fit_site_get(FunctionCallInfo fcinfo)
+fit_site_get(FunctionCallInfo fcinfo, bool row_declared)
 {
 	fit_site   *site = fcinfo->flinfo->fn_extra;
 	Oid			argtype;
@@ -54,7 +62,7 @@ fit_site_get(FunctionCallInfo fcinfo)
 	if (site)
 		return site;
 	argtype = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	if (!OidIsValid(argtype) || !type_is_rowtype(argtype))
+	if (!row_declared && (!OidIsValid(argtype) || !type_is_rowtype(argtype)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("anomaly_fit needs a row, not %s",
@@ -63,6 +71,49 @@ fit_site_get(FunctionCallInfo fcinfo)
 	site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(fit_site));
 	fcinfo->flinfo->fn_extra = site;
 	return site;
+}
+
+/*
+ * Keep the named form's feature names (argument 4, a text[] naming the row's
+ * columns in order) in the site, so rows that lost their column names on the
+ * way (Citus sends a whole-row reference to its workers as ROW(...)) train
+ * features of the right names.  NULL keeps the row's own names.
+ */
+static void
+fit_site_names(FunctionCallInfo fcinfo, fit_site *site)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (site->given_names || PG_ARGISNULL(4))
+		return;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("anomaly_fit's feature names are an empty array"),
+				 errhint("Name every column of the row, in order, or pass NULL to keep the row's names.")));
+	site->given_names = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("anomaly_fit's feature names must not contain NULL")));
+		site->given_names[i] = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt,
+												   TextDatumGetCString(elems[i]));
+	}
+	site->n_given = n;
+}
+
+/* The feature name of the row's attribute i: the given one, else its own. */
+static const char *
+fit_site_attname(const fit_site *site, int i)
+{
+	return site->given_names ? site->att_names[i]
+		: NameStr(TupleDescAttr(site->tupdesc, i)->attname);
 }
 
 /* Map the row type of rec to the state's columns, unless already done. */
@@ -84,6 +135,26 @@ fit_site_map(FunctionCallInfo fcinfo, fit_site *site, HeapTupleHeader rec)
 	site->values = palloc0(sizeof(Datum) * Max(site->tupdesc->natts, 1));
 	site->nulls = palloc0(sizeof(bool) * Max(site->tupdesc->natts, 1));
 	site->row = palloc0(sizeof(an_cell) * Max(site->tupdesc->natts, 1));
+	if (site->given_names)
+	{
+		int			live = 0;
+
+		site->att_names = palloc0(sizeof(char *) * Max(site->tupdesc->natts, 1));
+		for (int i = 0; i < site->tupdesc->natts; i++)
+		{
+			if (TupleDescAttr(site->tupdesc, i)->attisdropped)
+				continue;
+			if (live < site->n_given)
+				site->att_names[i] = site->given_names[live];
+			live++;
+		}
+		if (live != site->n_given)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("anomaly_fit got %d feature names for a row of %d columns",
+							site->n_given, live),
+					 errhint("Name every column of the row, in order.")));
+	}
 	initStringInfo(&skipped);
 	for (int i = 0; i < site->tupdesc->natts; i++)
 	{
@@ -97,7 +168,7 @@ fit_site_map(FunctionCallInfo fcinfo, fit_site *site, HeapTupleHeader rec)
 		if (conv == AN_CONV_UNSUPPORTED)
 		{
 			appendStringInfo(&skipped, "%s%s (%s)", skipped.len ? ", " : "",
-							 NameStr(att->attname), format_type_be(att->atttypid));
+							 fit_site_attname(site, i), format_type_be(att->atttypid));
 			continue;
 		}
 		site->attidx[site->n_cols] = i;
@@ -140,7 +211,7 @@ new_state(FunctionCallInfo fcinfo, fit_site *site, MemoryContext aggcxt)
 	{
 		Form_pg_attribute att = TupleDescAttr(site->tupdesc, site->attidx[c]);
 
-		names[c] = NameStr(att->attname);
+		names[c] = fit_site_attname(site, site->attidx[c]);
 		(void) an_conv_for_type(att->atttypid, &kinds[c]);
 		if (kinds[c] == AN_KIND_CATEGORICAL)
 			n_cat++;
@@ -175,9 +246,12 @@ grown_state(const an_state *st, uint32 capacity)
 	return grown;
 }
 
-/* Transition: fold one row into the state. */
-Datum
-anomaly_fit_accum(PG_FUNCTION_ARGS)
+/*
+ * Fold the row in argument 1 into the state in argument 0; named: the named
+ * form, whose argument 4 gives the feature names.
+ */
+static Datum
+accumulate(FunctionCallInfo fcinfo, bool named)
 {
 	MemoryContext aggcxt;
 	an_state   *st = PG_ARGISNULL(0) ? NULL : (an_state *) PG_GETARG_POINTER(0);
@@ -188,7 +262,9 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "anomaly_fit_accum called in non-aggregate context");
-	site = fit_site_get(fcinfo);
+	site = fit_site_get(fcinfo, named);
+	if (named)
+		fit_site_names(fcinfo, site);
 	if (PG_ARGISNULL(1))
 	{
 		if (st == NULL)
@@ -225,6 +301,23 @@ anomaly_fit_accum(PG_FUNCTION_ARGS)
 	an_state_add_row(st, site->row);
 	an_progress_row();
 	PG_RETURN_POINTER(st);
+}
+
+/* Transition: fold one row into the state. */
+Datum
+anomaly_fit_accum(PG_FUNCTION_ARGS)
+{
+	return accumulate(fcinfo, false);
+}
+
+/*
+ * Transition of the named form anomaly_fit(record, text, jsonb, text[]):
+ * its argument is not polymorphic, so Citus can push it to the workers.
+ */
+Datum
+anomaly_fit_accum_named(PG_FUNCTION_ARGS)
+{
+	return accumulate(fcinfo, true);
 }
 
 /* Combine: merge the second state into the first. */

@@ -124,6 +124,7 @@ bool		an_source_in_primary_key(Oid relid, const char *name);
 TupleDesc	an_source_describe(const char *from, const char *source);
 void		an_source_check_label(TupleDesc desc, const char *label);
 uint8		an_source_label_value(int32 value, const char *label);
+Datum		an_model_bytes(int64 id);
 void		an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 							const char *label, const char *time_column,
 							MemoryContext mcxt, an_scored_rows *out);
@@ -270,6 +271,9 @@ void		an_histogram_count(const double *scores, const uint8 *flags, int64 n, doub
 /* explain.c */
 struct an_attribution;
 char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, char **values);
+
+/* citus.c: model lookups inside a task of a Citus distributed query */
+void		an_citus_refuse_lookup(int64 id, const char *name);
 
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);

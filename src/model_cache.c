@@ -416,10 +416,13 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 		bytea	   *bytes;
 
 		if (!fetch_model(id, NULL, &got, &version, &bytes))
+		{
+			an_citus_refuse_lookup(id, NULL);
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("anomaly model with id %lld does not exist", (long long) id),
 					 errhint("SELECT * FROM anomaly_model_list shows the models.")));
+		}
 		cache_prepare();		/* SPI may have processed invalidations */
 		e = cache_insert(id, version, bytes);
 	}
@@ -485,6 +488,7 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 
 		if (!fetch_model(0, name, &id, &version, &bytes))
 		{
+			an_citus_refuse_lookup(0, name);
 			if (OidIsValid(deployments_relid))
 				check_undeployed(name);
 			return false;

@@ -181,8 +181,8 @@ gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
 							   "ORDER BY score DESC NULLS LAST",
 							   key ? key : "'#' OPERATOR(pg_catalog.||) pg_catalog.row_number() OVER ()",
 							   schema, schema, schema, from, REPORT_TOP);
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
+	Oid			types[1] = {BYTEAOID};
+	Datum		args[1] = {an_model_bytes(id)};	/* the bytes reach Citus workers */
 	an_report_anomaly *top;
 
 	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -211,13 +211,13 @@ gather_ranges(int64 id, const char *from, an_report *r)
 							   "LEFT JOIN (SELECT o, pg_catalog.count(*) AS n FROM %s s, "
 							   "pg_catalog.unnest(%s.anomaly_out_of_range($1, s)) o GROUP BY o) c "
 							   "ON c.o OPERATOR(pg_catalog.=) (f.e OPERATOR(pg_catalog.->>) 'name') "
-							   "WHERE m.id OPERATOR(pg_catalog.=) $1 ORDER BY f.ord",
+							   "WHERE m.id OPERATOR(pg_catalog.=) $2 ORDER BY f.ord",
 							   an_glue_schema(), from, an_glue_schema());
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {BYTEAOID, INT8OID};
+	Datum		args[2] = {an_model_bytes(id), Int64GetDatum(id)};
 	an_report_range *ranges;
 
-	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "the out-of-range query failed");
 	ranges = palloc(sizeof(an_report_range) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -228,6 +228,33 @@ append_scored(an_scored_rows *out, int64 *capacity, HeapTuple tuple, TupleDesc d
 }
 
 /*
+ * The bytes of model id, read with the caller's rights.  Scoring a source
+ * with them rather than with the id keeps one version for the whole pass
+ * and lets a distributed planner (Citus) score on its workers, which have
+ * no anomaly_models rows: the bytes travel with the query as a parameter.
+ */
+Datum
+an_model_bytes(int64 id)
+{
+	char	   *sql = psprintf("SELECT model FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
+							   an_glue_schema());
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading anomaly_models failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("anomaly model with id %lld does not exist", (long long) id),
+				 errhint("SELECT * FROM anomaly_model_list shows the models.")));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return PointerGetDatum(DatumGetByteaPCopy(d));
+}
+
+/*
  * Score every row of the source with a model (an int8 id or bytea value),
  * with its 0/1 label (rows with a NULL label are skipped) and its time in
  * seconds when those columns are named.  SPI must be connected; the arrays
@@ -239,8 +266,8 @@ an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 				an_scored_rows *out)
 {
 	StringInfoData sql;
-	Oid			types[1] = {model_type};
-	Datum		args[1] = {model};
+	Oid			types[1] = {BYTEAOID};
+	Datum		args[1] = {model_type == INT8OID ? an_model_bytes(DatumGetInt64(model)) : model};
 	int64		capacity = 1024;
 	MemoryContext old;
 	SPIPlanPtr	plan;

@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -29,11 +30,12 @@ PG_FUNCTION_INFO_V1(anomaly_train);
 /*
  * Choose the feature columns: the given ones (checked), or every usable
  * column but the primary key, identifier-like ones and the label.  Returns
- * a quoted, comma-separated select list.
+ * a quoted, comma-separated select list; *names gets the same names as text
+ * datums.
  */
 static char *
 choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid,
-			   char **seg, int n_seg)
+			   char **seg, int n_seg, List **names)
 {
 	StringInfoData list,
 				used,
@@ -88,6 +90,7 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid,
 								format_type_be(TupleDescAttr(desc, pos)->atttypid)),
 						 errhint("Use numeric, boolean, date, timestamp, text or enum columns, or cast it in a query.")));
 			appendStringInfo(&list, "%s%s", list.len ? ", " : "", quote_identifier(name));
+			*names = lappend(*names, DatumGetPointer(CStringGetTextDatum(name)));
 		}
 		return list.data;
 	}
@@ -116,6 +119,7 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid,
 		{
 			appendStringInfo(&list, "%s%s", list.len ? ", " : "", quote_identifier(name));
 			appendStringInfo(&used, "%s%s", used.len ? ", " : "", name);
+			*names = lappend(*names, DatumGetPointer(CStringGetTextDatum(name)));
 		}
 	}
 	if (list.len == 0)
@@ -131,20 +135,53 @@ choose_columns(TupleDesc desc, ArrayType *columns, const char *label, Oid relid,
 	return list.data;
 }
 
-/* Run the anomaly_fit aggregate over the source; returns the model bytes. */
-static bytea *
-fit_source(const char *schema, const char *from, const char *cols, const char *algorithm,
-		   const char *options, MemoryContext outer)
+/* A text[] of the names (text datums) in the list. */
+static Datum
+names_array(List *names)
 {
-	char	   *sql = psprintf("SELECT %s.anomaly_fit(s, $1, $2::pg_catalog.jsonb) "
-							   "FROM (SELECT %s FROM %s s0) s", schema, cols, from);
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		args[2] = {CStringGetTextDatum(algorithm), CStringGetTextDatum(options)};
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(names));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		elems[n++] = PointerGetDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Whether the catalog has anomaly_fit's named form (0.3.0 on). */
+static bool
+has_named_fit(void)
+{
+	Oid			argtypes[4] = {RECORDOID, TEXTOID, JSONBOID, TEXTARRAYOID};
+	char	   *schema = get_namespace_name(an_glue_schema_oid());
+
+	return OidIsValid(LookupFuncName(list_make2(makeString(schema),
+												makeString("anomaly_fit")),
+									 4, argtypes, true));
+}
+
+/*
+ * Run the anomaly_fit aggregate over the source; returns the model bytes.
+ * Its named form keeps the feature names where the rows lose theirs (on
+ * Citus workers), and is the form Citus pushes down to them; a catalog
+ * older than 0.3.0 runs the three-argument form.
+ */
+static bytea *
+fit_source(const char *schema, const char *from, const char *cols, List *names,
+		   const char *algorithm, const char *options, MemoryContext outer)
+{
+	bool		named = has_named_fit();
+	char	   *sql = psprintf("SELECT %s.anomaly_fit(s, $1, $2::pg_catalog.jsonb%s) "
+							   "FROM (SELECT %s FROM %s s0) s", schema,
+							   named ? ", $3" : "", cols, from);
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum		args[3] = {CStringGetTextDatum(algorithm), CStringGetTextDatum(options),
+	names_array(names)};
 	bool		isnull;
 	Datum		d;
 	int			rc;
 
-	rc = SPI_execute_with_args(sql, 2, types, args, NULL, true, 0);
+	rc = SPI_execute_with_args(sql, named ? 3 : 2, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "training query failed: %s", SPI_result_code_string(rc));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -313,6 +350,7 @@ anomaly_train(PG_FUNCTION_ARGS)
 	an_deploy	deploy;
 	bool		deploy_now;
 	int32		version;
+	List	   *names = NIL;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -357,9 +395,9 @@ anomaly_train(PG_FUNCTION_ARGS)
 	if (segmented)
 		seg = an_segment_columns(desc, PG_GETARG_ARRAYTYPE_P(7), &n_seg);
 	cols = choose_columns(desc, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), label, relid,
-						  seg, n_seg);
+						  seg, n_seg, &names);
 	an_progress_begin(name, from);
-	bytes = fit_source(schema, from, cols, ops->name, options, outer);
+	bytes = fit_source(schema, from, cols, names, ops->name, options, outer);
 	if (bytes == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

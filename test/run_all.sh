@@ -2,7 +2,8 @@
 # Every test: core unit tests (under ASan and UBSan, then valgrind), pg_regress
 # on a private server (and again against an ASan and UBSan build of the
 # extension), the demo and its report in headless Chromium, the TAP tests on
-# servers of their own, scheduled retraining with pg_cron, the accuracy test
+# servers of their own, scheduled retraining with pg_cron, the README's
+# Citus recipe on a live three-node cluster, the accuracy test
 # on the ADBench datasets, a short libFuzzer run of the readers, and the
 # matrix: the pg_regress, TAP and pg_cron suites on the other supported majors in
 # Debian roots of their own, and models moved across majors with pg_dump.
@@ -41,6 +42,7 @@ suite "pg_regress under ASan and UBSan" make -C "$REPO" -s asancheck
 suite "the demo, and its report in a real browser" demo_report
 suite "TAP: dumps, crashes, replicas, concurrency" env PG_BIN="$PG_BIN" bash "$REPO/test/tap.sh"
 suite "scheduled retraining with pg_cron" bash "$REPO/test/cron/cron_test.sh"
+suite "scale-out on a live Citus cluster (coordinator and two workers)" bash "$REPO/test/citus/citus_test.sh"
 suite "accuracy (iforest on ADBench datasets)" env PSQL=$PG_BIN/psql bash "$REPO/test/accuracy/accuracy.sh"
 suite "fuzzing the model and state readers" make -C "$REPO" -s fuzzcheck
 suite "the other PostgreSQL majors, and models across them (matrix)" bash "$REPO/test/matrix/matrix.sh"

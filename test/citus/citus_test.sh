@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# The README's "Scale-out: partitions and Citus" recipe on a real cluster:
+# Citus (built from ../shared/citus beside the repository) and the extension
+# installed into a private copy of PostgreSQL, a coordinator and two workers
+# on 127.0.0.1 run as the unprivileged user, 200,000 rows of anomaly_sample
+# distributed by customer_id, and every step of the recipe checked: its
+# result, its plan, and that the cluster's figures equal those of the same
+# model on a plain copy of the rows on the coordinator.
+#
+#   bash test/citus/citus_test.sh
+#   CITUS_ROWS=1000000 bash test/citus/citus_test.sh   (more rows)
+source "$(dirname "$0")/../lib.sh"
+
+case "$PG_MAJOR" in
+    15 | 16 | 17) ;;
+    *) echo "skipped: Citus 13.2.2 supports PostgreSQL 15 to 17, not $PG_MAJOR"; exit 0 ;;
+esac
+ROWS=${CITUS_ROWS:-200000}
+CITUS_SRC=$REPO/../shared/citus
+CITUS_TREE=${CITUS_TREE:-/var/tmp/anomaly-citus-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+passed=0 failed=0
+
+# Three free TCP ports in a row on 127.0.0.1: the coordinator's, then the workers'.
+free_ports() {
+    local base
+    for base in $(seq 40100 10 40990); do
+        if ! ss -ltn | grep -qE "127.0.0.1:($base|$((base + 1))|$((base + 2))) "; then
+            echo "$base"
+            return 0
+        fi
+    done
+    echo "no three free ports in 40100..40992" >&2
+    return 1
+}
+
+# Start node $1 (coord, w1, w2) on port $2 with Citus preloaded.
+start_node() {
+    local node=$1 port=$2
+    as_user "$PG_BIN/initdb" -D "$CLTMP/$node" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_user "$PG_BIN/pg_ctl" -D "$CLTMP/$node" -l "$CLTMP/$node.log" -w -o \
+        "-c listen_addresses=127.0.0.1 -k $CLTMP -p $port -c shared_preload_libraries=citus -c max_worker_processes=16 -c max_connections=60 -c shared_buffers=64MB" \
+        start >/dev/null
+    as_user "$PG_BIN/psql" -X -q -h "$CLTMP" -p "$port" -d postgres -c "CREATE EXTENSION citus" >/dev/null
+}
+
+# Stop every node and remove the cluster's directory.
+stop_nodes() {
+    local node
+    [ -n "${CLTMP:-}" ] || return 0
+    for node in coord w1 w2; do
+        [ -d "$CLTMP/$node" ] && as_user "$PG_BIN/pg_ctl" -D "$CLTMP/$node" -m fast -w stop >/dev/null 2>&1
+    done
+    rm -rf "$CLTMP"
+}
+
+# psql on the coordinator (or on the port in $NODE_PORT), tuples only, stopping at the first error.
+sql() {
+    as_user "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$CLTMP" -p "${NODE_PORT:-$COORD}" -d postgres "$@"
+}
+
+# Check that running SQL $2 on the coordinator prints $3 exactly; $1 says what is checked.
+expect() {
+    local what=$1 query=$2 want=$3 got t0=$SECONDS
+    if got=$(sql -c "SET client_min_messages = warning" -c "$query" 2>&1) && [ "$got" = "$want" ]; then
+        echo "ok - $what ($((SECONDS - t0)) s)"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $what"
+        echo "   query: $query"
+        echo "   want:  $want"
+        echo "   got:   $got" | head -20
+        failed=$((failed + 1))
+    fi
+}
+
+# Check that SQL $2 prints a line matching the extended regular expression $3.
+expect_match() {
+    local what=$1 query=$2 pattern=$3 got t0=$SECONDS
+    got=$(sql -c "SET client_min_messages = warning" -c "$query" 2>&1) || true
+    if grep -qE "$pattern" <<<"$got"; then
+        echo "ok - $what ($((SECONDS - t0)) s)"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $what"
+        echo "   query: $query"
+        echo "   want a line matching: $pattern"
+        echo "$got" | head -20 | sed 's/^/   got:   /'
+        failed=$((failed + 1))
+    fi
+}
+
+ensure_packages iproute2
+step "Citus and the extension in a private PostgreSQL ($CITUS_TREE)"
+PG_BIN=$(private_tree "$CITUS_TREE")
+[ -f "$CITUS_SRC/build.sh" ] || { echo "no Citus source at $CITUS_SRC (shared/citus beside the repository)"; exit 1; }
+bash "$CITUS_SRC/build.sh" "$PG_BIN/pg_config"
+build_install
+
+started=$SECONDS
+step "a coordinator and two workers on 127.0.0.1"
+CLTMP=$(mktemp -d /tmp/anomaly-citus.XXXXXX)
+chown "$RUN_USER" "$CLTMP"
+chmod 755 "$CLTMP"
+# CITUS_KEEP=1 leaves the cluster running for a look at it afterwards
+[ "${CITUS_KEEP:-0}" = 1 ] || trap stop_nodes EXIT
+base=$(free_ports)
+COORD=$base W1=$((base + 1)) W2=$((base + 2))
+start_node coord "$COORD"
+start_node w1 "$W1"
+start_node w2 "$W2"
+sql <<SQL >/dev/null
+SELECT citus_set_coordinator_host('127.0.0.1', $COORD);
+SELECT citus_add_node('127.0.0.1', $W1);
+SELECT citus_add_node('127.0.0.1', $W2);
+SQL
+echo "coordinator on port $COORD, workers on $W1 and $W2"
+
+step "the README's recipe, step by step"
+FEATURES="ARRAY['amount', 'hour_of_day', 'payment_method']"
+sql -c "CREATE EXTENSION anomaly" >/dev/null
+expect "CREATE EXTENSION anomaly on the coordinator reaches both workers" \
+    "SELECT string_agg(result, ',') FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'anomaly'\$\$)" \
+    "0.3.0,0.3.0"
+expect "$ROWS rows of anomaly_sample distributed by customer_id, and a plain copy" \
+    "CREATE TABLE tx AS SELECT * FROM anomaly_sample('ecommerce', $ROWS, 0.02, 7);
+     CREATE TABLE tx_local AS SELECT * FROM tx;
+     SELECT create_distributed_table('tx', 'customer_id', shard_count => 32);
+     SELECT count(*) FROM tx" \
+    "
+$ROWS"
+expect_match "training pushes partial aggregation to all 32 shards and combines on the coordinator" \
+    "EXPLAIN (VERBOSE, COSTS OFF) SELECT anomaly_fit(s, 'iforest', '{}', $FEATURES)
+       FROM (SELECT amount, hour_of_day, payment_method FROM tx) s" \
+    "coord_combine_agg"
+expect_match "... with worker_partial_agg on the workers" \
+    "EXPLAIN (VERBOSE, COSTS OFF) SELECT anomaly_fit(s, 'iforest', '{}', $FEATURES)
+       FROM (SELECT amount, hour_of_day, payment_method FROM tx) s" \
+    "Task Count: 32|worker_partial_agg\(.*ROW\(ROW\(amount, hour_of_day, payment_method\)"
+expect "anomaly_train('fraud', 'tx') trains on every row with the features' names" \
+    "SELECT anomaly_train('fraud', 'tx', columns => $FEATURES, algorithm => 'iforest',
+                          options => '{\"seed\": 1}', label => 'is_anomaly') > 0;
+     SELECT train_rows, array_to_string(features, ',') FROM anomaly_model_list WHERE name = 'fraud'" \
+    "t
+$ROWS|amount,hour_of_day,payment_method"
+FLAGGED=$(sql -c "SELECT count(*) FROM tx_local t WHERE anomaly_flag('fraud', t)")
+expect "... and it is as good as the same training on the plain copy (ROC AUC within 0.03)" \
+    "SELECT anomaly_train('fraud_local', 'tx_local', columns => $FEATURES, algorithm => 'iforest',
+                          options => '{\"seed\": 1}', label => 'is_anomaly') > 0;
+     SELECT abs((c.metrics->>'roc_auc')::float8 - (l.metrics->>'roc_auc')::float8) < 0.03,
+            (c.metrics->>'roc_auc')::float8 > 0.65
+       FROM anomaly_models c, anomaly_models l WHERE c.name = 'fraud' AND l.name = 'fraud_local'" \
+    "t
+t|t"
+expect_match "the one-argument anomaly_fit(t) on a distributed source is refused by Citus's type check" \
+    "SELECT anomaly_fit(t) FROM (SELECT amount, hour_of_day FROM tx) t" \
+    "ERROR:  worker_partial_agg_sfunc could not confirm type correctness"
+expect "scoring on the workers with the model's bytes gives the scores of the plain copy, row for row" \
+    "WITH m AS MATERIALIZED (SELECT model FROM anomaly_models WHERE name = 'fraud'),
+          c AS (SELECT md5(string_agg(float8send(anomaly_score(m.model, t))::text, ',' ORDER BY t.transaction_id)) AS h
+                  FROM tx t, m),
+          l AS (SELECT md5(string_agg(float8send(anomaly_score(m.model, t))::text, ',' ORDER BY t.transaction_id)) AS h
+                  FROM tx_local t, m)
+     SELECT c.h = l.h FROM c, l" \
+    "t"
+expect "the README's scoring query (the deployed version's bytes) flags on the workers what it flags on the plain copy" \
+    "WITH m AS MATERIALIZED (SELECT model FROM anomaly_models
+                            WHERE id = (SELECT model_id FROM anomaly_deployments WHERE name = 'fraud'))
+     SELECT count(*) FROM tx t, m WHERE anomaly_flag(m.model, t);
+     WITH m AS MATERIALIZED (SELECT model FROM anomaly_models
+                            WHERE id = (SELECT model_id FROM anomaly_deployments WHERE name = 'fraud'))
+     SELECT count(*) FROM tx_local t, m WHERE anomaly_flag(m.model, t)" \
+    "$FLAGGED
+$FLAGGED"
+expect "anomaly_evaluate, _histogram and _drift on the distributed source equal the plain copy's; _report runs" \
+    "SELECT (SELECT row(e.*)::text FROM anomaly_evaluate('fraud', 'tx', 'is_anomaly') e)
+          = (SELECT row(e.*)::text FROM anomaly_evaluate('fraud', 'tx_local', 'is_anomaly') e),
+            (SELECT array_agg(h ORDER BY h.bin)::text FROM anomaly_histogram('fraud', 'tx') h)
+          = (SELECT array_agg(h ORDER BY h.bin)::text FROM anomaly_histogram('fraud', 'tx_local') h),
+            (SELECT array_agg(d.drifted ORDER BY feature)::text || array_agg(d.rows ORDER BY feature)::text FROM anomaly_drift('fraud', 'tx') d)
+          = (SELECT array_agg(d.drifted ORDER BY feature)::text || array_agg(d.rows ORDER BY feature)::text FROM anomaly_drift('fraud', 'tx_local') d),
+            length(anomaly_report('fraud', 'tx', label => 'is_anomaly')) > 1000" \
+    "t|t|t|t"
+expect_match "scoring a distributed table by id is refused on the workers with the way round it" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag((SELECT id FROM anomaly_models WHERE name = 'fraud'), t)" \
+    'ERROR:  anomaly model with id [0-9]+ cannot be looked up on a Citus worker'
+expect_match "... and by name" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    'HINT:  Pass the model.s bytes, which travel with the query'
+expect_match "anomaly_models cannot be a reference table" \
+    "SELECT create_reference_table('anomaly_models')" \
+    'ERROR:  cannot distribute relation "anomaly_models" because it has triggers'
+expect_match "anomaly_monitor on a distributed table: Citus refuses the trigger" \
+    "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" \
+    'ERROR:  triggers are not supported on distributed tables'
+sql -c "SET citus.enable_unsafe_triggers = on" \
+    -c "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" >/dev/null
+expect_match "... and with citus.enable_unsafe_triggers it fires on the workers, which refuse the model lookup" \
+    "INSERT INTO tx SELECT * FROM tx_local LIMIT 1" \
+    'ERROR:  anomaly model "fraud" cannot be looked up on a Citus worker'
+sql -c "SET citus.enable_unsafe_triggers = on" -c "DROP TRIGGER IF EXISTS watch ON tx" >/dev/null
+expect "one model per customer, grouped by the distribution column, trains whole on the workers and scores by name" \
+    "CREATE TABLE per_customer AS
+     SELECT customer_id, anomaly_fit(ROW(amount, hour_of_day), 'iforest', '{\"seed\": 1}', ARRAY['amount', 'hour_of_day']) AS m
+       FROM tx WHERE customer_id IN (SELECT customer_id FROM tx GROUP BY 1 HAVING count(*) >= 100)
+      GROUP BY customer_id;
+     SELECT (SELECT count(*) FROM per_customer)
+          = (SELECT count(*) FROM (SELECT customer_id FROM tx_local GROUP BY 1 HAVING count(*) >= 100) c),
+            (SELECT count(anomaly_score(p.m, l)) FROM per_customer p
+               JOIN (SELECT customer_id, amount, hour_of_day FROM tx_local) l USING (customer_id))
+          = (SELECT count(*) FROM tx_local WHERE customer_id IN (SELECT customer_id FROM per_customer))" \
+    "t|t"
+
+expect "a model segmented by the distribution column trains the same segments as on the plain copy" \
+    "SELECT anomaly_train('seg', 'tx', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
+                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id']) > 0,
+            anomaly_train('seg_local', 'tx_local', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
+                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id']) > 0;
+     SELECT c.params->'segments' = l.params->'segments', c.train_rows = l.train_rows
+       FROM anomaly_models c, anomaly_models l WHERE c.name = 'seg' AND l.name = 'seg_local'" \
+    "t|t
+t|t"
+
+step "figures: $ROWS rows on the cluster (2 workers, 32 shards) and on one node, medians of 3"
+# Milliseconds of a query on the coordinator, the median of 3 runs.
+median_ms() {
+    local i t0 times=()
+    for i in 1 2 3; do
+        t0=$(date +%s%N)
+        sql -c "SET client_min_messages = warning" -c "$1" >/dev/null
+        times+=($(( ($(date +%s%N) - t0) / 1000000 )))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
+}
+for t in tx tx_local; do
+    train=$(median_ms "SELECT anomaly_fit(s, 'iforest', '{\"seed\": 1}', $FEATURES) FROM (SELECT amount, hour_of_day, payment_method FROM $t) s")
+    score=$(median_ms "SELECT count(*) FROM $t t WHERE anomaly_flag((SELECT model FROM anomaly_models WHERE name = 'fraud'), t)")
+    echo "$t: training $train ms, scoring $score ms"
+done
+
+step "summary"
+echo "time: citus cluster steps: $((SECONDS - started)) s"
+echo "citus: $passed passed, $failed failed"
+[ "${CITUS_KEEP:-0}" = 1 ] && echo "kept running: psql -h $CLTMP -p $COORD -d postgres"
+[ "$failed" -eq 0 ]
