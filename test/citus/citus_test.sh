@@ -93,7 +93,8 @@ ensure_packages iproute2
 step "Citus and the extension in a private PostgreSQL ($CITUS_TREE)"
 PG_BIN=$(private_tree "$CITUS_TREE")
 [ -f "$CITUS_SRC/build.sh" ] || { echo "no Citus source at $CITUS_SRC (shared/citus beside the repository)"; exit 1; }
-bash "$CITUS_SRC/build.sh" "$PG_BIN/pg_config"
+# the build tree is configured for one PostgreSQL and installs into it: one per private copy
+CITUS_BUILD_DIR=${CITUS_BUILD_DIR:-$CITUS_TREE/citus-build} bash "$CITUS_SRC/build.sh" "$PG_BIN/pg_config"
 build_install
 
 started=$SECONDS
