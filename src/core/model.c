@@ -454,7 +454,7 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 	an_write_bytes(&w, model_magic, sizeof(model_magic));
 	an_write_u16(&w, AN_MODEL_FORMAT);
 	an_write_u16(&w, m->ops->id);
-	an_write_u16(&w, m->ops->version);
+	an_write_u16(&w, m->algo_version);	/* the version it was fitted or read with */
 	an_write_u16(&w, 0);
 	an_write_u32(&w, AN_VERSION_NUM);
 	an_write_u32(&w, 0);		/* total length, patched below */

@@ -74,6 +74,18 @@ test_v1_scores_unchanged(void)
 	}
 	CHECK(strcmp(m->ops->name, "auto") == 0 && m->algo_version == 1,
 		  "read as %s version %u", m->ops->name, m->algo_version);
+	{
+		unsigned char *again;
+		size_t		again_len;
+
+		/* written again, it stays version 1: the same bytes (the header's
+		 * writer stamp and the CRC that covers it aside) */
+		CHECK_STATUS(an_model_write(&ctx, m, &again, &again_len), AN_OK);
+		CHECK(again_len == len && memcmp(again, bytes, 16) == 0 &&
+			  memcmp(again + 20, bytes + 20, 4) == 0 &&
+			  memcmp(again + AN_MODEL_HEADER, bytes + AN_MODEL_HEADER, len - AN_MODEL_HEADER) == 0,
+			  "a version 1 model written again is the same version 1 model (%zu bytes)", again_len);
+	}
 	for (;;)
 	{
 		double		x[4],
