@@ -99,7 +99,7 @@ SELECT string_agg(version || CASE WHEN deployed THEN '*' ELSE '' END, ' ' ORDER 
 -- the pinned trigger scores with version 2 whatever is deployed
 INSERT INTO life_watch SELECT * FROM tx ORDER BY transaction_id LIMIT 50;
 SELECT model_version, rows FROM anomaly_batches WHERE relation = 'public.life_watch';
-SELECT model_name, model_version FROM anomaly_prune_models('prune_me', keep => 0);
+SELECT model_name, model_version FROM anomaly_prune_models('prune_me', keep => 0) ORDER BY model_version DESC;
 DROP TABLE life_watch;
 SELECT model_version FROM anomaly_prune_models('prune_me', keep => 0);
 SELECT anomaly_prune_models('prune_me', keep => -1);
