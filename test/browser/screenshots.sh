@@ -20,15 +20,9 @@ OUT=$(mktemp -d /tmp/anomaly-shots.XXXXXX)
 chmod 755 "$OUT"
 
 step "the payments, a model, and a monitored table"
+psql_q <"$REPO/test/demo_data.sql"
 psql_q <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION anomaly;
-CREATE TABLE tx AS SELECT * FROM anomaly_sample('ecommerce', rows => 1000, anomaly_rate => 0.05, seed => 42);
-ALTER TABLE tx ADD COLUMN at timestamptz;
-UPDATE tx SET at = timestamptz '2026-10-25 00:00+00'
-    + (substr(transaction_id, 5)::int / 250) * interval '1 week'
-    + day_of_week * interval '1 day' + hour_of_day * interval '1 hour'
-    + (substr(transaction_id, 5)::int % 60) * interval '1 minute';
 SELECT anomaly_train('fraud', 'tx',
        columns => ARRAY['amount', 'customer_id', 'hour_of_day', 'day_of_week',
                         'merchant_category', 'payment_method'],
