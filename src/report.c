@@ -171,7 +171,7 @@ key_expression(TupleDesc desc, Oid relid)
 
 /* The highest-scoring rows with their severity and reason. */
 static void
-gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
+gather_top(Datum model_bytes, const char *from, TupleDesc desc, Oid relid, an_report *r)
 {
 	const char *schema = an_glue_schema();
 	char	   *key = key_expression(desc, relid);
@@ -182,7 +182,7 @@ gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
 							   key ? key : "'#' OPERATOR(pg_catalog.||) pg_catalog.row_number() OVER ()",
 							   schema, schema, schema, from, REPORT_TOP);
 	Oid			types[1] = {BYTEAOID};
-	Datum		args[1] = {an_model_bytes(id)};	/* the bytes reach Citus workers */
+	Datum		args[1] = {model_bytes};
 	an_report_anomaly *top;
 
 	if (SPI_execute_with_args(sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -203,7 +203,7 @@ gather_top(int64 id, const char *from, TupleDesc desc, Oid relid, an_report *r)
 
 /* Per feature, the rows whose value lies outside the training range. */
 static void
-gather_ranges(int64 id, const char *from, an_report *r)
+gather_ranges(Datum model_bytes, int64 id, const char *from, an_report *r)
 {
 	char	   *sql = psprintf("SELECT f.e OPERATOR(pg_catalog.->>) 'name', COALESCE(c.n, 0) "
 							   "FROM %s.anomaly_models m "
@@ -214,7 +214,7 @@ gather_ranges(int64 id, const char *from, an_report *r)
 							   "WHERE m.id OPERATOR(pg_catalog.=) $2 ORDER BY f.ord",
 							   an_glue_schema(), from, an_glue_schema());
 	Oid			types[2] = {BYTEAOID, INT8OID};
-	Datum		args[2] = {an_model_bytes(id), Int64GetDatum(id)};
+	Datum		args[2] = {model_bytes, Int64GetDatum(id)};
 	an_report_range *ranges;
 
 	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -337,6 +337,7 @@ anomaly_report(PG_FUNCTION_ARGS)
 	int64		id;
 	Oid			relid;
 	TupleDesc	desc;
+	Datum		model_bytes;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -351,7 +352,9 @@ anomaly_report(PG_FUNCTION_ARGS)
 	from = an_source_from(source, &relid);
 	SPI_connect();
 	desc = an_source_describe(from, source);
-	an_source_score(from, desc, Int64GetDatum(id), INT8OID, label, time_column,
+	/* read once for every query below; the bytes reach Citus workers */
+	model_bytes = an_model_bytes(id);
+	an_source_score(from, desc, model_bytes, BYTEAOID, label, time_column,
 				   CurrentMemoryContext, &rows);
 	gather_summary(id, &r);
 	r.rows = rows.n;
@@ -363,8 +366,8 @@ anomaly_report(PG_FUNCTION_ARGS)
 		gather_labels(&rows, &r);
 	gather_segments(from, desc, id, label, &r, &rows, &flags);
 	gather_histogram(&rows, flags, &r);
-	gather_top(id, from, desc, relid, &r);
-	gather_ranges(id, from, &r);
+	gather_top(model_bytes, from, desc, relid, &r);
+	gather_ranges(model_bytes, id, from, &r);
 	an_importance_gather(id, m, from, desc, label, &r);
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	html = an_report_html(&ctx, &r);
