@@ -104,6 +104,7 @@ SELECT anomaly_prune_events(interval '0') AS alice_pruned;
 RESET ROLE;
 
 -- nothing in the extension runs with its owner's rights, and every SQL function pins search_path
+-- but anomaly_ts_train, which passes the caller's on (its one call is qualified)
 SELECT count(*) AS security_definer FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON d.refobjid = e.oid AND e.extname = 'anomaly'

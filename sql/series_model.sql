@@ -82,6 +82,29 @@ SELECT g, round((p).expected::numeric, 2) AS expected, round((p).score::numeric,
                                          100 + 20 * sin(2 * pi() * 411 / 24)
                                            + 2 * sin(411 * 1.7) * cos(411 * 0.31)) AS p) u
  ORDER BY g;
+-- a query is a source too (as anomaly_train takes one): the same rows as a
+-- query train the same states as the table
+SELECT anomaly_ts_train('latency_q', 'SELECT host AS h, ts AS t, value AS v FROM metrics;',
+                        't', 'v', ARRAY['h'], '{"learning": 100}') > 0 AS trained;
+SELECT m.source, m.train_rows, m.metrics FROM anomaly_models m WHERE m.name = 'latency_q';
+SELECT anomaly_ts_train('latency_t', 'metrics', 'ts', 'value', ARRAY['host'],
+                        '{"learning": 100}') > 0 AS trained;
+SELECT count(*) AS states, count(*) FILTER (WHERE q.state = t.state AND q.last_ts = t.last_ts) AS equal
+  FROM anomaly_ts_state q JOIN anomaly_models mq ON mq.id = q.model_id AND mq.name = 'latency_q'
+  JOIN anomaly_ts_state t ON t.series = q.series
+  JOIN anomaly_models mt ON mt.id = t.model_id AND mt.name = 'latency_t';
+SELECT anomaly_drop('latency_q') + anomaly_drop('latency_t') AS dropped;
+-- a name or a query is read with the caller's search_path, which stays as it was
+CREATE SCHEMA ts_elsewhere;
+CREATE TABLE ts_elsewhere.readings AS SELECT * FROM metrics WHERE host = 'web-1';
+SET search_path = ts_elsewhere, public;
+SELECT anomaly_ts_train('elsewhere', 'readings', 'ts', 'value') > 0 AS by_name,
+       anomaly_ts_train('elsewhere', 'TABLE readings', 'ts', 'value') > 0 AS by_query;
+SHOW search_path;
+RESET search_path;
+SELECT version, source, train_rows FROM anomaly_models WHERE name = 'elsewhere' ORDER BY version;
+SELECT anomaly_drop('elsewhere');
+DROP SCHEMA ts_elsewhere CASCADE;
 SELECT anomaly_drop('gaps_fill') + anomaly_drop('gaps_step') AS dropped;
 
 -- errors
@@ -94,6 +117,12 @@ SELECT anomaly_ts_train('bad', 'metrics', 'ts', 'host');
 SELECT anomaly_ts_train('bad', 'metrics', 'ts', 'value', ARRAY['nope']);
 SELECT anomaly_ts_train('bad', 'metrics', 'ts', 'value', NULL, '{"season": 1}');
 SELECT anomaly_ts_train('bad', 'metrics', NULL, 'value');
+SELECT anomaly_ts_train('bad', NULL, 'ts', 'value');
+SELECT anomaly_ts_train('bad', 'SELECT host AS t, value FROM metrics', 't', 'value');
+SELECT anomaly_ts_train('bad', 'WITH x AS (SELECT * FROM metrics) SELECT * FROM x', 'time', 'value');
+SELECT anomaly_ts_train('bad', 'SELECT * FROM metrics', 'ts', 'value', ARRAY['host', 'nope']);
+SELECT anomaly_ts_train('bad', 'SELECT FROM no_such_table', 'ts', 'value');
+SELECT anomaly_ts_train('bad', 'SELECT * FROM metrics WHERE false', 'ts', 'value');
 CREATE TABLE empty_metrics (ts timestamptz, value float8);
 SELECT anomaly_ts_train('bad', 'empty_metrics', 'ts', 'value');
 SELECT anomaly_ts_update('no_such_model', 'x', now(), 1);

@@ -526,16 +526,17 @@ CREATE POLICY anomaly_ts_state_model ON anomaly_ts_state
     USING (EXISTS (SELECT FROM @extschema@.anomaly_models m WHERE m.id OPERATOR(pg_catalog.=) model_id));
 GRANT SELECT, INSERT, UPDATE ON anomaly_ts_state TO PUBLIC;
 
--- Train a series model (source: a table or view): one state per series (the ::text of the series
--- column, or of the array of several; '' when there is none), fed in ts order.
--- Besides the detector's options, "gap": "step" (a gap is one step) or
--- "fill" (anomaly_ts_update fills the steps of the series' median interval
--- that a gap misses with what the baseline expected).
-CREATE FUNCTION anomaly_ts_train(name text, source regclass, ts text, value text,
-                                 series text[] DEFAULT NULL, options jsonb DEFAULT '{}')
+-- anomaly_ts_train's work; caller_path is the search_path the source is read with.
+CREATE FUNCTION anomaly_ts_train_from(name text, source text, caller_path text, ts text, value text,
+                                      series text[], options jsonb)
     RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+    own_path CONSTANT text := 'pg_catalog, pg_temp';
     rel regclass;
+    from_sql text;          -- the source in a FROM clause
+    stored text;            -- the source as anomaly_models keeps it
+    label text;             -- the source in messages
+    col text;
     col_type regtype;
     key_expr text := '''''';
     rows_sql text;
@@ -558,62 +559,75 @@ BEGIN
     END IF;
     options := options - 'gap';
     PERFORM @extschema@.anomaly_ts_new(options);
-    rel := source;
-    SELECT a.atttypid::regtype INTO col_type FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = rel AND a.attname = ts AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" does not exist in %', ts, rel USING ERRCODE = 'undefined_column';
+    -- a query as anomaly_train takes one (it starts with SELECT, WITH, VALUES
+    -- or TABLE), or a table or view resolved with the caller's search_path
+    PERFORM set_config('search_path', caller_path, true);
+    IF source ~* '^\s*(select|with|values|table)(\s|\(|$)' THEN
+        stored := regexp_replace(source, '[\s;]+$', '');
+        from_sql := '(' || stored || ')';
+        label := 'the source query';
+    ELSE
+        rel := source::regclass;
+        SELECT format('%I.%I', n.nspname, c.relname) INTO stored
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+        from_sql := stored;
+        label := stored;
     END IF;
-    IF col_type NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
-        RAISE EXCEPTION 'timestamp column "%" is of type %', ts, col_type
-            USING ERRCODE = 'datatype_mismatch', HINT = 'Use a column of type timestamptz, timestamp or date.';
-    END IF;
-    SELECT a.atttypid::regtype INTO col_type FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = rel AND a.attname = value AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" does not exist in %', value, rel USING ERRCODE = 'undefined_column';
-    END IF;
-    IF col_type NOT IN ('float8'::regtype, 'float4'::regtype, 'numeric'::regtype,
-                        'int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN
-        RAISE EXCEPTION 'value column "%" is of type %', value, col_type
-            USING ERRCODE = 'datatype_mismatch', HINT = 'Use a numeric column.';
-    END IF;
-    IF cardinality(series) > 0 THEN
-        IF EXISTS (SELECT FROM unnest(series) c WHERE NOT EXISTS (
-                     SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rel
-                        AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped)) THEN
-            RAISE EXCEPTION 'a series column of % does not exist in %', series, rel
+    -- each named column's type, read from one row of NULLs (a source of no
+    -- rows, right-joined to one row) so that a query is described, not run
+    FOREACH col IN ARRAY ARRAY[ts, value] || coalesce(series, '{}') LOOP
+        BEGIN
+            EXECUTE format('SELECT pg_typeof(s.%I)::regtype FROM (SELECT * FROM %s s LIMIT 0) s RIGHT JOIN (SELECT) one ON true',
+                           col, from_sql) INTO col_type;
+        EXCEPTION WHEN undefined_column THEN
+            IF col = ts OR col = value THEN
+                RAISE EXCEPTION 'column "%" does not exist in %', col, label USING ERRCODE = 'undefined_column';
+            END IF;
+            RAISE EXCEPTION 'a series column of % does not exist in %', series, label
                 USING ERRCODE = 'undefined_column';
+        END;
+        IF col = ts AND col_type NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+            RAISE EXCEPTION 'timestamp column "%" is of type %', ts, col_type
+                USING ERRCODE = 'datatype_mismatch', HINT = 'Use a column of type timestamptz, timestamp or date.';
+        ELSIF col = value AND col <> ts AND col_type NOT IN ('float8'::regtype, 'float4'::regtype, 'numeric'::regtype,
+                                             'int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN
+            RAISE EXCEPTION 'value column "%" is of type %', value, col_type
+                USING ERRCODE = 'datatype_mismatch', HINT = 'Use a numeric column.';
         END IF;
+    END LOOP;
+    IF cardinality(series) > 0 THEN
         SELECT CASE WHEN count(*) = 1 THEN min(format('%I::text', c))
                     ELSE 'ARRAY[' || string_agg(format('%I::text', c), ', ' ORDER BY o) || ']::text' END
           INTO key_expr FROM unnest(series) WITH ORDINALITY u(c, o);
     END IF;
-    rows_sql := format('SELECT %s AS k, %I::timestamptz AS t, %I::float8 AS v FROM %s',
-                       key_expr, ts, value, rel);
+    rows_sql := format('SELECT %s AS k, %I::timestamptz AS t, %I::float8 AS v FROM %s src',
+                       key_expr, ts, value, from_sql);
     -- the training rows, each scored causally: the anomalies inside them
     EXECUTE format('SELECT count(*), count(*) FILTER (WHERE (d).is_anomaly) FROM (
                       SELECT @extschema@.anomaly_ts_detect(v, $1) OVER (PARTITION BY k ORDER BY t, v) AS d
                         FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL) r', rows_sql)
         USING options INTO n_rows, n_flagged;
     IF n_rows = 0 THEN
-        RAISE EXCEPTION 'source % has no row with a timestamp and a series key', rel
+        RAISE EXCEPTION '% has no row with a timestamp and a series key',
+                        CASE WHEN rel IS NULL THEN label ELSE 'source ' || label END
             USING ERRCODE = 'data_exception';
     END IF;
-    SELECT coalesce(max(m.version), 0) + 1 INTO next_version
-      FROM @extschema@.anomaly_models m WHERE m.name = anomaly_ts_train.name;
     EXECUTE format('SELECT count(DISTINCT k) FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL', rows_sql)
         INTO n_series;
+    PERFORM set_config('search_path', own_path, true);
+    SELECT coalesce(max(m.version), 0) + 1 INTO next_version
+      FROM @extschema@.anomaly_models m WHERE m.name = anomaly_ts_train_from.name;
     INSERT INTO @extschema@.anomaly_models (name, version, algorithm, features, params, threshold,
                                             source, train_rows, metrics, model)
-    VALUES (anomaly_ts_train.name, next_version, 'series',
-            jsonb_build_array(jsonb_build_object('name', anomaly_ts_train.value, 'kind', 'numeric')),
-            options || jsonb_build_object('ts', anomaly_ts_train.ts, 'value', anomaly_ts_train.value,
-                                          'series', to_jsonb(anomaly_ts_train.series), 'gap', gap),
-            1 - coalesce((options->>'sensitivity')::float8, 0.5), rel::text, n_rows,
+    VALUES (anomaly_ts_train_from.name, next_version, 'series',
+            jsonb_build_array(jsonb_build_object('name', anomaly_ts_train_from.value, 'kind', 'numeric')),
+            options || jsonb_build_object('ts', anomaly_ts_train_from.ts, 'value', anomaly_ts_train_from.value,
+                                          'series', to_jsonb(anomaly_ts_train_from.series), 'gap', gap),
+            1 - coalesce((options->>'sensitivity')::float8, 0.5), stored, n_rows,
             jsonb_build_object('series', n_series, 'flagged', n_flagged),
             @extschema@.anomaly_ts_new(options))
     RETURNING id INTO new_id;
+    PERFORM set_config('search_path', caller_path, true);
     EXECUTE format('INSERT INTO @extschema@.anomaly_ts_state (model_id, series, last_ts, step, points, state)
                     SELECT $1, k, max(t), percentile_cont(0.5) WITHIN GROUP (ORDER BY dt), count(*),
                            @extschema@.anomaly_ts_fit(v, $2 ORDER BY t, v)
@@ -621,9 +635,23 @@ BEGIN
                               FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL) s2
                      GROUP BY k', rows_sql)
         USING new_id, options;
+    PERFORM set_config('search_path', own_path, true);
     RETURN new_id;
 END
 $fn$;
+
+-- Train a series model (source: a table, a view or a query): one state per
+-- series (the ::text of the series column, or of the array of several; ''
+-- when there is none), fed in ts order.  Besides the detector's options,
+-- "gap": "step" (a gap is one step) or "fill" (anomaly_ts_update fills the
+-- steps of the series' median interval that a gap misses with what the
+-- baseline expected).  The source is read with the caller's search_path,
+-- which the SET clause of anomaly_ts_train_from would hide: it is passed on.
+CREATE FUNCTION anomaly_ts_train(name text, source text, ts text, value text,
+                                 series text[] DEFAULT NULL, options jsonb DEFAULT '{}')
+    RETURNS bigint LANGUAGE sql
+    RETURN @extschema@.anomaly_ts_train_from(name, source, pg_catalog.current_setting('search_path'),
+                                             ts, value, series, options);
 
 -- Score one new point of a series of a stored series model (its newest
 -- version) and move the series' state forward.  A point at or before the
