@@ -690,3 +690,13 @@ CREATE AGGREGATE anomaly_fit(record, text, jsonb, text[]) (
     COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_final,
     PARALLEL = SAFE
 );
+
+-- == series update in C ==
+-- anomaly_ts_update in C (src/series_update.c, src/series_pending.c), the
+-- same results as the PL/pgSQL definition of the time series section, which
+-- it replaces: a series' row of anomaly_ts_state is locked at the first point
+-- of a transaction, its state kept decoded in backend memory for the later
+-- points, and written back once, at commit.
+CREATE OR REPLACE FUNCTION anomaly_ts_update(model text, series text, ts timestamptz, value float8)
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_update'
+    LANGUAGE C VOLATILE;
