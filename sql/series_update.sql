@@ -131,9 +131,28 @@ COMMIT;
 SELECT m.version, s.series, s.points, s.last_ts
   FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
  WHERE m.name = 'again' ORDER BY 1, 2;
+
+-- more series in one transaction than are kept in memory (1,000): the first
+-- 1,000 are written back early and read again when touched again
+CREATE TABLE many_feed AS
+  SELECT r, g, timestamptz '2026-04-01 00:00+00' + r * interval '1 hour' AS ts, g + r * 0.5 AS value
+    FROM generate_series(1, 3) r, generate_series(1, 1200) g;
+SELECT count(p.score) AS scored
+  FROM (SELECT * FROM many_feed WHERE r = 1 ORDER BY g) f,
+       LATERAL anomaly_ts_update('upd', 'many' || f.g, f.ts, f.value) p;
+SELECT count(p.score) AS scored
+  FROM (SELECT * FROM many_feed WHERE r > 1 ORDER BY r, g) f,
+       LATERAL anomaly_ts_update('upd', 'many' || f.g, f.ts, f.value) p;
+SELECT count(*) AS series, sum(s.points) AS points, count(*) FILTER (WHERE s.state = h.state) AS same_as_hand
+  FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
+  JOIN (SELECT 'many' || g AS series,
+               (anomaly_ts_step((anomaly_ts_step((anomaly_ts_step(
+                   (SELECT model FROM anomaly_models WHERE name = 'upd'), v[1])).state, v[2])).state, v[3])).state AS state
+          FROM (SELECT g, array_agg(value ORDER BY r) AS v FROM many_feed GROUP BY g) x) h USING (series)
+ WHERE m.name = 'upd';
 SELECT anomaly_drop('again') + anomaly_drop('upd') AS dropped;
 
 -- errors
 SELECT anomaly_ts_update(NULL, 'a', now(), 1);
-DROP TABLE readings, hand, hand_points, feed, live, first_point;
+DROP TABLE readings, hand, hand_points, feed, live, first_point, many_feed;
 DROP FUNCTION step_by_hand(int, text, timestamptz, float8), same_as_hand();

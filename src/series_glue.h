@@ -48,6 +48,7 @@ typedef struct an_ts_pending
 	an_ts_pending_saved *saved; /* states before a deeper level moved it */
 } an_ts_pending;
 
+void		an_ts_pending_reserve(void);
 an_ctx	   *an_ts_pending_ctx(void);
 an_ts_pending *an_ts_pending_find(int64 model_id, const char *series);
 an_ts_pending *an_ts_pending_add(int64 model_id, const char *series, an_series *detector);

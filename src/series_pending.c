@@ -16,6 +16,12 @@
  * ABORT_SUB restores the copies saved at the aborted level and forgets the
  * entries that level locked (their row locks are released with it);
  * COMMIT_SUB hands the copies and entries to the parent level.
+ *
+ * Memory is bounded: outside subtransactions, a transaction that has locked
+ * PENDING_MAX series writes them all back and forgets them before it locks
+ * another (their rows stay locked; a series touched again is read again).
+ * Inside a subtransaction nothing is written early: a write there would be
+ * undone with it, taking the outer levels' steps along.
  */
 #include "series_glue.h"
 
@@ -26,6 +32,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -41,12 +48,17 @@ struct an_ts_pending_saved
 	an_ts_pending_saved *next;	/* the one saved at a shallower level */
 };
 
+/* series kept in memory before they are written back early (~25 kB each) */
+#define PENDING_MAX 1000
+
 static MemoryContext pending_cxt = NULL;	/* child of TopTransactionContext */
 static an_ctx pending_an_ctx;
 static HTAB *pending = NULL;
 static bool callbacks_registered = false;
-/* the UPDATE that writes a state back, kept across transactions */
+/* the UPDATE that writes a state back, kept across transactions, and the
+ * schema it names */
 static SPIPlanPtr write_plan = NULL;
+static Oid	write_plan_schema = InvalidOid;
 
 /* Hash of a key: its model id and series text. */
 static uint32
@@ -68,15 +80,19 @@ key_match(const void *a, const void *b, Size keysize)
 	return ka->model_id == kb->model_id && strcmp(ka->series, kb->series) == 0 ? 0 : 1;
 }
 
-/* The UPDATE writing one state back, prepared once per backend. */
+/* The UPDATE writing one state back into the extension in schema, prepared
+ * once per backend (again if the extension was made anew elsewhere). */
 static SPIPlanPtr
-prepare_write(void)
+prepare_write(Oid schema)
 {
 	Oid			types[5] = {INT8OID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, INT8OID};
 	char	   *sql;
 
-	if (write_plan != NULL)
+	if (write_plan != NULL && write_plan_schema == schema)
 		return write_plan;
+	if (write_plan != NULL)
+		SPI_freeplan(write_plan);
+	write_plan = NULL;
 	sql = psprintf("UPDATE %s.anomaly_ts_state s SET state = $3, last_ts = $4, "
 				   "points = s.points OPERATOR(pg_catalog.+) $5 "
 				   "WHERE s.model_id OPERATOR(pg_catalog.=) $1 AND s.series OPERATOR(pg_catalog.=) $2",
@@ -86,12 +102,13 @@ prepare_write(void)
 		elog(ERROR, "preparing the series state update failed: %s",
 			 SPI_result_code_string(SPI_result));
 	SPI_keepplan(write_plan);
+	write_plan_schema = schema;
 	return write_plan;
 }
 
 /* Write one moved state back to its row, as the role that locked it. */
 static void
-write_back(an_ts_pending *e)
+write_back(an_ts_pending *e, SPIPlanPtr plan)
 {
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
@@ -116,7 +133,7 @@ write_back(an_ts_pending *e)
 		nulls[3] = 'n';
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(e->user, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = SPI_execute_plan(prepare_write(), args, nulls, false, 0);
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "writing the series state back failed: %s", SPI_result_code_string(rc));
@@ -124,15 +141,21 @@ write_back(an_ts_pending *e)
 	pfree(state);
 }
 
-/* Write every moved state back (before commit or prepare). */
+/* Write every moved state back (before commit or prepare, or to make room);
+ * nothing when the extension was dropped in this transaction. */
 static void
 pending_flush(void)
 {
 	HASH_SEQ_STATUS seq;
 	an_ts_pending *e;
 	bool		connected = false;
+	Oid			schema;
+	SPIPlanPtr	plan = NULL;
 
 	if (pending == NULL)
+		return;
+	schema = an_glue_schema_oid();
+	if (!OidIsValid(schema) || !OidIsValid(get_relname_relid("anomaly_ts_state", schema)))
 		return;
 	hash_seq_init(&seq, pending);
 	while ((e = hash_seq_search(&seq)) != NULL)
@@ -144,8 +167,9 @@ pending_flush(void)
 			PushActiveSnapshot(GetTransactionSnapshot());
 			SPI_connect();
 			connected = true;
+			plan = prepare_write(schema);
 		}
-		write_back(e);
+		write_back(e, plan);
 		e->dirty = false;
 	}
 	if (connected)
@@ -290,6 +314,19 @@ pending_prepare(void)
 	ctl.hcxt = pending_cxt;
 	pending = hash_create("anomaly series states", 16, &ctl,
 						  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* Make room for one more entry: outside subtransactions, write back and
+ * forget every entry once there are PENDING_MAX (call before decoding a
+ * detector through an_ts_pending_ctx()). */
+void
+an_ts_pending_reserve(void)
+{
+	if (pending == NULL || hash_get_num_entries(pending) < PENDING_MAX ||
+		GetCurrentTransactionNestLevel() > 1)
+		return;
+	pending_flush();
+	pending_forget();
 }
 
 /* The core context the detectors of this transaction's entries use. */

@@ -189,6 +189,7 @@ series_lock(const series_model *m, const char *series)
 	an_series  *detector;
 	an_ts_pending *e;
 
+	an_ts_pending_reserve();
 	SPI_connect();
 	prepare_plans();
 	args[0] = Int64GetDatum(m->id);
