@@ -152,6 +152,33 @@ SELECT count(*) AS series, sum(s.points) AS points, count(*) FILTER (WHERE s.sta
  WHERE m.name = 'upd';
 SELECT anomaly_drop('again') + anomaly_drop('upd') AS dropped;
 
+-- row-level security as before: a role that cannot see the model cannot feed
+-- or see its series; a SECURITY DEFINER function feeding it for another role
+-- has the state written back, at commit, as the role that locked the row
+CREATE ROLE regress_ts_owner;
+CREATE ROLE regress_ts_other;
+GRANT SELECT ON readings TO regress_ts_owner;
+GRANT CREATE ON SCHEMA public TO regress_ts_owner;
+SET ROLE regress_ts_owner;
+SELECT anomaly_ts_train('owned', 'readings', 'ts', 'value', ARRAY['host'], '{"learning": 100}') > 0 AS trained;
+CREATE FUNCTION feed_owned(at timestamptz, v float8) RETURNS float8 LANGUAGE sql SECURITY DEFINER
+    SET search_path = public AS $$ SELECT (anomaly_ts_update('owned', 'a', at, v)).score $$;
+SET ROLE regress_ts_other;
+SELECT anomaly_ts_update('owned', 'a', '2026-03-20 00:00+00', 100);
+SELECT count(*) AS states_seen FROM anomaly_ts_state;
+BEGIN;
+SELECT feed_owned('2026-03-20 00:00+00', 100) IS NOT NULL AS scored;
+SELECT feed_owned('2026-03-20 01:00+00', 101) IS NOT NULL AS scored;
+COMMIT;
+SET ROLE regress_ts_owner;
+SELECT series, points, last_ts FROM anomaly_ts_state ORDER BY series;
+SELECT anomaly_drop('owned');
+DROP FUNCTION feed_owned(timestamptz, float8);
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM regress_ts_owner;
+REVOKE SELECT ON readings FROM regress_ts_owner;
+DROP ROLE regress_ts_owner, regress_ts_other;
+
 -- errors
 SELECT anomaly_ts_update(NULL, 'a', now(), 1);
 DROP TABLE readings, hand, hand_points, feed, live, first_point, many_feed;
