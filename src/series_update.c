@@ -130,10 +130,6 @@ model_lookup(const char *name)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("series model \"%s\" does not exist", name),
 				 errhint("Train it with anomaly_ts_train.")));
-	m = MemoryContextAllocZero(models_cxt, sizeof(series_model));
-	m->user = GetUserId();
-	m->name = MemoryContextStrdup(models_cxt, name);
-	m->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	if (isnull)
 		ereport(ERROR,
@@ -141,8 +137,12 @@ model_lookup(const char *name)
 				 errmsg("series model \"%s\" has no model bytes", name),
 				 errhint("Train it again with anomaly_ts_train.")));
 	old = MemoryContextSwitchTo(models_cxt);
+	m = palloc0(sizeof(series_model));
+	m->user = GetUserId();
+	m->name = pstrdup(name);
 	m->fresh = DatumGetByteaPCopy(d);
 	MemoryContextSwitchTo(old);
+	m->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	m->fill = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	if (isnull)
 		m->fill = false;
