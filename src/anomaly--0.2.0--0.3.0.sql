@@ -657,51 +657,13 @@ CREATE FUNCTION anomaly_ts_train(name text, source text, ts text, value text,
 -- version) and move the series' state forward.  A point at or before the
 -- series' last timestamp is late: NULL, and the state stays as it was.  A
 -- series the model has not seen starts from a fresh state.
+-- In C (src/series_update.c, src/series_pending.c): a series' row of
+-- anomaly_ts_state is locked at the first point of a transaction, its state
+-- kept decoded in backend memory for the later points, and written back
+-- once, at commit.
 CREATE FUNCTION anomaly_ts_update(model text, series text, ts timestamptz, value float8)
-    RETURNS anomaly_ts_point LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    m_id bigint;
-    fresh bytea;
-    fill boolean;
-    missing int := 0;
-    key text := coalesce(series, '');
-    cur record;
-    r @extschema@.anomaly_ts_step;
-BEGIN
-    IF ts IS NULL THEN
-        RAISE EXCEPTION 'anomaly_ts_update needs a timestamp' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    SELECT m.id, m.model, m.params->>'gap' = 'fill' INTO m_id, fresh, fill FROM @extschema@.anomaly_models m
-     WHERE m.name = anomaly_ts_update.model AND m.algorithm = 'series'
-     ORDER BY m.version DESC LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'series model "%" does not exist', model
-            USING ERRCODE = 'undefined_object', HINT = 'Train it with anomaly_ts_train.';
-    END IF;
-    SELECT s.last_ts, s.step, s.state INTO cur FROM @extschema@.anomaly_ts_state s
-     WHERE s.model_id = m_id AND s.series = key FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO @extschema@.anomaly_ts_state (model_id, series, state)
-        VALUES (m_id, key, fresh) ON CONFLICT DO NOTHING;
-        SELECT s.last_ts, s.step, s.state INTO cur FROM @extschema@.anomaly_ts_state s
-         WHERE s.model_id = m_id AND s.series = key FOR UPDATE;
-    END IF;
-    IF cur.last_ts IS NOT NULL AND ts <= cur.last_ts THEN
-        RETURN NULL;
-    END IF;
-    -- the gap rule fill: the steps of the series' median interval missed
-    -- since its last point are filled with what the baseline expected
-    IF fill AND cur.step > interval '0' AND cur.last_ts IS NOT NULL THEN
-        missing := least(round(extract(epoch FROM ts - cur.last_ts) / extract(epoch FROM cur.step)) - 1,
-                         2048)::int;
-    END IF;
-    r := @extschema@.anomaly_ts_step(cur.state, value, greatest(missing, 0));
-    UPDATE @extschema@.anomaly_ts_state s SET state = r.state, last_ts = ts, points = s.points + 1
-     WHERE s.model_id = m_id AND s.series = key;
-    RETURN ROW(r.expected, r.lower, r.upper, r.score, r.severity, r.is_anomaly, r.direction,
-               r.learning, r.season)::@extschema@.anomaly_ts_point;
-END
-$fn$;
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_update'
+    LANGUAGE C VOLATILE;
 
 -- == citus ==
 -- anomaly_fit(row, algorithm, options, features): the named form.  Its row is

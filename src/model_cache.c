@@ -169,11 +169,12 @@ cache_prepare(void)
 	by_name = hash_create("anomaly models by name", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The current cache generation: call sites compare it before reuse. */
+/* The current cache generation: call sites compare it before reuse (the
+ * first call registers the invalidation callbacks that move it). */
 uint64
 an_cache_generation(void)
 {
-	if (stale)
+	if (stale || !callback_registered)
 		cache_prepare();
 	return generation;
 }

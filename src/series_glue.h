@@ -8,6 +8,8 @@
 #include "glue.h"
 #include "series.h"
 
+#include "utils/timestamp.h"
+
 /* series_options.c: the options of a series detector from a jsonb object
  * (NULL gives the defaults); a bad key or value raises an error. */
 void		an_series_options_parse(Jsonb *options, an_series_options *opt);
@@ -16,5 +18,40 @@ void		an_series_options_parse(Jsonb *options, an_series_options *opt);
 #define AN_TS_POINT_COLUMNS 9
 void		an_series_point_columns(const an_series_point *p, const an_series *detector,
 									bool scored, Datum *values, bool *nulls);
+
+/*
+ * series_pending.c: the series states this transaction has locked, kept
+ * decoded in backend memory and written back to anomaly_ts_state once, at
+ * commit (or PREPARE TRANSACTION); a rolled-back subtransaction's steps are
+ * undone and the states it locked first are forgotten.
+ */
+typedef struct an_ts_pending_key
+{
+	int64		model_id;
+	const char *series;
+} an_ts_pending_key;
+
+typedef struct an_ts_pending_saved an_ts_pending_saved;
+
+typedef struct an_ts_pending
+{
+	an_ts_pending_key key;		/* hash key: model id and series */
+	Oid			user;			/* who locked the row: the state is written as them */
+	an_series  *detector;		/* allocated through an_ts_pending_ctx() */
+	bool		has_last;		/* last_ts is set */
+	TimestampTz last_ts;
+	int64		step_us;		/* the series' interval for the fill rule; 0 none */
+	int64		added;			/* points taken in this transaction */
+	/* private to series_pending.c */
+	int			locked_level;	/* subtransaction level that locked the row */
+	bool		dirty;			/* moved since the row was read */
+	an_ts_pending_saved *saved; /* states before a deeper level moved it */
+} an_ts_pending;
+
+void		an_ts_pending_reserve(void);
+an_ctx	   *an_ts_pending_ctx(void);
+an_ts_pending *an_ts_pending_find(int64 model_id, const char *series);
+an_ts_pending *an_ts_pending_add(int64 model_id, const char *series, an_series *detector);
+void		an_ts_pending_touch(an_ts_pending *e);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * series_state.c - a series detector's state as bytea, for stored series
- * models (anomaly_ts_train and anomaly_ts_update, in SQL):
+ * models (anomaly_ts_train, in SQL, and by hand; anomaly_ts_update steps
+ * the states in memory, src/series_update.c):
  *
  *   anomaly_ts_new(options jsonb) -> bytea: a fresh state;
  *   anomaly_ts_fit(value float8, options jsonb ORDER BY ts) -> bytea: the

@@ -39,6 +39,7 @@ void		an_write_f64(an_writer *w, double v);
 /*
  * Append n bytes for the caller to fill at once with an_put_u32 and
  * an_put_f64; returns where they start (valid until the next write).
+ * an_read_bytes and an_get_f64 read such a run back at once.
  */
 unsigned char *an_write_space(an_writer *w, size_t n);
 
@@ -82,6 +83,28 @@ uint16_t	an_read_u16(an_reader *r);
 uint32_t	an_read_u32(an_reader *r);
 uint64_t	an_read_u64(an_reader *r);
 double		an_read_f64(an_reader *r);
+
+/* Load the little-endian u64 at p (bytes from an_read_bytes). */
+static inline uint64_t
+an_get_u64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Load the double whose IEEE 754 bits are the little-endian u64 at p. */
+static inline double
+an_get_f64(const unsigned char *p)
+{
+	uint64_t	bits = an_get_u64(p);
+	double		v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
 
 /* Bytes left to read. */
 static inline size_t

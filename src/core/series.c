@@ -107,6 +107,17 @@ an_series_create(an_ctx *ctx, const an_series_options *opt, an_series **out)
 	return AN_OK;
 }
 
+/* A copy of s allocated through ctx, which the copy then uses. */
+an_series *
+an_series_copy(const an_series *s, an_ctx *ctx)
+{
+	an_series  *copy = an_alloc(ctx, sizeof(an_series));
+
+	memcpy(copy, s, sizeof(an_series));
+	copy->ctx = ctx;
+	return copy;
+}
+
 /* Points the state has taken in. */
 uint64_t
 an_series_count(const an_series *s)

@@ -75,6 +75,10 @@ void		an_series_update(an_series *s, double value, an_series_point *out);
  */
 void		an_series_fill(an_series *s, int missing);
 
+/* A copy of s allocated through ctx, which the copy then uses; it continues
+ * bit for bit as s would (a savepoint of a state kept in memory). */
+an_series  *an_series_copy(const an_series *s, an_ctx *ctx);
+
 /* Points the state has taken in. */
 uint64_t	an_series_count(const an_series *s);
 

@@ -50,6 +50,8 @@ an_status
 an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *len)
 {
 	an_writer	w;
+	uint64_t	kept = history_needed(s);
+	unsigned char *p;
 
 	an_writer_init(&w, ctx, 28 + 8 * (AN_SERIES_HISTORY + AN_SERIES_ERRORS + 32));
 	an_write_bytes(&w, series_magic, sizeof(series_magic));
@@ -80,13 +82,15 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 	an_write_f64(&w, s->error_sumsq);
 	an_write_u64(&w, s->n_errors);
 	an_write_u64(&w, s->n_recent);
-	an_write_u32(&w, (uint32_t) history_needed(s));
-	for (uint64_t k = history_needed(s); k >= 1; k--)
-		an_write_f64(&w, s->history[(s->n - k) % AN_SERIES_HISTORY]);
-	for (int i = 0; i < AN_SERIES_ERRORS; i++)
-		an_write_f64(&w, s->errors[i]);
-	for (int i = 0; i < AN_SERIES_SHORT; i++)
-		an_write_f64(&w, s->recent[i]);
+	an_write_u32(&w, (uint32_t) kept);
+	/* the rings in one run: a state is written at every commit that moved it */
+	p = an_write_space(&w, 8 * ((size_t) kept + AN_SERIES_ERRORS + AN_SERIES_SHORT));
+	for (uint64_t k = kept; k >= 1; k--, p += 8)
+		an_put_f64(p, s->history[(s->n - k) % AN_SERIES_HISTORY]);
+	for (int i = 0; i < AN_SERIES_ERRORS; i++, p += 8)
+		an_put_f64(p, s->errors[i]);
+	for (int i = 0; i < AN_SERIES_SHORT; i++, p += 8)
+		an_put_f64(p, s->recent[i]);
 	an_patch_u32(&w, 20, (uint32_t) w.len);
 	an_patch_u32(&w, 24, an_model_checksum(w.data, w.len));
 	*bytes = w.data;
@@ -102,13 +106,17 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 static int
 read_values(an_reader *r, double *a, int n, int nonneg)
 {
-	for (int i = 0; i < n; i++)
+	const unsigned char *p = an_read_bytes(r, 8 * (size_t) n);
+
+	if (p == NULL)
+		return 0;
+	for (int i = 0; i < n; i++, p += 8)
 	{
-		a[i] = an_read_f64(r);
+		a[i] = an_get_f64(p);
 		if (!isfinite(a[i]) || (nonneg && a[i] < 0))
 			return 0;
 	}
-	return !r->failed;
+	return 1;
 }
 
 /* Read and check the counters and statistics after the options. */
@@ -181,19 +189,23 @@ static an_status
 read_history(an_ctx *ctx, an_reader *r, an_series *s)
 {
 	uint32_t	kept = an_read_u32(r);
+	const unsigned char *p;
 
 	if (r->failed || kept != history_needed(s))
 		return CORRUPT("series model keeps %u values where it needs %u",
 					   kept, (unsigned) history_needed(s));
-	for (uint64_t k = kept; k >= 1; k--)
+	p = an_read_bytes(r, 8 * (size_t) kept);
+	if (p == NULL)
+		return CORRUPT("series model is truncated");
+	for (uint64_t k = kept; k >= 1; k--, p += 8)
 	{
-		double		v = an_read_f64(r);
+		double		v = an_get_f64(p);
 
 		if (!isfinite(v))
 			return CORRUPT("series model has a value that is not finite, or is truncated");
 		s->history[(s->n - k) % AN_SERIES_HISTORY] = v;
 	}
-	return r->failed ? CORRUPT("series model is truncated") : AN_OK;
+	return AN_OK;
 }
 
 /* Read and validate len untrusted bytes written by an_series_write. */

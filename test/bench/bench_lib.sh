@@ -15,5 +15,10 @@ timed() {
         awk '{ v[NR] = $1 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# median_ms: the median of the figures on stdin (microseconds, one a line), in ms.
+median_ms() {
+    sort -g | awk '{ v[NR] = $1 / 1000 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # ratio A B: A / B with two decimals.
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }

@@ -6,7 +6,9 @@
 #      window query with avg(value) OVER (...), per point;
 #   2. a row trigger calling anomaly_ts_update on a stored series model
 #      against a plain insert, per row (TRIGGER_ROWS rows, one series each
-#      of TRIGGER_SERIES).
+#      of TRIGGER_SERIES), all rows in one transaction;
+#   3. the same when each row is its own transaction (a psql script of
+#      TRIGGER_ROWS one-row INSERT statements in autocommit, timed whole).
 # A benchmark, not a test: it prints the figures and exits 0.
 #
 #   bash test/bench/series_bench.sh
@@ -23,18 +25,8 @@ PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster
 SERIAL="SET max_parallel_workers_per_gather = 0; SET client_min_messages = warning; SET work_mem = '256MB';"
+source "$(dirname "$0")/bench_lib.sh"
 
-# timed SQL: the median (ms) of R timed runs of SQL after one warm-up.
-timed() {
-    local script="$SERIAL"$'\n\\o /dev/null\n' i
-    for ((i = 0; i <= R; i++)); do
-        ((i > 0)) && script+='\timing on'$'\n'
-        script+="$1"$'\n'
-        ((i > 0)) && script+='\timing off'$'\n'
-    done
-    psql_q <<<"$script" | awk '/^Time: /{ print $2 }' | sort -g |
-        awk '{ v[NR] = $1 } END { printf "%.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 per() { awk "BEGIN { printf \"%.2f\", ($1 - $2) * 1000 / $3 }"; }
 
 psql_q -c "CREATE EXTENSION anomaly;"
@@ -61,14 +53,50 @@ SQL
 
 N=$((SERIES * POINTS))
 echo "== $SERIES series x $POINTS points: anomaly_ts_score against avg() OVER the same window"
-AVG=$(timed "SELECT sum(a) FROM (SELECT avg(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
-TS=$(timed "SELECT sum(a) FROM (SELECT anomaly_ts_score(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+AVG=$(timed avg "SELECT sum(a) FROM (SELECT avg(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+TS=$(timed score "SELECT sum(a) FROM (SELECT anomaly_ts_score(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
 echo "  avg() OVER $AVG ms; anomaly_ts_score $TS ms; $(per "$TS" "$AVG" "$N") us a point above avg (target <= 1)"
 
 echo "== $TRIGGER_ROWS rows inserted one statement each: a trigger calling anomaly_ts_update against a plain insert"
 INS="SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i)"
 # each run inserts later timestamps than the last, so no point is late
-PLAIN=$(timed "TRUNCATE plain; DO \$\$ BEGIN FOR i IN 1..$TRIGGER_ROWS LOOP INSERT INTO plain (host, ts, value) $INS; END LOOP; END \$\$;")
+PLAIN=$(timed plain "TRUNCATE plain; DO \$\$ BEGIN FOR i IN 1..$TRIGGER_ROWS LOOP INSERT INTO plain (host, ts, value) $INS; END LOOP; END \$\$;")
 psql_q -c "TRUNCATE scored"
-TRIG=$(timed "DO \$\$ DECLARE base int := (SELECT coalesce(max(points), 0) FROM anomaly_ts_state) * $TRIGGER_SERIES; BEGIN FOR j IN 1..$TRIGGER_ROWS LOOP INSERT INTO scored (host, ts, value) SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i) FROM (SELECT base + j AS i) x; END LOOP; END \$\$;")
+TRIG=$(timed trigger "DO \$\$ DECLARE base int := (SELECT coalesce(max(points), 0) FROM anomaly_ts_state) * $TRIGGER_SERIES; BEGIN FOR j IN 1..$TRIGGER_ROWS LOOP INSERT INTO scored (host, ts, value) SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i) FROM (SELECT base + j AS i) x; END LOOP; END \$\$;")
 echo "  plain $PLAIN ms; with the trigger $TRIG ms; $(per "$TRIG" "$PLAIN" "$TRIGGER_ROWS") us a row above a plain insert (target <= 20)"
+
+echo "== $TRIGGER_ROWS rows inserted one transaction each (autocommit): the trigger against a plain insert"
+# the script of one-row INSERTs into table $1 for points $2 .. $2 + TRIGGER_ROWS - 1
+insert_script() {
+    awk -v table="$1" -v first="$2" -v n="$TRIGGER_ROWS" -v s="$TRIGGER_SERIES" 'BEGIN {
+        for (i = first; i < first + n; i++)
+            printf "INSERT INTO %s (host, ts, value) VALUES (\047h%d\047, timestamptz \0472026-02-01\047 + %d * interval \0471 minute\047, %.6f);\n",
+                table, i % s, int(i / s), 100 + sin(i)
+    }'
+}
+# timed_script TABLE FIRST: the time (us) of the script feeding points FIRST..
+# into TABLE, started without a checkpoint's writes pending (every commit
+# waits for its WAL flush)
+timed_script() {
+    local script start end
+    script=$(mktemp /tmp/series_bench.XXXXXX.sql)
+    chmod 644 "$script"
+    insert_script "$1" "$2" >"$script"
+    psql_q -c CHECKPOINT
+    start=$(date +%s%N)
+    psql_q -f "$script"
+    end=$(date +%s%N)
+    rm -f "$script"
+    echo $(((end - start) / 1000))
+}
+# R timed runs of each after one warm-up, plain and trigger in turn so that
+# both see the same drift of the shared disk; each run feeds later points
+PLAIN_TIMES="" TRIG_TIMES=""
+for ((i = 0; i <= R; i++)); do
+    p=$(timed_script plain $((i * TRIGGER_ROWS)))
+    t=$(timed_script scored $((i * TRIGGER_ROWS)))
+    ((i > 0)) && PLAIN_TIMES+="$p"$'\n' && TRIG_TIMES+="$t"$'\n'
+done
+PLAIN1=$(printf '%s' "$PLAIN_TIMES" | median_ms)
+TRIG1=$(printf '%s' "$TRIG_TIMES" | median_ms)
+echo "  plain $PLAIN1 ms; with the trigger $TRIG1 ms; $(per "$TRIG1" "$PLAIN1" "$TRIGGER_ROWS") us a row above a plain insert (target <= 20)"

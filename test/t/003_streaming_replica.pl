@@ -1,7 +1,8 @@
 # A streaming replica scores with the primary's models, and one long-lived
 # replica session follows the primary: a new version replaces the one it
 # cached, dropping that version brings the previous one back, and dropping
-# the model makes scoring by name and by id fail.
+# the model makes scoring by name and by id fail.  A series model's states,
+# written back at commit, reach it too.
 
 use strict;
 use warnings;
@@ -74,6 +75,30 @@ ok($failed, 'training on the replica fails');
 like($session->{stderr}, qr/read-only transaction/, 'because the replica is read-only');
 $session->{stderr} = '';
 is($session->query_safe('SELECT 1'), '1', 'and the session goes on');
+
+# series states, written back at commit, reach the replica; feeding a
+# series there is refused as any write is
+$primary->safe_psql('postgres', q{
+	CREATE TABLE readings AS
+	  SELECT 's'::text AS host, timestamptz '2026-01-01 00:00+00' + i * interval '1 hour' AS ts,
+	         100 + 20 * sin(2 * pi() * i / 24) AS value
+	    FROM generate_series(0, 199) i;
+	SELECT anomaly_ts_train('load', 'readings', 'ts', 'value', ARRAY['host']);
+	BEGIN;
+	SELECT anomaly_ts_update('load', 's', timestamptz '2026-01-09 08:00+00' + k * interval '1 hour', 100)
+	  FROM generate_series(0, 4) k;
+	COMMIT;
+});
+my $states_sql = 'SELECT series, points, last_ts, md5(state) FROM anomaly_ts_state';
+my $states = $primary->safe_psql('postgres', $states_sql);
+like($states, qr/^s\|205\|/, 'the primary committed five points of the series');
+$primary->wait_for_catchup($replica);
+is($session->query_safe($states_sql), $states, 'the replica has the same state');
+($out, $failed) = $session->query(
+	"SELECT anomaly_ts_update('load', 's', timestamptz '2026-01-10 00:00+00', 100)");
+ok($failed, 'feeding a series on the replica fails');
+like($session->{stderr}, qr/read-only transaction/, 'because the replica is read-only');
+$session->{stderr} = '';
 $session->quit;
 
 done_testing();

@@ -214,6 +214,40 @@ test_gap_fill(void)
 	}
 }
 
+/* A copy taken mid-series continues exactly as the original, and moving
+ * either one leaves the other as it was (a savepoint of a state). */
+static void
+test_copy(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_ctx		copy_ctx = new_ctx();
+	double		x[LENGTH];
+	an_series  *s = new_detector(&ctx, AN_SERIES_AUTO);
+	an_series  *c;
+	an_series_point p,
+				q;
+
+	make_series(x, LENGTH, SPIKE, 5, 20);
+	for (int i = 0; i < 600; i++)
+		an_series_update(s, x[i], &p);
+	c = an_series_copy(s, &copy_ctx);
+	CHECK(c != s, "a copy is a new state");
+	for (int i = 600; i < 620; i++)
+		an_series_update(s, x[i], &p);
+	CHECK(an_series_count(c) == 600 && an_series_count(s) == 620, "counts %llu and %llu",
+		  (unsigned long long) an_series_count(c), (unsigned long long) an_series_count(s));
+	s = an_series_copy(c, &ctx);
+	for (int i = 600; i < LENGTH; i++)
+	{
+		an_series_update(s, x[i], &p);
+		an_series_update(c, x[i], &q);
+		CHECK(p.score == q.score && p.expected == q.expected && p.lower == q.lower &&
+			  p.upper == q.upper && p.is_anomaly == q.is_anomaly,
+			  "the copy differs at %d: %g against %g", i, q.score, p.score);
+	}
+	free_all_blocks();
+}
+
 /* Options out of range fail with a message and a hint. */
 static void
 test_bad_options(void)
@@ -330,6 +364,7 @@ main(int argc, char **argv)
 	run("clean_rate", test_clean_rate);
 	run("bad_values", test_bad_values);
 	run("gap_fill", test_gap_fill);
+	run("copy", test_copy);
 	run("bad_options", test_bad_options);
 	run("bytes", test_bytes);
 	return finish();

@@ -1,0 +1,288 @@
+/*
+ * series_update.c - anomaly_ts_update(model, series, ts, value): score one
+ * new point of a series of a stored series model (its newest version) and
+ * move the series' state forward.
+ *
+ * The model's id, fresh state and gap rule are cached per backend, role and
+ * name, and looked up again whenever anomaly_models changes (the model
+ * cache's generation).  The first point of a series in a transaction locks
+ * the series' row of anomaly_ts_state (SELECT ... FOR UPDATE; a series the
+ * model has not seen gets a fresh row first) and decodes its state into
+ * series_pending.c's table, which writes it back at commit; the later points
+ * of the transaction step it in memory.  The results are those of stepping
+ * the stored state point by point with anomaly_ts_step.
+ */
+#include "series_glue.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include <math.h>
+
+PG_FUNCTION_INFO_V1(anomaly_ts_update);
+
+/* Longest gap the fill rule fills, in steps (the values a state holds). */
+#define FILL_MAX 2048
+
+/* The newest version of a series model, as one role sees it. */
+typedef struct series_model
+{
+	struct series_model *next;
+	Oid			user;
+	char	   *name;
+	int64		id;
+	bool		fill;			/* the gap rule is "fill" */
+	bytea	   *fresh;			/* the state a new series starts from */
+} series_model;
+
+/* Models looked up since the catalog last changed, and the plans used. */
+static MemoryContext models_cxt = NULL;
+static series_model *models = NULL;
+static uint64 models_generation = 0;
+static SPIPlanPtr model_plan = NULL;
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;
+
+/* Prepare sql (with the extension's schema for %s) and keep the plan. */
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(psprintf(sql, an_glue_schema()), nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/* Drop the cached models and plans when anomaly_models has changed. */
+static void
+models_refresh(void)
+{
+	uint64		generation = an_cache_generation();
+
+	if (models_cxt != NULL && generation == models_generation)
+		return;
+	if (models_cxt == NULL)
+		models_cxt = AllocSetContextCreate(CacheMemoryContext, "anomaly series models",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(models_cxt);
+	models = NULL;
+	models_generation = generation;
+	if (model_plan != NULL)
+		SPI_freeplan(model_plan);
+	if (lock_plan != NULL)
+		SPI_freeplan(lock_plan);
+	if (insert_plan != NULL)
+		SPI_freeplan(insert_plan);
+	model_plan = lock_plan = insert_plan = NULL;
+}
+
+/* Make the three plans of this file (inside an SPI connection). */
+static void
+prepare_plans(void)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, BYTEAOID};
+	Oid			name_type[1] = {TEXTOID};
+
+	if (model_plan != NULL)
+		return;
+	model_plan = keep_plan("SELECT m.id, m.model, m.params OPERATOR(pg_catalog.->>) 'gap' "
+						   "OPERATOR(pg_catalog.=) 'fill' FROM %s.anomaly_models m "
+						   "WHERE m.name OPERATOR(pg_catalog.=) $1 "
+						   "AND m.algorithm OPERATOR(pg_catalog.=) 'series' "
+						   "ORDER BY m.version DESC LIMIT 1", 1, name_type);
+	lock_plan = keep_plan("SELECT s.last_ts, s.step, s.state FROM %s.anomaly_ts_state s "
+						  "WHERE s.model_id OPERATOR(pg_catalog.=) $1 "
+						  "AND s.series OPERATOR(pg_catalog.=) $2 FOR UPDATE", 2, types);
+	insert_plan = keep_plan("INSERT INTO %s.anomaly_ts_state (model_id, series, state) "
+							"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types);
+}
+
+/* The newest version of series model name, for the current role. */
+static series_model *
+model_lookup(const char *name)
+{
+	series_model *m;
+	MemoryContext old;
+	Datum		arg,
+				d;
+	bool		isnull;
+	int			rc;
+
+	models_refresh();
+	for (m = models; m != NULL; m = m->next)
+		if (m->user == GetUserId() && strcmp(m->name, name) == 0)
+			return m;
+	SPI_connect();
+	prepare_plans();
+	arg = CStringGetTextDatum(name);
+	rc = SPI_execute_plan(model_plan, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading anomaly_models failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("series model \"%s\" does not exist", name),
+				 errhint("Train it with anomaly_ts_train.")));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("series model \"%s\" has no model bytes", name),
+				 errhint("Train it again with anomaly_ts_train.")));
+	old = MemoryContextSwitchTo(models_cxt);
+	m = palloc0(sizeof(series_model));
+	m->user = GetUserId();
+	m->name = pstrdup(name);
+	m->fresh = DatumGetByteaPCopy(d);
+	MemoryContextSwitchTo(old);
+	m->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	m->fill = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull)
+		m->fill = false;
+	SPI_finish();
+	m->next = models;
+	models = m;
+	return m;
+}
+
+/* An interval in microseconds as extract(epoch ...) counts it (a month is
+ * 30 days, a year 365.25). */
+static int64
+interval_us(const Interval *iv)
+{
+	return (int64) (iv->month / 12) * INT64CONST(31557600000000) +
+		(int64) (iv->month % 12) * INT64CONST(2592000000000) +
+		(int64) iv->day * USECS_PER_DAY + iv->time;
+}
+
+/* Run the lock query for (model, series); true if the row was found. */
+static bool
+lock_row(Datum *args)
+{
+	int			rc = SPI_execute_plan(lock_plan, args, NULL, false, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "locking the series state failed: %s", SPI_result_code_string(rc));
+	return SPI_processed == 1;
+}
+
+/*
+ * Lock the row of series of model m (making it from the model's fresh state
+ * if the series is new) and add its decoded state to this transaction's.
+ */
+static an_ts_pending *
+series_lock(const series_model *m, const char *series)
+{
+	Datum		args[3];
+	HeapTuple	row;
+	TupleDesc	desc;
+	Datum		d;
+	bool		isnull;
+	bytea	   *state;
+	an_series  *detector;
+	an_ts_pending *e;
+
+	an_ts_pending_reserve();
+	SPI_connect();
+	prepare_plans();
+	args[0] = Int64GetDatum(m->id);
+	args[1] = CStringGetTextDatum(series);
+	args[2] = PointerGetDatum(m->fresh);
+	if (!lock_row(args))
+	{
+		int			rc = SPI_execute_plan(insert_plan, args, NULL, false, 0);
+
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "adding the series state failed: %s", SPI_result_code_string(rc));
+		if (!lock_row(args))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("the state of series \"%s\" of model %lld cannot be read",
+							series, (long long) m->id),
+					 errhint("Row-level security on anomaly_ts_state hides it from role \"%s\".",
+							 GetUserNameFromId(GetUserId(), false))));
+	}
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	d = SPI_getbinval(row, desc, 3, &isnull);
+	state = DatumGetByteaPP(d);
+	an_glue_check(an_ts_pending_ctx(),
+				  an_series_read(an_ts_pending_ctx(), VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
+								 &detector));
+	e = an_ts_pending_add(m->id, series, detector);
+	d = SPI_getbinval(row, desc, 1, &isnull);
+	e->has_last = !isnull;
+	e->last_ts = isnull ? 0 : DatumGetTimestampTz(d);
+	d = SPI_getbinval(row, desc, 2, &isnull);
+	if (!isnull && interval_us(DatumGetIntervalP(d)) > 0)
+		e->step_us = interval_us(DatumGetIntervalP(d));
+	SPI_finish();
+	return e;
+}
+
+/*
+ * Points the fill rule fills before a point dt microseconds after the last:
+ * the steps of the series' interval the gap missed, round(dt / step) - 1,
+ * at most FILL_MAX (rounding half away from zero, as round(numeric) does).
+ */
+static int
+missing_steps(int64 dt, int64 step_us)
+{
+	int64		steps = dt / step_us;
+	int64		rest = dt % step_us;
+
+	if (rest >= step_us - rest)
+		steps++;
+	steps -= 1;
+	return (int) (steps < 0 ? 0 : (steps > FILL_MAX ? FILL_MAX : steps));
+}
+
+/* anomaly_ts_update(model, series, ts, value): the point's expectation,
+ * band and score, or NULL for a point at or before the series' last one. */
+Datum
+anomaly_ts_update(PG_FUNCTION_ARGS)
+{
+	const char *series = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	double		value = PG_ARGISNULL(3) ? NAN : PG_GETARG_FLOAT8(3);
+	TimestampTz ts;
+	series_model *m;
+	an_ts_pending *e;
+	an_series_point p;
+	TupleDesc	desc;
+	Datum		values[AN_TS_POINT_COLUMNS];
+	bool		nulls[AN_TS_POINT_COLUMNS];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("anomaly_ts_update needs a model name")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("anomaly_ts_update needs a timestamp")));
+	ts = PG_GETARG_TIMESTAMPTZ(2);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "anomaly_ts_update must return a composite type");
+	m = model_lookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	e = an_ts_pending_find(m->id, series);
+	if (e == NULL)
+		e = series_lock(m, series);
+	if (e->has_last && ts <= e->last_ts)
+		PG_RETURN_NULL();
+	an_ts_pending_touch(e);
+	if (m->fill && e->step_us > 0 && e->has_last)
+		an_series_fill(e->detector, missing_steps(ts - e->last_ts, e->step_us));
+	an_series_update(e->detector, value, &p);
+	e->has_last = true;
+	e->last_ts = ts;
+	e->added++;
+	an_series_point_columns(&p, e->detector, isfinite(value), values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test/bench/series_split.sh - where a stored series model's update spends its
+# time, part by part, on the states of series_bench.sh's model (10 series,
+# ~9 kB states); medians of BENCH_REPEAT timed runs after one warm-up:
+#   1. CALLS calls of each part in one DO block (one transaction): the loop
+#      alone, anomaly_ts_step over a stored state, the model lookup, the row
+#      lock, an UPDATE writing a 9 kB state, and anomaly_ts_update;
+#   2. ROWS statements each its own transaction with synchronous_commit off
+#      (so the commit's WAL flush is left out): a plain insert, the row lock,
+#      the UPDATE of a 9 kB state, and an insert through the scoring trigger.
+# A benchmark, not a test: it prints the figures and exits 0.
+#
+#   bash test/bench/series_split.sh
+source "$(dirname "$0")/../lib.sh"
+
+R=${BENCH_REPEAT:-3}
+CALLS=${BENCH_CALLS:-5000}
+ROWS=${BENCH_ROWS:-1000}
+
+DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+PG_BIN=$(private_tree "$DEV_TREE")
+build_install
+start_cluster
+SERIAL="SET client_min_messages = warning;"
+source "$(dirname "$0")/bench_lib.sh"
+per() { awk "BEGIN { printf \"%.1f\", ($1 - $2) * 1000 / $3 }"; }
+
+psql_q -c "CREATE EXTENSION anomaly;"
+psql_q <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE hist AS
+  SELECT 'h' || (i % 10) AS host, timestamptz '2026-01-01' + (i / 10) * interval '1 minute' AS ts,
+         100 + 20 * sin(2 * pi() * (i / 10) / 60) + sin(i * 1.7) AS value
+    FROM generate_series(0, 1999) i;
+SELECT anomaly_ts_train('bench', 'hist', 'ts', 'value', ARRAY['host']) > 0 AS trained;
+CREATE TABLE one_state AS SELECT state FROM anomaly_ts_state LIMIT 1;
+CREATE TABLE blob (id int PRIMARY KEY, b bytea);
+ALTER TABLE blob ALTER COLUMN b SET STORAGE EXTERNAL;
+INSERT INTO blob SELECT 1, state FROM one_state;
+CREATE TABLE plain (host text, ts timestamptz, value float8, score float8);
+CREATE TABLE scored (LIKE plain);
+CREATE FUNCTION score_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.score := (anomaly_ts_update('bench', NEW.host, NEW.ts, NEW.value)).score;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER score_row BEFORE INSERT ON scored FOR EACH ROW EXECUTE FUNCTION score_row();
+SQL
+echo "  state: $(psql_q -At -c "SELECT octet_length(state) FROM one_state") bytes"
+
+echo "== $CALLS calls of each part in one transaction, us a call"
+loop() { echo "DO \$\$ DECLARE s bytea := (SELECT state FROM one_state); BEGIN FOR i IN 1..$CALLS LOOP $1; END LOOP; END \$\$;"; }
+LOOP=$(timed loop "$(loop "PERFORM 1")")
+part() { echo "  $1: $(per "$(timed "$1" "$(loop "$2")")" "$LOOP" "$CALLS")"; }
+part "anomaly_ts_step over the state" "s := (anomaly_ts_step(s, 100 + sin(i))).state"
+part "the model lookup" "PERFORM m.id FROM anomaly_models m WHERE m.name = 'bench' AND m.algorithm = 'series' ORDER BY m.version DESC LIMIT 1"
+part "the row lock" "PERFORM t.state FROM anomaly_ts_state t JOIN anomaly_models m ON m.id = t.model_id WHERE t.series = 'h' || (i % 10) FOR UPDATE OF t"
+part "an UPDATE writing the state" "UPDATE blob SET b = s WHERE id = 1"
+# later points at each run, so that none is late
+part "anomaly_ts_update" "PERFORM anomaly_ts_update('bench', 'h' || (i % 10), clock_timestamp(), 100 + sin(i))"
+
+echo "== $ROWS statements each its own transaction, synchronous_commit off, us a statement above a plain insert"
+# statements KIND: ROWS statements of one kind, each later than the last run's
+statements() {
+    awk -v kind="$1" -v n="$ROWS" 'BEGIN {
+        print "SET synchronous_commit = off;"
+        for (i = 0; i < n; i++) {
+            if (kind == "plain" || kind == "scored")
+                printf "INSERT INTO %s VALUES (\047h%d\047, clock_timestamp(), %.6f);\n", kind, i % 10, 100 + sin(i)
+            else if (kind == "lock")
+                printf "SELECT FROM anomaly_ts_state WHERE series = \047h%d\047 FOR UPDATE;\n", i % 10
+            else
+                printf "UPDATE blob SET b = b || \047\\x00\047::bytea WHERE id = 1;\n"
+        }
+    }'
+}
+# statements_ms KIND: the median (ms) of R timed runs of the script after one warm-up
+statements_ms() {
+    local script i start end times=""
+    script=$(mktemp /tmp/series_split.XXXXXX.sql)
+    chmod 644 "$script"
+    statements "$1" >"$script"
+    for ((i = 0; i <= R; i++)); do
+        start=$(date +%s%N)
+        psql_q -o /dev/null -f "$script"
+        end=$(date +%s%N)
+        ((i > 0)) && times+="$(((end - start) / 1000))"$'\n'
+    done
+    rm -f "$script"
+    printf '%s' "$times" | median_ms
+}
+PLAIN=$(statements_ms plain)
+echo "  plain insert: $PLAIN ms for $ROWS"
+for kind in lock blob scored; do
+    echo "  $kind: $(per "$(statements_ms $kind)" "$PLAIN" "$ROWS")"
+done
