@@ -485,7 +485,8 @@ CREATE FUNCTION anomaly_ts_detect(value float8, options jsonb)
 -- options) and the state each series reached in anomaly_ts_state, a table
 -- (so the states survive restarts, are dumped and reach replicas);
 -- anomaly_ts_update moves one series forward under that series' row lock,
--- so concurrent writers of a series take turns (src/series_state.c).
+-- held to the end of the transaction, so concurrent writers of a series take
+-- turns (src/series_update.c).
 CREATE TYPE anomaly_ts_step AS (
     state bytea, expected float8, lower float8, upper float8, score float8, severity int,
     is_anomaly boolean, direction text, learning boolean, season int
