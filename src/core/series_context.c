@@ -116,6 +116,8 @@ struct an_context
 	uint32_t	left[MAX_LEFT]; /* the previous step's left facts */
 	int			n_left;
 	semi_side	sides[2];
+	uint64_t	sensor_bits[6]; /* facts being crossed: sensor facts < 384 */
+	uint64_t   *neuron_bits;	/* and neuron facts, by context id */
 	context_rec *contexts;
 	int32_t		n_contexts;
 	int32_t		cap_contexts;
@@ -343,29 +345,45 @@ context_get(an_context *c, const uint32_t *lf, int ln, const uint32_t *rf, int r
 	return context_add(c, left, right, zero);
 }
 
-/* Count, for each semi-context of side sd, its facts among f[0..n) (both
- * sorted ascending). */
+/* Set (on) or clear the bits of the facts f[0..n) in the membership maps. */
 static void
-cross(semi_side *sd, const uint32_t *f, int n)
+mark(an_context *c, const uint32_t *f, int n, int on)
 {
+	for (int i = 0; i < n; i++)
+	{
+		uint64_t   *word = f[i] >= NEURON_FACT
+			? &c->neuron_bits[(f[i] - NEURON_FACT) >> 6] : &c->sensor_bits[f[i] >> 6];
+		uint64_t	bit = UINT64_C(1) << (f[i] & 63);
+
+		*word = on ? *word | bit : *word & ~bit;
+	}
+}
+
+/* Whether fact f is marked. */
+static inline int
+marked(const an_context *c, uint32_t f)
+{
+	if (f >= NEURON_FACT)
+		return (int) ((c->neuron_bits[(f - NEURON_FACT) >> 6] >> (f & 63)) & 1);
+	return (int) ((c->sensor_bits[f >> 6] >> (f & 63)) & 1);
+}
+
+/* Count, for each semi-context of side sd, its facts among f[0..n): the
+ * facts are marked in bit maps, so each test is one bit. */
+static void
+cross(an_context *c, semi_side *sd, const uint32_t *f, int n)
+{
+	mark(c, f, n, 1);
 	for (int32_t id = 0; id < sd->n; id++)
 	{
 		const uint32_t *g = semi_facts(sd, id);
-		int			i = 0,
-					j = 0,
-					both = 0;
+		int			both = 0;
 
-		while (i < sd->len[id] && j < n)
-		{
-			if (g[i] == f[j])
-				both++;
-			if (g[i] <= f[j])
-				i++;
-			else
-				j++;
-		}
+		for (int i = 0; i < sd->len[id]; i++)
+			both += marked(c, g[i]);
 		sd->crossed[id] = (uint8_t) both;
 	}
+	mark(c, f, n, 0);
 }
 
 /* The facts of semi-context id of side sd that are among f[0..n), into out;
@@ -573,8 +591,8 @@ step(an_context *c, const uint32_t *facts, int n)
 			c->contexts[zero].stamp = c->steps;
 		}
 	}
-	cross(&c->sides[RIGHT], facts, n);
-	cross(&c->sides[LEFT], c->left, c->n_left);
+	cross(c, &c->sides[RIGHT], facts, n);
+	cross(c, &c->sides[LEFT], c->left, c->n_left);
 	selected = select_contexts(c, novel ? zero : -1, novel, facts, n);
 	active_share = selected > 0 ? (double) c->n_active / selected : 0;
 	next_left(c, facts, n);
@@ -675,6 +693,7 @@ an_context_create(an_ctx *ctx, int learning)
 	if (c->range_need < 1)
 		c->range_need = 1;
 	c->range_values = an_alloc(ctx, (size_t) c->range_need * sizeof(double));
+	c->neuron_bits = an_alloc(ctx, AN_CONTEXT_MAX / 8);
 	return c;
 }
 
