@@ -45,7 +45,7 @@ CORE_SRCS = $(CORE_OBJS:.o=.c)
 # Plain C unit tests of the core, without PostgreSQL: every test/unit/test_*.c.
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard test/unit/test_*.c))
 
-test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+test/unit/test_%: test/unit/test_%.c test/unit/*.h $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-o $@ $< $(CORE_SRCS) -lm
@@ -59,7 +59,7 @@ unitcheck: $(UNIT_TESTS)
 # (which cannot run ASan binaries); a definite leak is an error.
 VALGRIND_TESTS = $(addsuffix .vg,$(UNIT_TESTS))
 
-test/unit/test_%.vg: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+test/unit/test_%.vg: test/unit/test_%.c test/unit/*.h $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-o $@ $< $(CORE_SRCS) -lm
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "series_check.h"
 
 #define PERIOD 24
 #define LENGTH 3000
@@ -169,31 +170,6 @@ test_extremes(void)
 	free_all_blocks();
 }
 
-/* Feed x[0..at) to a new detector, write and read it back, feed both the
- * rest, and check every point is the same. */
-static void
-check_round_trip(const double *x, int at)
-{
-	an_ctx		ctx = new_ctx();
-	an_series  *s = new_detector(&ctx),
-			   *t = NULL;
-	unsigned char *bytes;
-	size_t		len;
-	an_series_point p,
-				q;
-
-	for (int i = 0; i < at; i++)
-		an_series_update(s, x[i], &p);
-	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
-	CHECK_STATUS(an_series_read(&ctx, bytes, len, &t), AN_OK);
-	for (int i = at; i < LENGTH && t; i++)
-	{
-		an_series_update(s, x[i], &p);
-		an_series_update(t, x[i], &q);
-		CHECK(memcmp(&p, &q, sizeof(p)) == 0, "point %d differs after a round trip at %d", i, at);
-	}
-}
-
 /* A state written and read back continues bit for bit, while the range is
  * learnt, when it is set and after; cuts and flipped bytes are refused. */
 static void
@@ -210,10 +186,10 @@ test_bytes(void)
 	make_series(x, LENGTH, LEVEL_SHIFT, 5);
 	for (int i = 0; i < 700; i++)
 		an_series_update(s, x[i], &p);
-	check_round_trip(x, 1);
-	check_round_trip(x, 100);
-	check_round_trip(x, LEARNING);
-	check_round_trip(x, 1500);
+	check_round_trip(new_detector, x, LENGTH, 1);
+	check_round_trip(new_detector, x, LENGTH, 100);
+	check_round_trip(new_detector, x, LENGTH, LEARNING);
+	check_round_trip(new_detector, x, LENGTH, 1500);
 	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
 	for (size_t cut = 0; cut < len; cut += len / 97 + 1)
 		CHECK(an_series_read(&ctx, bytes, cut, &t) == AN_ERR_CORRUPT, "cut at %zu read", cut);
@@ -227,39 +203,23 @@ test_bytes(void)
 	free_all_blocks();
 }
 
-/* Write a state after `at` points of a seasonal series as a fuzz seed. */
+/* Write the states after 50 and 500 points of a seasonal series with a
+ * spike as fuzz seeds into dir. */
 static int
-write_seed(const char *dir, int at)
+write_seeds(const char *dir)
 {
-	an_ctx		ctx = new_ctx();
 	static double x[LENGTH];
-	an_series  *s = new_detector(&ctx);
-	an_series_point p;
-	unsigned char *bytes;
-	size_t		len;
-	char		path[4096];
-	FILE	   *f;
-	unsigned char mode = 1;
 
 	make_series(x, LENGTH, SPIKE, 3);
-	for (int i = 0; i < at; i++)
-		an_series_update(s, x[i], &p);
-	if (an_series_write(s, &ctx, &bytes, &len) != AN_OK)
-		return 1;
-	snprintf(path, sizeof(path), "%s/context_%d", dir, at);
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(&mode, 1, 1, f) != 1 || fwrite(bytes, 1, len, f) != len)
-		return 1;
-	fclose(f);
-	free_all_blocks();
-	return 0;
+	return write_series_seed(new_detector, x, 50, dir, "context") ||
+		write_series_seed(new_detector, x, 500, dir, "context");
 }
 
 int
 main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--seed") == 0)
-		return write_seed(argv[2], 50) || write_seed(argv[2], 500) || finish();
+		return write_seeds(argv[2]) || finish();
 	run("changes_flagged", test_changes_flagged);
 	run("clean_rate", test_clean_rate);
 	run("constant", test_constant);
