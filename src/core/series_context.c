@@ -126,6 +126,7 @@ struct an_context
 	/* scratch of one step */
 	active_rec *active;
 	int32_t		n_active;
+	int32_t		cap_active;
 	proposal   *proposals;
 	int32_t		n_proposals;
 	int32_t		cap_proposals;
@@ -444,11 +445,14 @@ propose(an_context *c, int32_t l, int32_t r, const uint32_t *facts, int n)
 static void
 keep_active(an_context *c, int32_t id)
 {
-	if (c->n_active > 0 && (c->n_active & (c->n_active - 1)) == 0)
+	if (c->n_active == c->cap_active)
+	{
+		int32_t		cap = c->cap_active ? 2 * c->cap_active : 64;
+
 		c->active = grow(c->ctx, c->active, (size_t) c->n_active * sizeof(active_rec),
-						 (size_t) c->n_active * 2 * sizeof(active_rec));
-	else if (c->n_active == 0 && c->active == NULL)
-		c->active = an_alloc(c->ctx, 64 * sizeof(active_rec));
+						 (size_t) cap * sizeof(active_rec));
+		c->cap_active = cap;
+	}
 	c->active[c->n_active].id = id;
 	c->active[c->n_active].count = c->contexts[id].count;
 	c->n_active++;
@@ -705,13 +709,6 @@ an_context_update(an_context *c, double value)
 		return scored_step(c, value);
 	c->range_values[c->n_range++] = value;
 	return c->n_range < c->range_need ? 0 : set_range(c);
-}
-
-/* Contexts the detector holds. */
-int
-an_context_count(const an_context *c)
-{
-	return c->n_contexts;
 }
 
 /* Write one side's semi-contexts. */

@@ -24,9 +24,6 @@ an_context *an_context_create(an_ctx *ctx, int learning);
  * still being learnt and during a rest). */
 double		an_context_update(an_context *c, double value);
 
-/* Contexts the detector holds. */
-int			an_context_count(const an_context *c);
-
 /* Append the detector's state to w. */
 void		an_context_write(const an_context *c, an_writer *w);
 
