@@ -10,7 +10,7 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/monitor_page.o src/core/report.o src/core/report_features.o \
 	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/series.o \
-	src/core/series_bytes.o src/core/series_season.o src/core/zscore.o
+	src/core/series_bytes.o src/core/series_season.o src/core/series_context.o src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/bytea_models.o src/train.o src/sample_srf.o \
@@ -27,7 +27,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/fuzz_series test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
 
-REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update upgrade
+REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update series_context upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config
@@ -45,7 +45,7 @@ CORE_SRCS = $(CORE_OBJS:.o=.c)
 # Plain C unit tests of the core, without PostgreSQL: every test/unit/test_*.c.
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard test/unit/test_*.c))
 
-test/unit/test_%: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+test/unit/test_%: test/unit/test_%.c test/unit/*.h $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-o $@ $< $(CORE_SRCS) -lm
@@ -59,7 +59,7 @@ unitcheck: $(UNIT_TESTS)
 # (which cannot run ASan binaries); a definite leak is an error.
 VALGRIND_TESTS = $(addsuffix .vg,$(UNIT_TESTS))
 
-test/unit/test_%.vg: test/unit/test_%.c test/unit/harness.h $(CORE_SRCS) src/core/*.h
+test/unit/test_%.vg: test/unit/test_%.c test/unit/*.h $(CORE_SRCS) src/core/*.h
 	$(CC) -std=c99 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc/core \
 		-o $@ $< $(CORE_SRCS) -lm
 

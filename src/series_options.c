@@ -1,6 +1,6 @@
 /*
  * series_options.c - a series detector's options from jsonb:
- * {"method": "auto" | "band" | "mad", "season": n | "auto" | "none",
+ * {"method": "auto" | "band" | "mad" | "context", "season": n | "auto" | "none",
  *  "learning": n, "sensitivity": x, "band": x, "suppress_k": k,
  *  "suppress_n": n, "margin": x, "window": n}.
  */
@@ -11,7 +11,7 @@
 
 #include <math.h>
 
-static const char *const method_names[] = {"auto", "band", "mad"};
+static const char *const method_names[] = {"auto", "band", "mad", "context"};
 
 /* Raise the error for a key that is not an option. */
 static void
@@ -77,7 +77,7 @@ set_word(an_series_options *opt, const char *key, const char *word)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown series method \"%s\"", word),
-				 errhint("Use auto, band or mad.")));
+				 errhint("Use auto, band, mad or context.")));
 	}
 	if (strcmp(key, "season") == 0 && strcmp(word, "auto") == 0)
 		opt->season = 0;
@@ -98,7 +98,7 @@ static void
 set_number(an_series_options *opt, const char *key, double x)
 {
 	if (strcmp(key, "method") == 0)
-		wrong_type(key, "a word: auto, band or mad");
+		wrong_type(key, "a word: auto, band, mad or context");
 	else if (strcmp(key, "season") == 0)
 		opt->season = whole_number(key, x);
 	else if (strcmp(key, "learning") == 0)

@@ -25,7 +25,8 @@
  * band scores the distance from the seasonal baseline in robust sds (z /
  * (2 band), so the band's edge is score 0.5); mad does the same against the
  * rolling median and MAD of a window (Hampel's identifier; Hampel, JASA 69,
- * 1974).
+ * 1974).  context takes its expectation and band from the seasonal baseline
+ * and its score from the contextual anomaly detector of series_context.c.
  */
 #include "series_impl.h"
 
@@ -60,8 +61,8 @@ an_series_default_options(an_series_options *opt)
 an_status
 an_series_check_options(an_ctx *ctx, const an_series_options *opt)
 {
-	if (opt->method < AN_SERIES_AUTO || opt->method > AN_SERIES_MAD)
-		return an_fail(ctx, AN_ERR_PARAM, "Use auto, band or mad.",
+	if (opt->method < AN_SERIES_AUTO || opt->method > AN_SERIES_CONTEXT)
+		return an_fail(ctx, AN_ERR_PARAM, "Use auto, band, mad or context.",
 					   "unknown series method %d", (int) opt->method);
 	if (opt->season < -1 || opt->season > AN_SERIES_MAX_SEASON || opt->season == 1)
 		return an_fail(ctx, AN_ERR_PARAM,
@@ -103,6 +104,8 @@ an_series_create(an_ctx *ctx, const an_series_options *opt, an_series **out)
 	s->ctx = ctx;
 	s->opt = *opt;
 	s->season = opt->season > 0 ? opt->season : 0;
+	if (opt->method == AN_SERIES_CONTEXT)
+		s->context = an_context_create(ctx, opt->learning);
 	*out = s;
 	return AN_OK;
 }
@@ -421,6 +424,17 @@ an_series_fill(an_series *s, int missing)
 	}
 }
 
+/*
+ * The score at which a point breaches: 1 - sensitivity, and for context
+ * 1 - sensitivity / 2, so that the default flags at CAD's threshold of 0.75
+ * (its raw score is 0.5 whenever no context foresaw the value).
+ */
+static double
+flag_threshold(const an_series *s)
+{
+	return s->opt.method == AN_SERIES_CONTEXT ? 1 - s->opt.sensitivity / 2 : 1 - s->opt.sensitivity;
+}
+
 /* Advance by one finite value and describe it. */
 void
 an_series_update(an_series *s, double value, an_series_point *out)
@@ -453,6 +467,8 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		out->expected = s->n ? expected : NAN;
 		return;
 	}
+	if (s->context)
+		score = an_context_update(s->context, value);
 	if (s->n == 0)
 	{
 		out->expected = out->lower = out->upper = value;
@@ -477,7 +493,7 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		else
 			score *= QUIET_FACTOR;
 	}
-	else
+	else if (s->opt.method != AN_SERIES_CONTEXT)
 	{
 		double		z = spread > 0 ? error / spread : (error > 0 ? INFINITY : 0);
 
@@ -487,6 +503,5 @@ an_series_update(an_series *s, double value, an_series_point *out)
 	if (learning)
 		score = 0;
 	out->score = score;
-	out->is_anomaly = suppressed_flag(s, score >= 1 - s->opt.sensitivity &&
-									   error > s->opt.margin);
+	out->is_anomaly = suppressed_flag(s, score >= flag_threshold(s) && error > s->opt.margin);
 }

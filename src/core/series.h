@@ -22,7 +22,8 @@ typedef enum an_series_method
 {
 	AN_SERIES_AUTO = 0,			/* seasonal baseline + likelihood + novelty */
 	AN_SERIES_BAND,				/* seasonal baseline's deviation bands only */
-	AN_SERIES_MAD				/* rolling median and MAD of a window */
+	AN_SERIES_MAD,				/* rolling median and MAD of a window */
+	AN_SERIES_CONTEXT			/* contextual anomaly detector (CAD OSE) */
 } an_series_method;
 
 typedef struct an_series_options

@@ -5,6 +5,7 @@
  * version, total length, CRC32C over the rest; see model.c), so the same
  * checksum guards it.  Then the options, the counters and the rings in full:
  * a state read back continues bit for bit as the one written would have.
+ * The context method appends its detector's contexts (series_context.c).
  * Reading trusts nothing: every count, option and value is checked.
  */
 #include "series_impl.h"
@@ -91,6 +92,8 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 		an_put_f64(p, s->errors[i]);
 	for (int i = 0; i < AN_SERIES_SHORT; i++, p += 8)
 		an_put_f64(p, s->recent[i]);
+	if (s->context)
+		an_context_write(s->context, &w);
 	an_patch_u32(&w, 20, (uint32_t) w.len);
 	an_patch_u32(&w, 24, an_model_checksum(w.data, w.len));
 	*bytes = w.data;
@@ -265,6 +268,9 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 		return CORRUPT("series model has a value that is not finite, or is truncated");
 	if ((st = check_errors(ctx, s)) != AN_OK)
 		return st;
+	if (s->opt.method == AN_SERIES_CONTEXT &&
+		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)
+		return AN_ERR_CORRUPT;
 	if (an_reader_left(&r) != 0)
 		return CORRUPT("series model has %zu bytes after its end", an_reader_left(&r));
 	*out = s;

@@ -6,6 +6,7 @@
 #define AN_SERIES_IMPL_H
 
 #include "series.h"
+#include "series_context.h"
 
 #define AN_SERIES_HISTORY 2048	/* values kept: 3 seasons of the longest */
 #define AN_SERIES_ERRORS 1024	/* raw errors the likelihood is estimated on */
@@ -31,6 +32,7 @@ struct an_series
 	uint64_t	n_errors;
 	double		recent[AN_SERIES_SHORT];	/* ring of the last raw errors */
 	uint64_t	n_recent;
+	an_context *context;		/* the context method's detector, else NULL */
 };
 
 #endif

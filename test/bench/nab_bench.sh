@@ -2,13 +2,18 @@
 # test/bench/nab_bench.sh - the Numenta Anomaly Benchmark (NAB) on
 # anomaly_ts_score: loads every NAB data file into PostgreSQL, scores all of
 # them in ONE statement (the default anomaly_ts_score partitioned by file;
-# the only option is NAB's learning period, the first 15 % of each file),
+# the only option is NAB's learning period, its probationary period: the
+# first 15 % of each file, at most 750 points, as NAB's getProbationPeriod
+# (nab/util.py) has it),
 # writes the scores in NAB's results format and runs NAB's own scorer, which
 # prints the standard, reward_low_FP_rate and reward_low_FN_rate scores
-# (null detector 0, perfect 100).  NAB is looked for beside the repository
+# (null detector 0, perfect 100).  NAB_OPTIONS (a jsonb object, default {})
+# is merged into the options of every file, the same for all of them, e.g.
+# NAB_OPTIONS='{"method": "context"}'.  NAB is looked for beside the repository
 # (../shared/nab) unless NAB_DIR names it.  A benchmark, not a test.
 #
 #   bash test/bench/nab_bench.sh
+#   NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
 source "$(dirname "$0")/../lib.sh"
 
 NAB=${NAB_DIR:-$REPO/../shared/nab}
@@ -43,11 +48,14 @@ files=$(cd "$NAB/data" && find . -name '*.csv' | sed 's|^\./||' | sort)
 psql_q -At -c "SELECT count(DISTINCT file) || ' files, ' || count(*) || ' rows' FROM nab"
 
 step "scoring every file in one statement"
-psql_q <<'SQL'
+OPTIONS=${NAB_OPTIONS:-\{\}}
+echo "options: $OPTIONS (and the learning period)"
+psql_q -v opts="$OPTIONS" <<'SQL'
 \timing on
 CREATE TABLE nab_scores AS
   SELECT file, ord, ts, value,
-         anomaly_ts_score(value, jsonb_build_object('learning', greatest(1, floor(0.15 * n)::int)))
+         anomaly_ts_score(value, :'opts'::jsonb
+                          || jsonb_build_object('learning', greatest(1, least(floor(0.15 * n), 750)::int)))
            OVER (PARTITION BY file ORDER BY ord) AS score
     FROM (SELECT *, count(*) OVER (PARTITION BY file) AS n FROM nab) t;
 SQL
@@ -59,3 +67,5 @@ for f in $files; do
     echo "\\copy (SELECT ts AS timestamp, value, coalesce(score, 0) AS anomaly_score, 0 AS label FROM nab_scores WHERE file = '$f' ORDER BY ord) TO '$dir/${NAME}_$(basename "$f")' CSV HEADER"
 done | psql_q
 "$NAB/score.sh" "$work/results" "$NAME"
+# NAB_KEEP=DIR keeps a copy of the results (DIR/NAME/...), e.g. to combine runs
+if [ -n "${NAB_KEEP:-}" ]; then mkdir -p "$NAB_KEEP" && cp -r "$work/results/$NAME" "$NAB_KEEP/"; fi

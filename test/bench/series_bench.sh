@@ -9,9 +9,12 @@
 #      of TRIGGER_SERIES), all rows in one transaction;
 #   3. the same when each row is its own transaction (a psql script of
 #      TRIGGER_ROWS one-row INSERT statements in autocommit, timed whole).
+# BENCH_OPTIONS (a jsonb object, default {}) is given to anomaly_ts_score and
+# to the model's anomaly_ts_train, e.g. BENCH_OPTIONS='{"method": "context"}'.
 # A benchmark, not a test: it prints the figures and exits 0.
 #
 #   bash test/bench/series_bench.sh
+#   BENCH_OPTIONS='{"method": "context"}' bash test/bench/series_bench.sh
 source "$(dirname "$0")/../lib.sh"
 
 R=${BENCH_REPEAT:-3}
@@ -19,6 +22,7 @@ SERIES=${BENCH_SERIES:-1000}
 POINTS=${BENCH_POINTS:-1000}
 TRIGGER_ROWS=${BENCH_TRIGGER_ROWS:-5000}
 TRIGGER_SERIES=${BENCH_TRIGGER_SERIES:-10}
+OPTS=${BENCH_OPTIONS:-\{\}}
 
 DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
@@ -40,7 +44,7 @@ CREATE TABLE hist AS
   SELECT 'h' || (i % $TRIGGER_SERIES) AS host, timestamptz '2026-01-01' + (i / $TRIGGER_SERIES) * interval '1 minute' AS ts,
          100 + 20 * sin(2 * pi() * (i / $TRIGGER_SERIES) / 60) + sin(i * 1.7) AS value
     FROM generate_series(0, 200 * $TRIGGER_SERIES - 1) i;
-SELECT anomaly_ts_train('bench', 'hist', 'ts', 'value', ARRAY['host']);
+SELECT anomaly_ts_train('bench', 'hist', 'ts', 'value', ARRAY['host'], '$OPTS');
 CREATE TABLE plain (host text, ts timestamptz, value float8, score float8);
 CREATE TABLE scored (LIKE plain);
 CREATE FUNCTION score_row() RETURNS trigger LANGUAGE plpgsql AS \$\$
@@ -52,9 +56,9 @@ CREATE TRIGGER score_row BEFORE INSERT ON scored FOR EACH ROW EXECUTE FUNCTION s
 SQL
 
 N=$((SERIES * POINTS))
-echo "== $SERIES series x $POINTS points: anomaly_ts_score against avg() OVER the same window"
+echo "== $SERIES series x $POINTS points: anomaly_ts_score (options $OPTS) against avg() OVER the same window"
 AVG=$(timed avg "SELECT sum(a) FROM (SELECT avg(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
-TS=$(timed score "SELECT sum(a) FROM (SELECT anomaly_ts_score(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+TS=$(timed score "SELECT sum(a) FROM (SELECT anomaly_ts_score(value, '$OPTS') OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
 echo "  avg() OVER $AVG ms; anomaly_ts_score $TS ms; $(per "$TS" "$AVG" "$N") us a point above avg (target <= 1)"
 
 echo "== $TRIGGER_ROWS rows inserted one statement each: a trigger calling anomaly_ts_update against a plain insert"

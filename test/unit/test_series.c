@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "series_check.h"
 
 #define PERIOD 24
 #define LENGTH 1500
@@ -269,29 +270,11 @@ test_bad_options(void)
 	CHECK(ctx.hint[0] != 0, "a hint");
 }
 
-/* Feed x[0..at) to a new detector, write and read it back, feed both the
- * rest, and check every point is the same. */
-static void
-check_round_trip(const double *x, int at)
+/* An auto detector with 300 points of learning. */
+static an_series *
+new_auto(an_ctx *ctx)
 {
-	an_ctx		ctx = new_ctx();
-	an_series  *s = new_detector(&ctx, AN_SERIES_AUTO),
-			   *t = NULL;
-	unsigned char *bytes;
-	size_t		len;
-	an_series_point p,
-				q;
-
-	for (int i = 0; i < at; i++)
-		an_series_update(s, x[i], &p);
-	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
-	CHECK_STATUS(an_series_read(&ctx, bytes, len, &t), AN_OK);
-	for (int i = at; i < LENGTH && t; i++)
-	{
-		an_series_update(s, x[i], &p);
-		an_series_update(t, x[i], &q);
-		CHECK(memcmp(&p, &q, sizeof(p)) == 0, "point %d differs after a round trip at %d", i, at);
-	}
+	return new_detector(ctx, AN_SERIES_AUTO);
 }
 
 /* A state written and read back continues bit for bit, in learning (the
@@ -309,9 +292,9 @@ test_bytes(void)
 	an_series_point p;
 
 	make_series(x, LENGTH, LEVEL_SHIFT, 5, 20);
-	check_round_trip(x, 1);
-	check_round_trip(x, 100);
-	check_round_trip(x, 700);
+	check_round_trip(new_auto, x, LENGTH, 1);
+	check_round_trip(new_auto, x, LENGTH, 100);
+	check_round_trip(new_auto, x, LENGTH, 700);
 	for (int i = 0; i < 700; i++)
 		an_series_update(s, x[i], &p);
 	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
@@ -326,39 +309,23 @@ test_bytes(void)
 	}
 }
 
-/* Write a state after `at` points of a seasonal series as a fuzz seed. */
+/* Write the states after 50 and 400 points of a seasonal series with a
+ * spike as fuzz seeds into dir. */
 static int
-write_seed(const char *dir, int at)
+write_seeds(const char *dir)
 {
-	an_ctx		ctx = new_ctx();
 	double		x[LENGTH];
-	an_series  *s = new_detector(&ctx, AN_SERIES_AUTO);
-	an_series_point p;
-	unsigned char *bytes;
-	size_t		len;
-	char		path[4096];
-	FILE	   *f;
-	unsigned char mode = 1;
 
 	make_series(x, LENGTH, SPIKE, 3, 20);
-	for (int i = 0; i < at; i++)
-		an_series_update(s, x[i], &p);
-	if (an_series_write(s, &ctx, &bytes, &len) != AN_OK)
-		return 1;
-	snprintf(path, sizeof(path), "%s/state_%d", dir, at);
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(&mode, 1, 1, f) != 1 || fwrite(bytes, 1, len, f) != len)
-		return 1;
-	fclose(f);
-	free_all_blocks();
-	return 0;
+	return write_series_seed(new_auto, x, 50, dir, "state") ||
+		write_series_seed(new_auto, x, 400, dir, "state");
 }
 
 int
 main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--seed") == 0)
-		return write_seed(argv[2], 50) || write_seed(argv[2], 400) || finish();
+		return write_seeds(argv[2]) || finish();
 	run("season_found", test_season_found);
 	run("changes_flagged", test_changes_flagged);
 	run("clean_rate", test_clean_rate);

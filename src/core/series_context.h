@@ -1,0 +1,34 @@
+/*
+ * series_context.h - the contextual anomaly detector behind the series
+ * method "context" (series_context.c): values become sets of facts, and the
+ * score says how far the current facts were not foreseen by the contexts
+ * learnt so far.  Only series.c and series_bytes.c include it.
+ */
+#ifndef AN_SERIES_CONTEXT_H
+#define AN_SERIES_CONTEXT_H
+
+#include "an_core.h"
+#include "bytes.h"
+
+#define AN_CONTEXT_MAX 65536	/* contexts kept; none is made beyond */
+#define AN_CONTEXT_RANGE_MAX 4096	/* learning values the range is taken from */
+
+typedef struct an_context an_context;
+
+/* A new detector that takes the value range from the first `learning`
+ * values (at most AN_CONTEXT_RANGE_MAX) and rests learning / 5 points after
+ * a high score. */
+an_context *an_context_create(an_ctx *ctx, int learning);
+
+/* Take one finite value; returns its score in [0, 1] (0 while the range is
+ * still being learnt and during a rest). */
+double		an_context_update(an_context *c, double value);
+
+/* Append the detector's state to w. */
+void		an_context_write(const an_context *c, an_writer *w);
+
+/* Read a state written by an_context_write from untrusted bytes; NULL with
+ * an AN_ERR_CORRUPT message in ctx when they are not one. */
+an_context *an_context_read(an_ctx *ctx, an_reader *r, int learning);
+
+#endif

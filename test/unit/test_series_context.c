@@ -1,0 +1,229 @@
+/*
+ * test_series_context.c - unit tests of the series method "context" (the
+ * contextual anomaly detector of src/core/series_context.c behind the
+ * series interface): a spike, a dip and a level shift in a seasonal series
+ * score high at once, the clean series flags little, the score is 0 while
+ * learning and during the rest after a high score, and the state's bytes
+ * continue bit for bit and refuse damage.
+ *
+ * Usage:
+ *   test_series_context              run every test
+ *   test_series_context --seed DIR   write fuzz_series seeds (mode byte 1,
+ *                                    then a context state in learning and
+ *                                    one after) into DIR, exit
+ */
+#include "an_core.h"
+#include "prng.h"
+#include "series.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "series_check.h"
+
+#define PERIOD 24
+#define LENGTH 3000
+#define LEARNING 450
+#define AT 2000					/* where a change starts */
+
+enum change
+{
+	CLEAN, SPIKE, DIP, LEVEL_SHIFT
+};
+
+/* A wave of period 24 and amplitude 20 around 100 with N(0, 1) noise and
+ * one change at AT. */
+static void
+make_series(double *x, int n, enum change change, uint64_t seed)
+{
+	an_prng		r;
+
+	an_prng_seed(&r, seed);
+	for (int i = 0; i < n; i++)
+	{
+		x[i] = 100 + 20 * sin(2 * M_PI * i / PERIOD) + an_prng_normal(&r);
+		if (change == SPIKE && i == AT)
+			x[i] += 40;
+		if (change == DIP && i == AT)
+			x[i] -= 40;
+		if (change == LEVEL_SHIFT && i >= AT)
+			x[i] += 30;
+	}
+}
+
+/* A context detector with LEARNING points of learning. */
+static an_series *
+new_detector(an_ctx *ctx)
+{
+	an_series_options opt;
+	an_series  *s = NULL;
+
+	an_series_default_options(&opt);
+	opt.method = AN_SERIES_CONTEXT;
+	opt.learning = LEARNING;
+	CHECK(an_series_create(ctx, &opt, &s) == AN_OK, "create: %s", ctx->message);
+	return s;
+}
+
+/* Scores of x[0..n) into score[]; flags counted before AT into *before. */
+static void
+run_series(const double *x, int n, double *score, int *before)
+{
+	an_ctx		ctx = new_ctx();
+	an_series  *s = new_detector(&ctx);
+
+	*before = 0;
+	for (int i = 0; i < n; i++)
+	{
+		an_series_point p;
+
+		an_series_update(s, x[i], &p);
+		score[i] = p.score;
+		CHECK(p.score >= 0 && p.score <= 1, "score %g at %d", p.score, i);
+		CHECK(!p.learning || p.score == 0, "score %g while learning at %d", p.score, i);
+		if (p.is_anomaly && i < AT)
+			(*before)++;
+	}
+	free_all_blocks();
+}
+
+/* A spike, a dip and a level shift score at least 0.75 and are flagged at
+ * once; the rest after them outputs 0; before them under 1 % of the points
+ * after learning are flagged. */
+static void
+test_changes_flagged(void)
+{
+	static const char *const names[] = {"clean", "spike", "dip", "level shift"};
+	static double x[LENGTH],
+				score[LENGTH];
+
+	for (int c = SPIKE; c <= LEVEL_SHIFT; c++)
+	{
+		int			before;
+
+		make_series(x, LENGTH, (enum change) c, 7);
+		run_series(x, LENGTH, score, &before);
+		CHECK(score[AT] >= 0.75, "%s scores %g", names[c], score[AT]);
+		for (int i = AT + 1; i <= AT + LEARNING / 5; i++)
+			CHECK(score[i] == 0, "%s: %g at %d, in the rest", names[c], score[i], i);
+		CHECK(before <= (AT - LEARNING) / 100, "%s: %d flags before", names[c], before);
+	}
+}
+
+/* On the clean series under 1 % of the points after learning are flagged,
+ * and the mean score is low. */
+static void
+test_clean_rate(void)
+{
+	static double x[LENGTH],
+				score[LENGTH];
+	int			flags;
+	double		sum = 0;
+
+	make_series(x, LENGTH, CLEAN, 11);
+	run_series(x, LENGTH, score, &flags);
+	for (int i = LEARNING; i < LENGTH; i++)
+		sum += score[i];
+	CHECK(flags <= (AT - LEARNING) / 100, "%d flags of %d clean points", flags, AT - LEARNING);
+	CHECK(sum / (LENGTH - LEARNING) < 0.2, "mean clean score %g", sum / (LENGTH - LEARNING));
+}
+
+/* A constant series scores 0 once learnt; a change after it scores 1. */
+static void
+test_constant(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_series  *s = new_detector(&ctx);
+	an_series_point p;
+
+	for (int i = 0; i < 1000; i++)
+	{
+		an_series_update(s, 5, &p);
+		CHECK(i < LEARNING || p.score == 0, "constant at %d: %g", i, p.score);
+	}
+	an_series_update(s, 6, &p);
+	CHECK(p.score == 1 && p.is_anomaly, "a change after a constant: %g", p.score);
+	free_all_blocks();
+}
+
+/* Values far beyond the learning range and near the largest double take
+ * levels of their own and score in [0, 1]. */
+static void
+test_extremes(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_series  *s = new_detector(&ctx);
+	an_series_point p;
+	static const double far[] = {1e300, -1e300, 1.7e308, -1.7e308, 1e6, -1e6, 1e-300};
+
+	for (int i = 0; i < LEARNING; i++)
+		an_series_update(s, i % 10, &p);
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < (int) (sizeof(far) / sizeof(far[0])); i++)
+		{
+			an_series_update(s, far[i], &p);
+			CHECK(p.score >= 0 && p.score <= 1, "%g scores %g", far[i], p.score);
+		}
+	free_all_blocks();
+}
+
+/* A state written and read back continues bit for bit, while the range is
+ * learnt, when it is set and after; cuts and flipped bytes are refused. */
+static void
+test_bytes(void)
+{
+	an_ctx		ctx = new_ctx();
+	static double x[LENGTH];
+	an_series  *s = new_detector(&ctx),
+			   *t = NULL;
+	unsigned char *bytes;
+	size_t		len;
+	an_series_point p;
+
+	make_series(x, LENGTH, LEVEL_SHIFT, 5);
+	for (int i = 0; i < 700; i++)
+		an_series_update(s, x[i], &p);
+	check_round_trip(new_detector, x, LENGTH, 1);
+	check_round_trip(new_detector, x, LENGTH, 100);
+	check_round_trip(new_detector, x, LENGTH, LEARNING);
+	check_round_trip(new_detector, x, LENGTH, 1500);
+	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
+	for (size_t cut = 0; cut < len; cut += len / 97 + 1)
+		CHECK(an_series_read(&ctx, bytes, cut, &t) == AN_ERR_CORRUPT, "cut at %zu read", cut);
+	for (size_t i = 0; i < len; i += len / 211 + 1)
+	{
+		bytes[i] ^= 0x41;
+		CHECK(an_series_read(&ctx, bytes, len, &t) == AN_ERR_CORRUPT, "flip at %zu read", i);
+		bytes[i] ^= 0x41;
+	}
+	CHECK_STATUS(an_series_read(&ctx, bytes, len, &t), AN_OK);
+	free_all_blocks();
+}
+
+/* Write the states after 50 and 500 points of a seasonal series with a
+ * spike as fuzz seeds into dir. */
+static int
+write_seeds(const char *dir)
+{
+	static double x[LENGTH];
+
+	make_series(x, LENGTH, SPIKE, 3);
+	return write_series_seed(new_detector, x, 50, dir, "context") ||
+		write_series_seed(new_detector, x, 500, dir, "context");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--seed") == 0)
+		return write_seeds(argv[2]) || finish();
+	run("changes_flagged", test_changes_flagged);
+	run("clean_rate", test_clean_rate);
+	run("constant", test_constant);
+	run("extremes", test_extremes);
+	run("bytes", test_bytes);
+	return finish();
+}
