@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* leaf_dist2 takes the slots of a leaf four at a time */
+#if AN_NN_LEAF % 4 != 0
+#error "AN_NN_LEAF must be a multiple of 4"
+#endif
+
 /* The interquartile range of a normal distribution, in standard deviations. */
 #define NORMAL_IQR 1.3489795003921634
 
@@ -535,45 +540,76 @@ bound(const search_state *s)
 
 /*
  * Squared distances from q to the AN_NN_LEAF slots of a leaf block into
- * dist2 (padding slots give meaningless values).  Even and odd features are
- * summed apart, then added, in the same order as box_dist2.  The fixed
- * width lets the compiler compute several points per instruction.
+ * dist2 (padding slots give meaningless values); returns the least of the
+ * AN_NN_LEAF, padding included.  Even and odd features are summed apart,
+ * then added, in the same order as box_dist2.  Four points at a time, so
+ * that their eight sums stay in registers and the compiler computes two
+ * points per instruction (sums kept in arrays went through memory at every
+ * feature).
  */
-static inline void
+static inline double
 leaf_dist2(const double *q, const double *block, uint32_t d, double *dist2)
 {
-	double		even[AN_NN_LEAF],
-				odd[AN_NN_LEAF];
-	uint32_t	j;
+	double		nearest = INFINITY;
 
-	for (uint32_t i = 0; i < AN_NN_LEAF; i++)
-		even[i] = odd[i] = 0;
-	for (j = 0; j + 1 < d; j += 2)
+	for (uint32_t i = 0; i < AN_NN_LEAF; i += 4)
 	{
-		const double *c0 = block + (size_t) j * AN_NN_LEAF;
-		const double *c1 = c0 + AN_NN_LEAF;
-		double		q0 = q[j],
-					q1 = q[j + 1];
+		const double *c = block + i;
+		double		e0 = 0,
+					e1 = 0,
+					e2 = 0,
+					e3 = 0,
+					o0 = 0,
+					o1 = 0,
+					o2 = 0,
+					o3 = 0,
+					near01,
+					near23;
+		uint32_t	j;
 
-		for (uint32_t i = 0; i < AN_NN_LEAF; i++)
+		for (j = 0; j + 1 < d; j += 2, c += 2 * AN_NN_LEAF)
 		{
-			double		t0 = q0 - c0[i];
-			double		t1 = q1 - c1[i];
+			const double *c1 = c + AN_NN_LEAF;
+			double		t0 = q[j] - c[0],
+						t1 = q[j] - c[1],
+						t2 = q[j] - c[2],
+						t3 = q[j] - c[3],
+						u0 = q[j + 1] - c1[0],
+						u1 = q[j + 1] - c1[1],
+						u2 = q[j + 1] - c1[2],
+						u3 = q[j + 1] - c1[3];
 
-			even[i] += t0 * t0;
-			odd[i] += t1 * t1;
+			e0 += t0 * t0;
+			e1 += t1 * t1;
+			e2 += t2 * t2;
+			e3 += t3 * t3;
+			o0 += u0 * u0;
+			o1 += u1 * u1;
+			o2 += u2 * u2;
+			o3 += u3 * u3;
 		}
-	}
-	if (j < d)
-	{
-		const double *c0 = block + (size_t) j * AN_NN_LEAF;
-		double		q0 = q[j];
+		if (j < d)
+		{
+			double		t0 = q[j] - c[0],
+						t1 = q[j] - c[1],
+						t2 = q[j] - c[2],
+						t3 = q[j] - c[3];
 
-		for (uint32_t i = 0; i < AN_NN_LEAF; i++)
-			even[i] += (q0 - c0[i]) * (q0 - c0[i]);
+			e0 += t0 * t0;
+			e1 += t1 * t1;
+			e2 += t2 * t2;
+			e3 += t3 * t3;
+		}
+		dist2[i] = e0 + o0;
+		dist2[i + 1] = e1 + o1;
+		dist2[i + 2] = e2 + o2;
+		dist2[i + 3] = e3 + o3;
+		near01 = dist2[i] < dist2[i + 1] ? dist2[i] : dist2[i + 1];
+		near23 = dist2[i + 2] < dist2[i + 3] ? dist2[i + 2] : dist2[i + 3];
+		near01 = near01 < near23 ? near01 : near23;
+		nearest = near01 < nearest ? near01 : nearest;
 	}
-	for (uint32_t i = 0; i < AN_NN_LEAF; i++)
-		dist2[i] = even[i] + odd[i];
+	return nearest;
 }
 
 /* How far v lies outside [lo, hi], 0 inside; without a branch. */
@@ -620,11 +656,8 @@ scan_leaf(search_state *s, uint32_t node, uint32_t lo, uint32_t hi)
 	double		dist2[AN_NN_LEAF];
 	double		nearest;
 
-	leaf_dist2(s->q, leaf_block(s->ix, node), s->ix->d, dist2);
 	/* most leaves hold no candidate: one test instead of one per point */
-	nearest = dist2[0];
-	for (uint32_t i = 1; i < hi - lo; i++)
-		nearest = dist2[i] < nearest ? dist2[i] : nearest;
+	nearest = leaf_dist2(s->q, leaf_block(s->ix, node), s->ix->d, dist2);
 	if (nearest > bound(s))
 		return;
 	for (uint32_t i = lo; i < hi; i++)
