@@ -256,6 +256,8 @@ lay_out_node(an_nn_index *ix, const double *rows, uint32_t node, uint32_t lo,
 	{
 		double	   *block = leaf_block(ix, node);
 
+		if (ix->leaf_start != NULL)
+			ix->leaf_start[node - (((size_t) 1 << ix->depth) - 1)] = lo;
 		memcpy(box, rows + (size_t) lo * d, sizeof(double) * d);
 		memcpy(box + d, box, sizeof(double) * d);
 		for (uint32_t i = lo; i < hi; i++)
@@ -293,12 +295,31 @@ static void
 lay_out(an_ctx *ctx, an_nn_index *ix, const double *rows)
 {
 	size_t		n_nodes = ((size_t) 2 << ix->depth) - 1;
+	size_t		leaves = (size_t) 1 << ix->depth;
 
 	ix->boxes = an_alloc(ctx, sizeof(double) * 2 * ix->d * n_nodes);
 	/* leaves hold AN_NN_LEAF / 2 to AN_NN_LEAF points; blocks are padded */
-	ix->points = an_alloc(ctx, sizeof(double) * AN_NN_LEAF * ix->d *
-						  ((size_t) 1 << ix->depth));
+	ix->points = an_alloc(ctx, sizeof(double) * AN_NN_LEAF * ix->d * leaves);
+	ix->leaf_start = NULL;
+	if (leaves <= AN_NN_FLAT_LEAVES)
+		ix->leaf_start = an_alloc(ctx, sizeof(uint32_t) * (leaves + 1));
 	lay_out_node(ix, rows, 0, 0, ix->n, 0);
+	ix->leaf_lows = ix->leaf_highs = NULL;
+	if (ix->leaf_start == NULL)
+		return;
+	ix->leaf_start[leaves] = ix->n;
+	ix->leaf_lows = an_alloc(ctx, sizeof(double) * ix->d * leaves);
+	ix->leaf_highs = an_alloc(ctx, sizeof(double) * ix->d * leaves);
+	for (size_t l = 0; l < leaves; l++)
+	{
+		const double *box = ix->boxes + (leaves - 1 + l) * 2 * ix->d;
+
+		for (size_t j = 0; j < ix->d; j++)
+		{
+			ix->leaf_lows[j * leaves + l] = box[j];
+			ix->leaf_highs[j * leaves + l] = box[ix->d + j];
+		}
+	}
 }
 
 /*
@@ -462,7 +483,18 @@ an_nn_split_distance(const an_nn_index *ix, const double *a, uint32_t pos,
 	}
 }
 
-/* A search in progress: a max-heap of the best k hits found so far. */
+/*
+ * A few neighbours are kept in a sorted list rather than a heap: inserting
+ * into ten or twenty costs fewer mispredicted branches than sifting, and the
+ * list needs no sort at the end.
+ */
+#define SORTED_MAX_K 32
+
+/*
+ * A search in progress: the best k hits found so far, a sorted list (k at
+ * most SORTED_MAX_K) or a max-heap, and the distance a candidate must not
+ * exceed to enter.
+ */
 typedef struct search_state
 {
 	const an_nn_index *ix;
@@ -471,7 +503,18 @@ typedef struct search_state
 	uint32_t	skip;
 	uint32_t	count;
 	an_nn_hit  *heap;
+	double		limit;			/* INFINITY until k hits are held */
 } search_state;
+
+/* A search for the k nearest points to q, leaving out position skip. */
+static search_state
+new_search(const an_nn_index *ix, const double *q, uint32_t k, uint32_t skip,
+		   an_nn_hit *hits)
+{
+	search_state s = {ix, q, k, skip, 0, hits, INFINITY};
+
+	return s;
+}
 
 /* Whether hit a ranks after hit b: farther, or as far at a later position. */
 static inline int
@@ -503,9 +546,33 @@ sift_down(an_nn_hit *heap, uint32_t count, uint32_t i)
 	heap[i] = moving;
 }
 
+/* Offer a candidate point to the sorted list of the best k. */
+static inline void
+offer_sorted(search_state *s, double dist2, uint32_t pos)
+{
+	an_nn_hit  *list = s->heap;
+	uint32_t	i;
+
+	if (s->count < s->k)
+		i = s->count++;
+	else if (ranks_after(list[s->k - 1].dist2, list[s->k - 1].pos, &(an_nn_hit) {dist2, pos}))
+		i = s->k - 1;
+	else
+		return;
+	while (i > 0 && ranks_after(list[i - 1].dist2, list[i - 1].pos, &(an_nn_hit) {dist2, pos}))
+	{
+		list[i] = list[i - 1];
+		i--;
+	}
+	list[i].dist2 = dist2;
+	list[i].pos = pos;
+	if (s->count == s->k)
+		s->limit = list[s->k - 1].dist2;
+}
+
 /* Offer a candidate point to the heap of the best k. */
 static inline void
-offer(search_state *s, double dist2, uint32_t pos)
+offer_heap(search_state *s, double dist2, uint32_t pos)
 {
 	an_nn_hit  *heap = s->heap;
 
@@ -529,13 +596,25 @@ offer(search_state *s, double dist2, uint32_t pos)
 		heap[0].pos = pos;
 		sift_down(heap, s->count, 0);
 	}
+	if (s->count == s->k)
+		s->limit = heap[0].dist2;
+}
+
+/* Offer a candidate point to the best k. */
+static inline void
+offer(search_state *s, double dist2, uint32_t pos)
+{
+	if (s->k <= SORTED_MAX_K)
+		offer_sorted(s, dist2, pos);
+	else
+		offer_heap(s, dist2, pos);
 }
 
 /* The squared distance that a candidate must not exceed to enter. */
 static inline double
 bound(const search_state *s)
 {
-	return s->count < s->k ? INFINITY : s->heap[0].dist2;
+	return s->limit;
 }
 
 /*
@@ -550,7 +629,11 @@ bound(const search_state *s)
 static inline double
 leaf_dist2(const double *q, const double *block, uint32_t d, double *dist2)
 {
-	double		nearest = INFINITY;
+	/* the least distance so far of each of the four slots in a group */
+	double		m0 = INFINITY,
+				m1 = INFINITY,
+				m2 = INFINITY,
+				m3 = INFINITY;
 
 	for (uint32_t i = 0; i < AN_NN_LEAF; i += 4)
 	{
@@ -562,9 +645,7 @@ leaf_dist2(const double *q, const double *block, uint32_t d, double *dist2)
 					o0 = 0,
 					o1 = 0,
 					o2 = 0,
-					o3 = 0,
-					near01,
-					near23;
+					o3 = 0;
 		uint32_t	j;
 
 		for (j = 0; j + 1 < d; j += 2, c += 2 * AN_NN_LEAF)
@@ -600,16 +681,22 @@ leaf_dist2(const double *q, const double *block, uint32_t d, double *dist2)
 			e2 += t2 * t2;
 			e3 += t3 * t3;
 		}
-		dist2[i] = e0 + o0;
-		dist2[i + 1] = e1 + o1;
-		dist2[i + 2] = e2 + o2;
-		dist2[i + 3] = e3 + o3;
-		near01 = dist2[i] < dist2[i + 1] ? dist2[i] : dist2[i + 1];
-		near23 = dist2[i + 2] < dist2[i + 3] ? dist2[i + 2] : dist2[i + 3];
-		near01 = near01 < near23 ? near01 : near23;
-		nearest = near01 < nearest ? near01 : nearest;
+		e0 += o0;
+		e1 += o1;
+		e2 += o2;
+		e3 += o3;
+		dist2[i] = e0;
+		dist2[i + 1] = e1;
+		dist2[i + 2] = e2;
+		dist2[i + 3] = e3;
+		m0 = e0 < m0 ? e0 : m0;
+		m1 = e1 < m1 ? e1 : m1;
+		m2 = e2 < m2 ? e2 : m2;
+		m3 = e3 < m3 ? e3 : m3;
 	}
-	return nearest;
+	m0 = m0 < m2 ? m0 : m2;
+	m1 = m1 < m3 ? m1 : m3;
+	return m0 < m1 ? m0 : m1;
 }
 
 /* How far v lies outside [lo, hi], 0 inside; without a branch. */
@@ -654,15 +741,26 @@ static inline void
 scan_leaf(search_state *s, uint32_t node, uint32_t lo, uint32_t hi)
 {
 	double		dist2[AN_NN_LEAF];
-	double		nearest;
+	uint32_t	candidate[AN_NN_LEAF];
+	uint32_t	count = 0;
+	double		limit = bound(s);
 
 	/* most leaves hold no candidate: one test instead of one per point */
-	nearest = leaf_dist2(s->q, leaf_block(s->ix, node), s->ix->d, dist2);
-	if (nearest > bound(s))
+	if (leaf_dist2(s->q, leaf_block(s->ix, node), s->ix->d, dist2) > limit)
 		return;
-	for (uint32_t i = lo; i < hi; i++)
-		if (dist2[i - lo] <= bound(s) && i != s->skip)
-			offer(s, dist2[i - lo], i);
+	/* the slots within the bound, listed without a branch per slot */
+	for (uint32_t i = 0; i < hi - lo; i++)
+	{
+		candidate[count] = i;
+		count += dist2[i] <= limit;
+	}
+	for (uint32_t c = 0; c < count; c++)
+	{
+		uint32_t	i = candidate[c];
+
+		if (dist2[i] <= bound(s) && lo + i != s->skip)
+			offer(s, dist2[i], lo + i);
+	}
 }
 
 /* Search node over points [lo, hi) at level, nearer child first. */
@@ -717,10 +815,87 @@ scan_all(search_state *s, uint32_t node, uint32_t lo, uint32_t hi,
 	scan_all(s, 2 * node + 2, mid, hi, level + 1);
 }
 
-/* Sort the full heap in place, nearest first. */
+/*
+ * Squared distances from q to the boxes of the index's leaves (an even
+ * number of them) into dist2, summed as box_dist2 sums them.  Two leaves
+ * at a time, so that the compiler computes them side by side.
+ */
 static void
-sort_heap(an_nn_hit *heap, uint32_t count)
+leaf_box_dist2(const an_nn_index *ix, const double *q, double *dist2)
 {
+	uint32_t	leaves = (uint32_t) 1 << ix->depth;
+
+	for (uint32_t l = 0; l < leaves; l += 2)
+	{
+		const double *low = ix->leaf_lows + l;
+		const double *high = ix->leaf_highs + l;
+		double		even0 = 0,
+					even1 = 0,
+					odd0 = 0,
+					odd1 = 0;
+		uint32_t	j;
+
+		for (j = 0; j + 1 < ix->d; j += 2, low += 2 * leaves, high += 2 * leaves)
+		{
+			double		t0 = box_gap(q[j], low[0], high[0]),
+						t1 = box_gap(q[j], low[1], high[1]),
+						u0 = box_gap(q[j + 1], low[leaves], high[leaves]),
+						u1 = box_gap(q[j + 1], low[leaves + 1], high[leaves + 1]);
+
+			even0 += t0 * t0;
+			even1 += t1 * t1;
+			odd0 += u0 * u0;
+			odd1 += u1 * u1;
+		}
+		if (j < ix->d)
+		{
+			double		t0 = box_gap(q[j], low[0], high[0]),
+						t1 = box_gap(q[j], low[1], high[1]);
+
+			even0 += t0 * t0;
+			even1 += t1 * t1;
+		}
+		dist2[l] = even0 + odd0;
+		dist2[l + 1] = even1 + odd1;
+	}
+}
+
+/*
+ * Search a small index leaf by leaf: the leaf nearest to q first, then in
+ * order every leaf whose box is not farther than the current k-th distance.
+ */
+static void
+search_flat(search_state *s)
+{
+	const an_nn_index *ix = s->ix;
+	uint32_t	leaves = (uint32_t) 1 << ix->depth;
+	uint32_t	first_leaf = leaves - 1;
+	uint32_t	nearest = 0;
+	double		dist2[AN_NN_FLAT_LEAVES];
+
+	if (leaves == 1)
+	{
+		scan_leaf(s, 0, 0, ix->n);
+		return;
+	}
+	leaf_box_dist2(ix, s->q, dist2);
+	for (uint32_t l = 1; l < leaves; l++)
+		nearest = dist2[l] < dist2[nearest] ? l : nearest;
+	scan_leaf(s, first_leaf + nearest, ix->leaf_start[nearest], ix->leaf_start[nearest + 1]);
+	for (uint32_t l = 0; l < leaves; l++)
+		if (l != nearest && dist2[l] <= bound(s))
+			scan_leaf(s, first_leaf + l, ix->leaf_start[l], ix->leaf_start[l + 1]);
+}
+
+/* Sort the hits of a finished search in place, nearest first. */
+static void
+sort_hits(const search_state *s)
+{
+	an_nn_hit  *heap = s->heap;
+	uint32_t	count = s->count;
+
+	if (s->k <= SORTED_MAX_K)
+		return;
 	while (count > 1)
 	{
 		an_nn_hit	top = heap[0];
@@ -736,10 +911,13 @@ void
 an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
 			 uint32_t skip, an_nn_hit *hits)
 {
-	search_state s = {ix, q, k, skip, 0, hits};
+	search_state s = new_search(ix, q, k, skip, hits);
 
-	search_node(&s, 0, 0, ix->n, 0);
-	sort_heap(hits, s.count);
+	if (ix->leaf_start != NULL)
+		search_flat(&s);
+	else
+		search_node(&s, 0, 0, ix->n, 0);
+	sort_hits(&s);
 }
 
 /* The same answer by scanning every point (for tests and the benchmark). */
@@ -747,10 +925,10 @@ void
 an_nn_search_brute(const an_nn_index *ix, const double *q, uint32_t k,
 				   uint32_t skip, an_nn_hit *hits)
 {
-	search_state s = {ix, q, k, skip, 0, hits};
+	search_state s = new_search(ix, q, k, skip, hits);
 
 	scan_all(&s, 0, 0, ix->n, 0);
-	sort_heap(hits, s.count);
+	sort_hits(&s);
 }
 
 /* The k nearest typical points to q, nearest first (see neighbors.h). */
@@ -758,7 +936,7 @@ void
 an_nn_search_typical(const an_nn_index *ix, const double *q, uint32_t k,
 					 an_nn_hit *hits)
 {
-	search_state s = {ix, q, k, ix->n, 0, hits};
+	search_state s = new_search(ix, q, k, ix->n, hits);
 
 	if (ix->n_typical <= k)
 	{
@@ -781,7 +959,7 @@ an_nn_search_typical(const an_nn_index *ix, const double *q, uint32_t k,
 		if (dist2 <= bound(&s))
 			offer(&s, dist2, pos);
 	}
-	sort_heap(hits, s.count);
+	sort_hits(&s);
 }
 
 /* Write the index: n, the scaling, and the points row by row in tree order. */
