@@ -502,7 +502,7 @@ typedef struct search_state
 	uint32_t	k;
 	uint32_t	skip;
 	uint32_t	count;
-	an_nn_hit  *heap;
+	an_nn_hit  *hits;			/* k entries: the list or the heap */
 	double		limit;			/* INFINITY until k hits are held */
 } search_state;
 
@@ -550,7 +550,7 @@ sift_down(an_nn_hit *heap, uint32_t count, uint32_t i)
 static inline void
 offer_sorted(search_state *s, double dist2, uint32_t pos)
 {
-	an_nn_hit  *list = s->heap;
+	an_nn_hit  *list = s->hits;
 	uint32_t	i;
 
 	if (s->count < s->k)
@@ -574,7 +574,7 @@ offer_sorted(search_state *s, double dist2, uint32_t pos)
 static inline void
 offer_heap(search_state *s, double dist2, uint32_t pos)
 {
-	an_nn_hit  *heap = s->heap;
+	an_nn_hit  *heap = s->hits;
 
 	if (s->count < s->k)
 	{
@@ -912,7 +912,7 @@ search_flat(search_state *s)
 static void
 sort_hits(const search_state *s)
 {
-	an_nn_hit  *heap = s->heap;
+	an_nn_hit  *heap = s->hits;
 	uint32_t	count = s->count;
 
 	if (s->k <= SORTED_MAX_K)
