@@ -23,6 +23,14 @@
  * farther than the current k-th distance, which keeps it exact whatever
  * order the points come in.  Ties are broken by position, so the tree and
  * brute force return the same neighbours.
+ *
+ * A small index (at most AN_NN_FLAT_LEAVES leaves, as auto's sample of
+ * 1,024 rows) is searched without descending the tree: the distances from
+ * the query to every leaf's box are computed side by side, the nearest leaf
+ * is scanned first and then every leaf whose box is not farther than the
+ * current k-th distance.  The same boxes, the same leaf distances and the
+ * same pruning rule as the tree's, so the same neighbours; the tree's
+ * walk costs more than it prunes on so few leaves.
  */
 #ifndef AN_NEIGHBORS_H
 #define AN_NEIGHBORS_H
@@ -34,6 +42,7 @@
 #define AN_NN_LEAF 16			/* most points in a leaf */
 #define AN_NN_LIMIT 1e150		/* bound of a scaled value */
 #define AN_NN_TYPICAL 3.0		/* see an_nn_search_typical */
+#define AN_NN_FLAT_LEAVES 256	/* most leaves of an index searched flat */
 
 /* How features are scaled; the words of the detectors' "scaling" option. */
 enum
@@ -58,6 +67,10 @@ typedef struct an_nn_index
 	/* derived when built or read, never stored: see an_nn_search_typical */
 	uint32_t	n_typical;
 	uint32_t   *typical;		/* positions of the typical points */
+	/* derived for an index of at most AN_NN_FLAT_LEAVES leaves, else NULL */
+	double	   *leaf_lows;		/* feature j of leaf l's box at j * leaves + l */
+	double	   *leaf_highs;		/* the same for the box's highs */
+	uint32_t   *leaf_start;		/* first position of each leaf, then n */
 } an_nn_index;
 
 /* One neighbour: squared scaled distance and position in the index. */

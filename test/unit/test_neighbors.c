@@ -80,7 +80,12 @@ write_model(an_ctx *ctx, const an_detector_ops *ops, const void *model)
 /* ------------------------------------------------------------------ */
 /* tests */
 
-/* The tree returns exactly the brute-force neighbours, skip included. */
+/*
+ * The search returns exactly the brute-force neighbours, skip included:
+ * the flat search of a small index (40 trials) and the tree's (10 trials
+ * over more than AN_NN_FLAT_LEAVES leaves); k up to 64 keeps the best hits
+ * both in a sorted list and in a heap.
+ */
 static void
 test_tree_matches_brute(void)
 {
@@ -90,9 +95,10 @@ test_tree_matches_brute(void)
 				b[64];
 
 	an_prng_seed(&rng, 7);
-	for (int trial = 0; trial < 40; trial++)
+	for (int trial = 0; trial < 50; trial++)
 	{
-		size_t		n = 1 + (size_t) an_prng_below(&rng, 700);
+		size_t		n = trial < 40 ? 1 + (size_t) an_prng_below(&rng, 700) :
+			AN_NN_FLAT_LEAVES * AN_NN_LEAF + 1 + (size_t) an_prng_below(&rng, 3000);
 		size_t		d = 1 + (size_t) an_prng_below(&rng, 7);
 		double	   *X = an_alloc(&ctx, sizeof(double) * n * d);
 		double		q[8];
