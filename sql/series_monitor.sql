@@ -32,7 +32,7 @@ CREATE TABLE sm_stmt_ref AS
 -- NULL value get none
 CREATE TABLE sm_live (k int PRIMARY KEY, host text, ts timestamptz, value float8,
                       score float8, flagged boolean);
-CREATE TRIGGER sm_tag BEFORE INSERT ON sm_live FOR EACH ROW
+CREATE TRIGGER sm_tag BEFORE INSERT OR UPDATE ON sm_live FOR EACH ROW
   EXECUTE FUNCTION anomaly_monitor('sm_row', 'score_column=score', 'flag_column=flagged');
 INSERT INTO sm_live (k, host, ts, value) SELECT k, host, ts, value FROM sm_feed ORDER BY k;
 SELECT count(*) AS rows, count(l.score) AS scored,
@@ -48,6 +48,13 @@ SELECT model_name, model_version, relation, row_key, round(score::numeric, 4) AS
 -- the states were moved: the model's series b now ends at 321
 SELECT s.series, s.last_ts = timestamptz '2026-03-01 00:00+00' + (CASE s.series WHEN 'a' THEN 319 ELSE 321 END) * interval '1 hour' AS moved
   FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id WHERE m.name = 'sm_row' ORDER BY 1;
+
+-- an UPDATE feeds the new row's point: here late, so its tags are NULL;
+-- a row without a timestamp is no point
+UPDATE sm_live SET value = 400 WHERE k = 40;
+INSERT INTO sm_live (k, host, ts, value) VALUES (44, 'a', NULL, 400);
+SELECT k, value, score, flagged FROM sm_live WHERE k IN (40, 44) ORDER BY k;
+SELECT count(*) AS events FROM anomaly_events WHERE model_name = 'sm_row';
 
 -- a statement trigger: the rows come in reverse order and are fed in
 -- timestamp order per series; one batch row
@@ -95,6 +102,21 @@ SELECT count(*) AS events, count(DISTINCT e.row_key->>'ctid') AS ctids,
 SELECT series, points FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
  WHERE m.name = 'sm_multi' ORDER BY 1;
 
+-- a trigger named before its model exists fails; once a series model of
+-- that name is trained it feeds it (the remembered "no series model" is
+-- forgotten when anomaly_models changes); one boolean series column is keyed
+-- by its ::text, 'true' or 'false', as in training
+CREATE TABLE sm_flags (on_call boolean, ts timestamptz, value float8);
+CREATE TRIGGER sm_flags AFTER INSERT ON sm_flags FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('sm_later', 'log=all');
+INSERT INTO sm_flags VALUES (true, now(), 1);
+SELECT anomaly_ts_train('sm_later', 'SELECT host = ''a'' AS on_call, ts, value FROM sm_hist', 'ts', 'value',
+                        ARRAY['on_call'], '{"learning": 100}') > 0 AS trained;
+INSERT INTO sm_flags SELECT host = 'a', ts, value FROM sm_feed WHERE k <= 4;
+SELECT segment, count(*) AS events, count(score) AS scored FROM anomaly_events
+ WHERE model_name = 'sm_later' GROUP BY segment ORDER BY segment;
+SELECT series, points FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
+ WHERE m.name = 'sm_later' ORDER BY 1;
+
 -- reject: the anomalous row is refused (23514) and the series does not move
 CREATE TABLE sm_guard (k int PRIMARY KEY, host text, ts timestamptz, value float8);
 CREATE TRIGGER sm_guard BEFORE INSERT ON sm_guard FOR EACH ROW
@@ -123,7 +145,7 @@ INSERT INTO sm_text VALUES ('a', now(), '1');
 \set VERBOSITY terse
 
 DROP TABLE sm_hist, sm_feed, sm_ref, sm_stmt_ref, sm_live, sm_batch, sm_sites, sm_site_live,
-  sm_site_feed, sm_site_ref, sm_guard, sm_pinned, sm_other, sm_text;
+  sm_site_feed, sm_site_ref, sm_flags, sm_guard, sm_pinned, sm_other, sm_text;
 DELETE FROM anomaly_events WHERE model_name LIKE 'sm\_%';
 DELETE FROM anomaly_batches WHERE model_name LIKE 'sm\_%';
 DELETE FROM anomaly_models WHERE name LIKE 'sm\_%';

@@ -10,7 +10,9 @@
  * model has not seen gets a fresh row first) and decodes its state into
  * series_pending.c's table, which writes it back at commit; the later points
  * of the transaction step it in memory.  The results are those of stepping
- * the stored state point by point with anomaly_ts_step.
+ * the stored state point by point with anomaly_ts_step.  The series monitor
+ * (series_monitor.c) looks the model up and steps its points through the
+ * same two functions, an_ts_model_find and an_ts_model_step.
  */
 #include "series_glue.h"
 
@@ -116,7 +118,7 @@ prepare_state_plans(void)
 							"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types);
 }
 
-/* The column values of the first row of the SPI result, as text in cxt. */
+/* Column col of the SPI result's first row as a string in cxt (NULL if null). */
 static char *
 result_text(int col, MemoryContext cxt)
 {
