@@ -37,26 +37,11 @@
 #include "utils/tuplestore.h"
 
 #include "explain.h"
+#include "monitor_glue.h"
 #include "segmented.h"
+#include "series_glue.h"
 
 PG_FUNCTION_INFO_V1(anomaly_monitor);
-
-typedef enum log_mode
-{
-	LOG_NONE,
-	LOG_ANOMALIES,
-	LOG_ALL
-} log_mode;
-
-/* The trigger's arguments: the model name (or id), then options. */
-typedef struct monitor_options
-{
-	const char *model;
-	log_mode	log;
-	bool		reject;
-	int			score_att;		/* attribute index to tag with the score, or -1 */
-	int			flag_att;		/* attribute index to tag with the flag, or -1 */
-} monitor_options;
 
 /* The statistics of the rows one model scored in a statement. */
 typedef struct batch_stats
@@ -92,16 +77,7 @@ typedef struct monitor_state
 	int64		rows;
 	batch_stats global;
 	HTAB	   *segment_stats;
-	/* events to insert */
-	int			n_events;
-	int			cap_events;
-	Datum	   *keys;
-	Datum	   *scores;
-	Datum	   *severities;
-	Datum	   *flags;
-	Datum	   *reasons;
-	bool	   *reason_nulls;
-	Datum	   *segments;		/* segmented models only */
+	an_monitor_events events;	/* events to insert */
 } monitor_state;
 
 /* The hint every option error shares. */
@@ -136,13 +112,13 @@ tag_column(TriggerData *trig, const char *name, const char *option, Oid want1, O
 }
 
 /* Parse the trigger's arguments. */
-static void
-parse_options(TriggerData *trig, monitor_options *o)
+void
+an_monitor_parse_options(TriggerData *trig, an_monitor_options *o)
 {
 	Trigger    *t = trig->tg_trigger;
 
 	memset(o, 0, sizeof(*o));
-	o->log = LOG_ANOMALIES;
+	o->log = AN_LOG_ANOMALIES;
 	o->score_att = o->flag_att = -1;
 	if (t->tgnargs < 1 || t->tgargs[0][0] == '\0')
 		ereport(ERROR,
@@ -156,11 +132,11 @@ parse_options(TriggerData *trig, monitor_options *o)
 		const char *a = t->tgargs[i];
 
 		if (strcmp(a, "log") == 0 || strcmp(a, "log=anomalies") == 0)
-			o->log = LOG_ANOMALIES;
+			o->log = AN_LOG_ANOMALIES;
 		else if (strcmp(a, "log=all") == 0)
-			o->log = LOG_ALL;
+			o->log = AN_LOG_ALL;
 		else if (strcmp(a, "log=none") == 0)
-			o->log = LOG_NONE;
+			o->log = AN_LOG_NONE;
 		else if (strcmp(a, "reject") == 0)
 			o->reject = true;
 		else if (strncmp(a, "score_column=", 13) == 0)
@@ -184,7 +160,7 @@ parse_options(TriggerData *trig, monitor_options *o)
 
 /* Resolve the model named by the trigger; ERROR naming trigger and model. */
 static void
-resolve_model(monitor_state *ms, const monitor_options *o)
+resolve_model(monitor_state *ms, const an_monitor_options *o)
 {
 	/* digits pin one version by its id; a name follows its deployments */
 	if (strspn(o->model, "0123456789") == strlen(o->model) && strlen(o->model) <= 18)
@@ -231,7 +207,7 @@ stats_for(monitor_state *ms, int64 at, const an_model *model)
 
 /* Set up the state of one trigger call. */
 static void
-monitor_begin(monitor_state *ms, TriggerData *trig, const monitor_options *o)
+monitor_begin(monitor_state *ms, TriggerData *trig, const an_monitor_options *o)
 {
 	Relation	rel = trig->tg_relation;
 	uint32		d;
@@ -267,48 +243,33 @@ monitor_begin(monitor_state *ms, TriggerData *trig, const monitor_options *o)
 
 /*
  * The row's key as JSON: its primary key columns; without a primary key its
- * ctid (AFTER ROW triggers), its position in the statement (statement
- * triggers), or its feature values (BEFORE ROW triggers, before it has a ctid).
+ * ctid (AFTER ROW triggers) or its position row_no in the statement
+ * (statement triggers); NULL for a BEFORE ROW trigger's row without a
+ * primary key, which has no ctid yet.
  */
-static char *
-row_key(monitor_state *ms, TupleTableSlot *slot, ItemPointer ctid)
+char *
+an_monitor_key(TriggerData *trig, Bitmapset *key_atts, TupleTableSlot *slot, ItemPointer ctid,
+			   int64 row_no)
 {
-	TupleDesc	desc = RelationGetDescr(ms->trig->tg_relation);
+	TupleDesc	desc = RelationGetDescr(trig->tg_relation);
 	StringInfoData buf;
 	int			attno = -1;
 
 	initStringInfo(&buf);
-	if (ms->key_atts == NULL)
+	if (key_atts == NULL)
 	{
 		if (ctid && ItemPointerIsValid(ctid))
 			appendStringInfo(&buf, "{\"ctid\": \"(%u,%u)\"}",
 							 ItemPointerGetBlockNumber(ctid), ItemPointerGetOffsetNumber(ctid));
-		else if (TRIGGER_FIRED_FOR_STATEMENT(ms->trig->tg_event))
-			appendStringInfo(&buf, "{\"row\": %lld}", (long long) ms->rows + 1);
+		else if (TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event))
+			appendStringInfo(&buf, "{\"row\": %lld}", (long long) row_no);
 		else
-		{
-			appendStringInfoChar(&buf, '{');
-			for (uint32 j = 0; j < ms->model->n_features; j++)
-			{
-				char	   *v = an_row_map_value_text(&ms->map, j, slot->tts_values,
-													  slot->tts_isnull);
-
-				if (j > 0)
-					appendStringInfoString(&buf, ", ");
-				escape_json(&buf, ms->model->features[j].name);
-				appendStringInfoString(&buf, ": ");
-				if (v)
-					escape_json(&buf, v);
-				else
-					appendStringInfoString(&buf, "null");
-			}
-			appendStringInfoChar(&buf, '}');
-		}
+			return NULL;
 		return buf.data;
 	}
 	slot_getallattrs(slot);
 	appendStringInfoChar(&buf, '{');
-	while ((attno = bms_next_member(ms->key_atts, attno)) >= 0)
+	while ((attno = bms_next_member(key_atts, attno)) >= 0)
 	{
 		int			i = attno + FirstLowInvalidHeapAttributeNumber - 1;
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -336,32 +297,61 @@ row_key(monitor_state *ms, TupleTableSlot *slot, ItemPointer ctid)
 	return buf.data;
 }
 
-/* Append one event, growing the arrays as needed. */
-static void
-add_event(monitor_state *ms, const an_model *m, const char *key, double score, bool flag,
-		  const char *reason, const char *segment)
+/* The row's key (an_monitor_key), or in a BEFORE ROW trigger on a table
+ * without a primary key its feature values. */
+static char *
+row_key(monitor_state *ms, TupleTableSlot *slot, ItemPointer ctid)
 {
-	if (ms->n_events == ms->cap_events)
-	{
-		int			cap = Max(64, ms->cap_events * 2);
+	char	   *key = an_monitor_key(ms->trig, ms->key_atts, slot, ctid, ms->rows + 1);
+	StringInfoData buf;
 
-		ms->keys = ms->n_events ? repalloc(ms->keys, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->scores = ms->n_events ? repalloc(ms->scores, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->severities = ms->n_events ? repalloc(ms->severities, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->flags = ms->n_events ? repalloc(ms->flags, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->reasons = ms->n_events ? repalloc(ms->reasons, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->reason_nulls = ms->n_events ? repalloc(ms->reason_nulls, sizeof(bool) * cap) : palloc(sizeof(bool) * cap);
-		ms->segments = ms->n_events ? repalloc(ms->segments, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-		ms->cap_events = cap;
+	if (key != NULL)
+		return key;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (uint32 j = 0; j < ms->model->n_features; j++)
+	{
+		char	   *v = an_row_map_value_text(&ms->map, j, slot->tts_values, slot->tts_isnull);
+
+		if (j > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, ms->model->features[j].name);
+		appendStringInfoString(&buf, ": ");
+		if (v)
+			escape_json(&buf, v);
+		else
+			appendStringInfoString(&buf, "null");
 	}
-	ms->keys[ms->n_events] = CStringGetTextDatum(key);
-	ms->scores[ms->n_events] = Float8GetDatum(score);
-	ms->severities[ms->n_events] = Float8GetDatum(an_model_severity(m, score));
-	ms->flags[ms->n_events] = BoolGetDatum(flag);
-	ms->reason_nulls[ms->n_events] = reason == NULL;
-	ms->reasons[ms->n_events] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
-	ms->segments[ms->n_events] = segment ? CStringGetTextDatum(segment) : (Datum) 0;
-	ms->n_events++;
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Append one event, growing the arrays as needed. */
+void
+an_monitor_event_add(an_monitor_events *ev, const char *key, double score, double severity,
+					 bool flag, const char *reason, const char *segment)
+{
+	if (ev->n == ev->cap)
+	{
+		int			cap = Max(64, ev->cap * 2);
+
+		ev->keys = ev->n ? repalloc(ev->keys, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->scores = ev->n ? repalloc(ev->scores, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->severities = ev->n ? repalloc(ev->severities, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->flags = ev->n ? repalloc(ev->flags, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->reasons = ev->n ? repalloc(ev->reasons, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->reason_nulls = ev->n ? repalloc(ev->reason_nulls, sizeof(bool) * cap) : palloc(sizeof(bool) * cap);
+		ev->segments = ev->n ? repalloc(ev->segments, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+		ev->cap = cap;
+	}
+	ev->keys[ev->n] = CStringGetTextDatum(key);
+	ev->scores[ev->n] = Float8GetDatum(score);
+	ev->severities[ev->n] = Float8GetDatum(severity);
+	ev->flags[ev->n] = BoolGetDatum(flag);
+	ev->reason_nulls[ev->n] = reason == NULL;
+	ev->reasons[ev->n] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	ev->segments[ev->n] = segment ? CStringGetTextDatum(segment) : (Datum) 0;
+	ev->n++;
 }
 
 /*
@@ -409,7 +399,7 @@ encode_row(monitor_state *ms, TupleTableSlot *slot, int64 *at, double **x)
 
 /* Score one row; log, reject or count it.  Returns its score and sets *flag. */
 static double
-monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, ItemPointer ctid,
+monitor_row(monitor_state *ms, const an_monitor_options *o, TupleTableSlot *slot, ItemPointer ctid,
 			bool *flag_out)
 {
 	MemoryContext outer = MemoryContextSwitchTo(ms->row_cxt);
@@ -429,21 +419,19 @@ monitor_row(monitor_state *ms, const monitor_options *o, TupleTableSlot *slot, I
 	memcpy(ms->raw, x, sizeof(double) * m->n_features);
 	score = an_model_score(m, x);
 	flag = score >= m->threshold;
-	if ((flag && (o->reject || o->log != LOG_NONE)) || o->log == LOG_ALL)
+	if ((flag && (o->reject || o->log != AN_LOG_NONE)) || o->log == AN_LOG_ALL)
 	{
 		char	   *reason = flag ? row_reason(ms, m, at, slot) : NULL;
 		char	   *key = row_key(ms, slot, ctid);
 		char	   *segment = ms->route ? an_route_key_text(ms->route, ms->ref.segmented) : NULL;
 
 		if (flag && o->reject)
-			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("row %s of %s is anomalous under model \"%s\"", key, ms->relation, o->model),
-					 errdetail("Score %.4f reaches the threshold %.4f: %s.", score, m->threshold, reason),
-					 errhint("Trigger \"%s\" rejects anomalous rows; fix the row or drop the reject option.",
-							 ms->trig->tg_trigger->tgname)));
+			an_monitor_reject(ms->trig, ms->relation, o->model, key,
+							  psprintf("Score %.4f reaches the threshold %.4f: %s.",
+									   score, m->threshold, reason));
 		MemoryContextSwitchTo(outer);
-		add_event(ms, m, key, score, flag, reason, segment);
+		an_monitor_event_add(&ms->events, key, score, an_model_severity(m, score), flag, reason,
+							 segment);
 	}
 	MemoryContextSwitchTo(outer);
 	MemoryContextReset(ms->row_cxt);
@@ -523,17 +511,46 @@ run_saved(saved_statement *st, Datum *args, const char *nulls)
 	return SPI_execute_plan(st->plan, args, nulls, false, 0);
 }
 
-/* Insert the batch row of the rows b's model scored. */
-static void
-insert_batch(monitor_state *ms, const monitor_options *o, const batch_stats *b)
+/*
+ * Insert the batch row b of the rows model_id scored (inside SPI); with_segment
+ * for a model whose monitors write the segment column.
+ */
+void
+an_monitor_batch_insert(const an_monitor_batch *b, int64 model_id, const char *model_name,
+						int32 model_version, const char *relation, bool with_segment)
 {
-	const an_model *m = b->model;
 	Datum		args[11];
 	char		nulls[11];
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(model_id);
+	args[1] = CStringGetTextDatum(model_name);
+	args[2] = Int32GetDatum(model_version);
+	args[3] = CStringGetTextDatum(relation);
+	args[4] = Int64GetDatum(b->rows);
+	args[5] = Int64GetDatum(b->anomalies);
+	args[6] = Float8GetDatum(b->min_score);
+	args[7] = Float8GetDatum(b->rows ? b->sum_score / b->rows : 0);
+	args[8] = Float8GetDatum(b->max_score);
+	nulls[6] = nulls[7] = nulls[8] = b->rows ? ' ' : 'n';
+	args[9] = CStringGetTextDatum(b->out_of_range);
+	nulls[10] = b->segment == NULL ? 'n' : ' ';
+	if (b->segment != NULL)
+		args[10] = CStringGetTextDatum(b->segment);
+	if (run_saved(with_segment ? &segment_batch_statement : &batch_statement, args, nulls) !=
+		SPI_OK_INSERT)
+		elog(ERROR, "inserting the anomaly batch failed");
+}
+
+/* Insert the batch row of the rows b's model scored. */
+static void
+insert_batch(monitor_state *ms, const an_monitor_options *o, const batch_stats *b)
+{
+	const an_model *m = b->model;
+	an_monitor_batch row;
 	StringInfoData oor;
 	char		segment[1024];
 
-	memset(nulls, ' ', sizeof(nulls));
 	initStringInfo(&oor);
 	appendStringInfoChar(&oor, '{');
 	for (uint32 j = 0; j < m->n_features; j++)
@@ -544,26 +561,49 @@ insert_batch(monitor_state *ms, const monitor_options *o, const batch_stats *b)
 		appendStringInfo(&oor, ": %lld", (long long) b->out_of_range[j]);
 	}
 	appendStringInfoChar(&oor, '}');
-	args[0] = Int64GetDatum(ms->model_id);
-	args[1] = CStringGetTextDatum(o->model);
-	args[2] = Int32GetDatum(ms->model_version);
-	args[3] = CStringGetTextDatum(ms->relation);
-	args[4] = Int64GetDatum(b->rows);
-	args[5] = Int64GetDatum(b->anomalies);
-	args[6] = Float8GetDatum(b->min_score);
-	args[7] = Float8GetDatum(b->rows ? b->sum_score / b->rows : 0);
-	args[8] = Float8GetDatum(b->max_score);
-	nulls[6] = nulls[7] = nulls[8] = b->rows ? ' ' : 'n';
-	args[9] = CStringGetTextDatum(oor.data);
-	nulls[10] = b->at < 0 ? 'n' : ' ';
+	row.rows = b->rows;
+	row.anomalies = b->anomalies;
+	row.min_score = b->min_score;
+	row.sum_score = b->sum_score;
+	row.max_score = b->max_score;
+	row.out_of_range = oor.data;
+	row.segment = NULL;
 	if (b->at >= 0)
 	{
 		an_segment_key_text(ms->ref.segmented, (uint32) b->at, segment, sizeof(segment));
-		args[10] = CStringGetTextDatum(segment);
+		row.segment = segment;
 	}
-	if (run_saved(ms->route ? &segment_batch_statement : &batch_statement, args, nulls) !=
+	an_monitor_batch_insert(&row, ms->model_id, o->model, ms->model_version, ms->relation,
+							ms->route != NULL);
+}
+
+/*
+ * Insert the events ev (inside SPI) of model_id; with_segment for a model
+ * whose events carry a segment.
+ */
+void
+an_monitor_events_insert(const an_monitor_events *ev, int64 model_id, const char *model_name,
+						 int32 model_version, const char *relation, bool with_segment)
+{
+	Datum		args[10];
+	int			dims[1] = {ev->n};
+	int			lbs[1] = {1};
+
+	args[0] = Int64GetDatum(model_id);
+	args[1] = CStringGetTextDatum(model_name);
+	args[2] = Int32GetDatum(model_version);
+	args[3] = CStringGetTextDatum(relation);
+	args[4] = PointerGetDatum(construct_array(ev->keys, ev->n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[5] = PointerGetDatum(construct_array(ev->scores, ev->n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[6] = PointerGetDatum(construct_array(ev->severities, ev->n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[7] = PointerGetDatum(construct_array(ev->flags, ev->n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	args[8] = PointerGetDatum(construct_md_array(ev->reasons, ev->reason_nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
+	if (with_segment)
+		args[9] = PointerGetDatum(construct_array(ev->segments, ev->n, TEXTOID, -1, false, TYPALIGN_INT));
+	if (run_saved(with_segment ? &segment_events_statement : &events_statement, args, NULL) !=
 		SPI_OK_INSERT)
-		elog(ERROR, "inserting the anomaly batch failed");
+		elog(ERROR, "inserting anomaly events failed");
 }
 
 /*
@@ -572,33 +612,14 @@ insert_batch(monitor_state *ms, const monitor_options *o, const batch_stats *b)
  * one per segment model that scored rows.
  */
 static void
-monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
+monitor_flush(monitor_state *ms, const an_monitor_options *o, bool batch)
 {
-	if (ms->n_events == 0 && !batch)
+	if (ms->events.n == 0 && !batch)
 		return;
 	SPI_connect();
-	if (ms->n_events > 0)
-	{
-		Datum		args[10];
-		int			dims[1] = {ms->n_events};
-		int			lbs[1] = {1};
-
-		args[0] = Int64GetDatum(ms->model_id);
-		args[1] = CStringGetTextDatum(o->model);
-		args[2] = Int32GetDatum(ms->model_version);
-		args[3] = CStringGetTextDatum(ms->relation);
-		args[4] = PointerGetDatum(construct_array(ms->keys, ms->n_events, TEXTOID, -1, false, TYPALIGN_INT));
-		args[5] = PointerGetDatum(construct_array(ms->scores, ms->n_events, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[6] = PointerGetDatum(construct_array(ms->severities, ms->n_events, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[7] = PointerGetDatum(construct_array(ms->flags, ms->n_events, BOOLOID, 1, true, TYPALIGN_CHAR));
-		args[8] = PointerGetDatum(construct_md_array(ms->reasons, ms->reason_nulls, 1, dims, lbs,
-													 TEXTOID, -1, false, TYPALIGN_INT));
-		if (ms->route)
-			args[9] = PointerGetDatum(construct_array(ms->segments, ms->n_events, TEXTOID, -1, false, TYPALIGN_INT));
-		if (run_saved(ms->route ? &segment_events_statement : &events_statement, args, NULL) !=
-			SPI_OK_INSERT)
-			elog(ERROR, "inserting anomaly events failed");
-	}
+	if (ms->events.n > 0)
+		an_monitor_events_insert(&ms->events, ms->model_id, o->model, ms->model_version,
+								 ms->relation, ms->route != NULL);
 	if (batch)
 	{
 		if (ms->global.rows > 0 || ms->rows == 0)
@@ -616,15 +637,28 @@ monitor_flush(monitor_state *ms, const monitor_options *o, bool batch)
 	SPI_finish();
 }
 
-/* Set the tag columns of a BEFORE ROW trigger's new tuple. */
-static HeapTuple
-tag_tuple(TriggerData *trig, const monitor_options *o, HeapTuple tuple, double score,
-		  bool flag)
+/* Raise the error that rejects the anomalous row key; detail says why. */
+void
+an_monitor_reject(TriggerData *trig, const char *relation, const char *model, const char *key,
+				  const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("row %s of %s is anomalous under model \"%s\"", key, relation, model),
+			 errdetail("%s", detail),
+			 errhint("Trigger \"%s\" rejects anomalous rows; fix the row or drop the reject option.",
+					 trig->tg_trigger->tgname)));
+}
+
+/* Set the tag columns of a BEFORE ROW trigger's new tuple (NULL when not scored). */
+HeapTuple
+an_monitor_tag(TriggerData *trig, const an_monitor_options *o, HeapTuple tuple, bool scored,
+			   double score, bool flag)
 {
 	TupleDesc	desc = RelationGetDescr(trig->tg_relation);
 	int			cols[2];
 	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	bool		nulls[2] = {!scored, !scored};
 	int			n = 0;
 
 	if (o->score_att >= 0)
@@ -641,25 +675,31 @@ tag_tuple(TriggerData *trig, const monitor_options *o, HeapTuple tuple, double s
 	return heap_modify_tuple_by_cols(tuple, desc, n, cols, values, nulls);
 }
 
-/* Score every row of a statement's transition table. */
-static void
-monitor_statement(monitor_state *ms, const monitor_options *o)
+/* A statement trigger's new rows, to be read from the first; ERROR if the
+ * trigger has no transition table. */
+Tuplestorestate *
+an_monitor_new_rows(TriggerData *trig, const char *relation)
 {
-	TriggerData *trig = ms->trig;
 	Tuplestorestate *rows = trig->tg_newtable;
-	TupleTableSlot *slot;
-	int			ptr;
 
 	if (rows == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("statement trigger \"%s\" on %s gives anomaly_monitor no transition table",
-						trig->tg_trigger->tgname, ms->relation),
+						trig->tg_trigger->tgname, relation),
 				 errhint("Create it with REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT, or FOR EACH ROW.")));
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(trig->tg_relation), &TTSOpsMinimalTuple);
-	ptr = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
-	tuplestore_select_read_pointer(rows, ptr);
+	tuplestore_select_read_pointer(rows, tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND));
 	tuplestore_rescan(rows);
+	return rows;
+}
+
+/* Score every row of a statement's transition table. */
+static void
+monitor_statement(monitor_state *ms, const an_monitor_options *o)
+{
+	Tuplestorestate *rows = an_monitor_new_rows(ms->trig, ms->relation);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(ms->trig->tg_relation),
+													&TTSOpsMinimalTuple);
 	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
 		bool		flag;
@@ -673,7 +713,7 @@ monitor_statement(monitor_state *ms, const monitor_options *o)
 
 /* Score the one row of a row trigger; returns the trigger's result. */
 static HeapTuple
-monitor_one_row(monitor_state *ms, const monitor_options *o)
+monitor_one_row(monitor_state *ms, const an_monitor_options *o)
 {
 	TriggerData *trig = ms->trig;
 	HeapTuple	tuple = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
@@ -691,21 +731,23 @@ monitor_one_row(monitor_state *ms, const monitor_options *o)
 	if (!TRIGGER_FIRED_BEFORE(trig->tg_event))
 		return NULL;
 	if (o->score_att >= 0 || o->flag_att >= 0)
-		return tag_tuple(trig, o, tuple, score, flag);
+		return an_monitor_tag(trig, o, tuple, true, score, flag);
 	return tuple;
 }
 
 /*
  * anomaly_monitor(model [, option ...]): the trigger function.  Options:
  * log / log=anomalies (the default), log=all, log=none, reject,
- * score_column=name, flag_column=name.
+ * score_column=name, flag_column=name.  On a series model the series
+ * monitor (series_monitor.c) takes over.
  */
 Datum
 anomaly_monitor(PG_FUNCTION_ARGS)
 {
 	TriggerData *trig = (TriggerData *) fcinfo->context;
-	monitor_options o;
+	an_monitor_options o;
 	monitor_state ms;
+	const an_ts_model *series;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -717,7 +759,10 @@ anomaly_monitor(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\": anomaly_monitor watches INSERT and UPDATE only",
 						trig->tg_trigger->tgname)));
-	parse_options(trig, &o);
+	an_monitor_parse_options(trig, &o);
+	series = an_ts_model_find(o.model);
+	if (series->exists)
+		return PointerGetDatum(an_series_monitor(trig, &o, series));
 	monitor_begin(&ms, trig, &o);
 	if (TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event))
 	{

@@ -54,4 +54,31 @@ an_ts_pending *an_ts_pending_find(int64 model_id, const char *series);
 an_ts_pending *an_ts_pending_add(int64 model_id, const char *series, an_series *detector);
 void		an_ts_pending_touch(an_ts_pending *e);
 
+/*
+ * series_update.c: a stored series model (its newest version) as one role
+ * sees it, cached per backend until anomaly_models changes, and one point
+ * fed to one of its series (anomaly_ts_update and the series monitor).
+ */
+typedef struct an_ts_model
+{
+	struct an_ts_model *next;
+	Oid			user;
+	char	   *name;			/* what it was looked up by */
+	bool		exists;			/* false: no series model answers to name */
+	bool		pinned;			/* name is the id of a version, not a name */
+	char	   *model_name;
+	int64		id;
+	int32		version;
+	bool		fill;			/* the gap rule is "fill" */
+	bytea	   *fresh;			/* the state a new series starts from */
+	char	   *ts_column;		/* the columns it was trained on */
+	char	   *value_column;
+	int			n_series_columns;
+	char	  **series_columns;
+} an_ts_model;
+
+an_ts_model *an_ts_model_find(const char *name);
+bool		an_ts_model_step(const an_ts_model *m, const char *series, TimestampTz ts,
+							 double value, an_series_point *p, const an_series **detector);
+
 #endif

@@ -10,7 +10,9 @@
  * model has not seen gets a fresh row first) and decodes its state into
  * series_pending.c's table, which writes it back at commit; the later points
  * of the transaction step it in memory.  The results are those of stepping
- * the stored state point by point with anomaly_ts_step.
+ * the stored state point by point with anomaly_ts_step.  The series monitor
+ * (series_monitor.c) looks the model up and steps its points through the
+ * same two functions, an_ts_model_find and an_ts_model_step.
  */
 #include "series_glue.h"
 
@@ -19,6 +21,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -29,20 +32,9 @@ PG_FUNCTION_INFO_V1(anomaly_ts_update);
 /* Longest gap the fill rule fills, in steps (the values a state holds). */
 #define FILL_MAX 2048
 
-/* The newest version of a series model, as one role sees it. */
-typedef struct series_model
-{
-	struct series_model *next;
-	Oid			user;
-	char	   *name;
-	int64		id;
-	bool		fill;			/* the gap rule is "fill" */
-	bytea	   *fresh;			/* the state a new series starts from */
-} series_model;
-
 /* Models looked up since the catalog last changed, and the plans used. */
 static MemoryContext models_cxt = NULL;
-static series_model *models = NULL;
+static an_ts_model *models = NULL;
 static uint64 models_generation = 0;
 static SPIPlanPtr model_plan = NULL;
 static SPIPlanPtr lock_plan = NULL;
@@ -83,20 +75,42 @@ models_refresh(void)
 	model_plan = lock_plan = insert_plan = NULL;
 }
 
-/* Make the three plans of this file (inside an SPI connection). */
+/* Make the plan that reads a model (inside an SPI connection). */
 static void
-prepare_plans(void)
+prepare_model_plan(void)
 {
-	Oid			types[3] = {INT8OID, TEXTOID, BYTEAOID};
 	Oid			name_type[1] = {TEXTOID};
 
 	if (model_plan != NULL)
 		return;
+	/* by name, else (a monitor's pinned id) by id, to be refused */
 	model_plan = keep_plan("SELECT m.id, m.model, m.params OPERATOR(pg_catalog.->>) 'gap' "
-						   "OPERATOR(pg_catalog.=) 'fill' FROM %s.anomaly_models m "
-						   "WHERE m.name OPERATOR(pg_catalog.=) $1 "
+						   "OPERATOR(pg_catalog.=) 'fill', m.version, m.name, "
+						   "m.params OPERATOR(pg_catalog.->>) 'ts', "
+						   "m.params OPERATOR(pg_catalog.->>) 'value', "
+						   "CASE WHEN pg_catalog.jsonb_typeof(m.params OPERATOR(pg_catalog.->) 'series') "
+						   "OPERATOR(pg_catalog.=) 'array' THEN ARRAY(SELECT "
+						   "pg_catalog.jsonb_array_elements_text(m.params OPERATOR(pg_catalog.->) 'series')) END "
+						   "FROM %s.anomaly_models m "
+						   "WHERE (m.name OPERATOR(pg_catalog.=) $1 "
+						   "OR m.id::pg_catalog.text OPERATOR(pg_catalog.=) $1) "
 						   "AND m.algorithm OPERATOR(pg_catalog.=) 'series' "
-						   "ORDER BY m.version DESC LIMIT 1", 1, name_type);
+						   "ORDER BY m.name OPERATOR(pg_catalog.=) $1 DESC, m.version DESC LIMIT 1",
+						   1, name_type);
+}
+
+/*
+ * Make the plans that lock and add a series' state (inside an SPI
+ * connection); apart from the model's, which every monitor runs, so that
+ * ordinary monitors work on a catalog without anomaly_ts_state.
+ */
+static void
+prepare_state_plans(void)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, BYTEAOID};
+
+	if (lock_plan != NULL)
+		return;
 	lock_plan = keep_plan("SELECT s.last_ts, s.step, s.state FROM %s.anomaly_ts_state s "
 						  "WHERE s.model_id OPERATOR(pg_catalog.=) $1 "
 						  "AND s.series OPERATOR(pg_catalog.=) $2 FOR UPDATE", 2, types);
@@ -104,15 +118,69 @@ prepare_plans(void)
 							"VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", 3, types);
 }
 
-/* The newest version of series model name, for the current role. */
-static series_model *
-model_lookup(const char *name)
+/* Column col of the SPI result's first row as a string in cxt (NULL if null). */
+static char *
+result_text(int col, MemoryContext cxt)
 {
-	series_model *m;
-	MemoryContext old;
-	Datum		arg,
-				d;
 	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	return isnull ? NULL : MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
+/* Read the model row of the SPI result into m (allocated in models_cxt). */
+static void
+model_read(an_ts_model *m)
+{
+	HeapTuple	row = SPI_tuptable->vals[0];
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		isnull;
+	Datum		d;
+
+	m->exists = true;
+	m->id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+	d = SPI_getbinval(row, desc, 2, &isnull);
+	if (!isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(models_cxt);
+
+		m->fresh = DatumGetByteaPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+	d = SPI_getbinval(row, desc, 3, &isnull);
+	m->fill = !isnull && DatumGetBool(d);
+	m->version = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+	m->model_name = result_text(5, models_cxt);
+	m->pinned = strcmp(m->model_name, m->name) != 0;
+	m->ts_column = result_text(6, models_cxt);
+	m->value_column = result_text(7, models_cxt);
+	d = SPI_getbinval(row, desc, 8, &isnull);
+	if (!isnull)
+	{
+		Datum	   *cols;
+		bool	   *nulls;
+
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+						  &cols, &nulls, &m->n_series_columns);
+		m->series_columns = MemoryContextAlloc(models_cxt, sizeof(char *) * Max(1, m->n_series_columns));
+		for (int i = 0; i < m->n_series_columns; i++)
+			m->series_columns[i] = MemoryContextStrdup(models_cxt, TextDatumGetCString(cols[i]));
+	}
+}
+
+/*
+ * The newest version of the series model called name for the current role,
+ * or, for a name of digits that no series model has, the series model with
+ * that id (pinned).  Remembered until anomaly_models changes, also when no
+ * series model matches (exists is false then), so that a monitor on an
+ * ordinary model asks once.
+ */
+an_ts_model *
+an_ts_model_find(const char *name)
+{
+	an_ts_model *m;
+	MemoryContext old;
+	Datum		arg;
 	int			rc;
 
 	models_refresh();
@@ -120,35 +188,40 @@ model_lookup(const char *name)
 		if (m->user == GetUserId() && strcmp(m->name, name) == 0)
 			return m;
 	SPI_connect();
-	prepare_plans();
+	prepare_model_plan();
 	arg = CStringGetTextDatum(name);
 	rc = SPI_execute_plan(model_plan, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading anomaly_models failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	old = MemoryContextSwitchTo(models_cxt);
+	m = palloc0(sizeof(an_ts_model));
+	m->user = GetUserId();
+	m->name = pstrdup(name);
+	MemoryContextSwitchTo(old);
+	if (SPI_processed == 1)
+		model_read(m);
+	SPI_finish();
+	m->next = models;
+	models = m;
+	return m;
+}
+
+/* The newest version of series model name, for the current role; ERROR if none. */
+static an_ts_model *
+model_lookup(const char *name)
+{
+	an_ts_model *m = an_ts_model_find(name);
+
+	if (!m->exists || m->pinned)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("series model \"%s\" does not exist", name),
 				 errhint("Train it with anomaly_ts_train.")));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (isnull)
+	if (m->fresh == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("series model \"%s\" has no model bytes", name),
 				 errhint("Train it again with anomaly_ts_train.")));
-	old = MemoryContextSwitchTo(models_cxt);
-	m = palloc0(sizeof(series_model));
-	m->user = GetUserId();
-	m->name = pstrdup(name);
-	m->fresh = DatumGetByteaPCopy(d);
-	MemoryContextSwitchTo(old);
-	m->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	m->fill = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (isnull)
-		m->fill = false;
-	SPI_finish();
-	m->next = models;
-	models = m;
 	return m;
 }
 
@@ -178,7 +251,7 @@ lock_row(Datum *args)
  * if the series is new) and add its decoded state to this transaction's.
  */
 static an_ts_pending *
-series_lock(const series_model *m, const char *series)
+series_lock(const an_ts_model *m, const char *series)
 {
 	Datum		args[3];
 	HeapTuple	row;
@@ -191,7 +264,7 @@ series_lock(const series_model *m, const char *series)
 
 	an_ts_pending_reserve();
 	SPI_connect();
-	prepare_plans();
+	prepare_state_plans();
 	args[0] = Int64GetDatum(m->id);
 	args[1] = CStringGetTextDatum(series);
 	args[2] = PointerGetDatum(m->fresh);
@@ -244,6 +317,34 @@ missing_steps(int64 dt, int64 step_us)
 	return (int) (steps < 0 ? 0 : (steps > FILL_MAX ? FILL_MAX : steps));
 }
 
+/*
+ * Feed the point (ts, value) to series of model m: lock and read its state
+ * at its first point in the transaction, fill a gap if the model's rule says
+ * so, and step it (a NaN value moves the clock only).  False for a late
+ * point (at or before the series' last), which changes nothing; else *p is
+ * the point and *detector the series' state after it.
+ */
+bool
+an_ts_model_step(const an_ts_model *m, const char *series, TimestampTz ts, double value,
+				 an_series_point *p, const an_series **detector)
+{
+	an_ts_pending *e = an_ts_pending_find(m->id, series);
+
+	if (e == NULL)
+		e = series_lock(m, series);
+	if (e->has_last && ts <= e->last_ts)
+		return false;
+	an_ts_pending_touch(e);
+	if (m->fill && e->step_us > 0 && e->has_last)
+		an_series_fill(e->detector, missing_steps(ts - e->last_ts, e->step_us));
+	an_series_update(e->detector, value, p);
+	e->has_last = true;
+	e->last_ts = ts;
+	e->added++;
+	*detector = e->detector;
+	return true;
+}
+
 /* anomaly_ts_update(model, series, ts, value): the point's expectation,
  * band and score, or NULL for a point at or before the series' last one. */
 Datum
@@ -252,8 +353,8 @@ anomaly_ts_update(PG_FUNCTION_ARGS)
 	const char *series = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	double		value = PG_ARGISNULL(3) ? NAN : PG_GETARG_FLOAT8(3);
 	TimestampTz ts;
-	series_model *m;
-	an_ts_pending *e;
+	an_ts_model *m;
+	const an_series *detector;
 	an_series_point p;
 	TupleDesc	desc;
 	Datum		values[AN_TS_POINT_COLUMNS];
@@ -271,18 +372,8 @@ anomaly_ts_update(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "anomaly_ts_update must return a composite type");
 	m = model_lookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	e = an_ts_pending_find(m->id, series);
-	if (e == NULL)
-		e = series_lock(m, series);
-	if (e->has_last && ts <= e->last_ts)
+	if (!an_ts_model_step(m, series, ts, value, &p, &detector))
 		PG_RETURN_NULL();
-	an_ts_pending_touch(e);
-	if (m->fill && e->step_us > 0 && e->has_last)
-		an_series_fill(e->detector, missing_steps(ts - e->last_ts, e->step_us));
-	an_series_update(e->detector, value, &p);
-	e->has_last = true;
-	e->last_ts = ts;
-	e->added++;
-	an_series_point_columns(&p, e->detector, isfinite(value), values, nulls);
+	an_series_point_columns(&p, detector, isfinite(value), values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -8,7 +8,10 @@
 #      against a plain insert, per row (TRIGGER_ROWS rows, one series each
 #      of TRIGGER_SERIES), all rows in one transaction;
 #   3. the same when each row is its own transaction (a psql script of
-#      TRIGGER_ROWS one-row INSERT statements in autocommit, timed whole).
+#      TRIGGER_ROWS one-row INSERT statements in autocommit, timed whole);
+#   4. anomaly_monitor on the same model as a BEFORE ROW trigger (log=none,
+#      score_column) against 2.'s PL/pgSQL trigger and a plain insert, all
+#      rows in one transaction, the three in turn.
 # BENCH_OPTIONS (a jsonb object, default {}) is given to anomaly_ts_score and
 # to the model's anomaly_ts_train, e.g. BENCH_OPTIONS='{"method": "context"}'.
 # A benchmark, not a test: it prints the figures and exits 0.
@@ -53,6 +56,9 @@ BEGIN
     RETURN NEW;
 END \$\$;
 CREATE TRIGGER score_row BEFORE INSERT ON scored FOR EACH ROW EXECUTE FUNCTION score_row();
+CREATE TABLE monitored (LIKE plain);
+CREATE TRIGGER monitor BEFORE INSERT ON monitored FOR EACH ROW
+    EXECUTE FUNCTION anomaly_monitor('bench', 'log=none', 'score_column=score');
 SQL
 
 N=$((SERIES * POINTS))
@@ -104,3 +110,24 @@ done
 PLAIN1=$(printf '%s' "$PLAIN_TIMES" | median_ms)
 TRIG1=$(printf '%s' "$TRIG_TIMES" | median_ms)
 echo "  plain $PLAIN1 ms; with the trigger $TRIG1 ms; $(per "$TRIG1" "$PLAIN1" "$TRIGGER_ROWS") us a row above a plain insert (target <= 20)"
+
+echo "== $TRIGGER_ROWS rows inserted one statement each in one transaction: anomaly_monitor on the series model against the PL/pgSQL trigger and a plain insert"
+# rows_into TABLE: a DO block inserting TRIGGER_ROWS rows into TABLE, one
+# statement each, later than every point the model's series have taken
+rows_into() {
+    echo "DO \$\$ DECLARE base int := (SELECT coalesce(max(points), 0) FROM anomaly_ts_state) * $TRIGGER_SERIES; BEGIN FOR j IN 1..$TRIGGER_ROWS LOOP INSERT INTO $1 (host, ts, value) SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-03-01' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i) FROM (SELECT base + j AS i) x; END LOOP; END \$\$;"
+}
+PLAIN_TIMES="" TRIG_TIMES="" MON_TIMES=""
+# each timed is one warm-up and one timed run; R of them in turn
+for ((i = 1; i <= R; i++)); do
+    p=$(R=1 timed plain "TRUNCATE plain; $(rows_into plain)")
+    t=$(R=1 timed trigger "TRUNCATE scored; $(rows_into scored)")
+    m=$(R=1 timed monitor "TRUNCATE monitored; $(rows_into monitored)")
+    PLAIN_TIMES+="$p"$'\n' && TRIG_TIMES+="$t"$'\n' && MON_TIMES+="$m"$'\n'
+done
+PLAIN4=$(printf '%s' "$PLAIN_TIMES" | awk '{ print $1 * 1000 }' | median_ms)
+TRIG4=$(printf '%s' "$TRIG_TIMES" | awk '{ print $1 * 1000 }' | median_ms)
+MON4=$(printf '%s' "$MON_TIMES" | awk '{ print $1 * 1000 }' | median_ms)
+echo "  plain $PLAIN4 ms; PL/pgSQL trigger $TRIG4 ms ($(per "$TRIG4" "$PLAIN4" "$TRIGGER_ROWS") us a row above plain); anomaly_monitor $MON4 ms ($(per "$MON4" "$PLAIN4" "$TRIGGER_ROWS") us a row above plain, $(ratio "$MON4" "$TRIG4") x the PL/pgSQL trigger's time)"
+# the last run's rows were all scored (no point late): scored rows / rows of each trigger's table
+echo "  scored rows of the last run: PL/pgSQL trigger $(psql_q -At -c "SELECT count(score) || ' / ' || count(*) FROM scored"), anomaly_monitor $(psql_q -At -c "SELECT count(score) || ' / ' || count(*) FROM monitored")"
