@@ -78,6 +78,7 @@ typedef struct an_ts_model
 } an_ts_model;
 
 an_ts_model *an_ts_model_find(const char *name);
+an_ts_model *an_ts_model_copy(const an_ts_model *m);
 bool		an_ts_model_step(const an_ts_model *m, const char *series, TimestampTz ts,
 							 double value, an_series_point *p, const an_series **detector);
 

@@ -397,7 +397,9 @@ an_series_monitor(TriggerData *trig, const an_monitor_options *o, const an_ts_mo
 	memset(&sm, 0, sizeof(sm));
 	sm.trig = trig;
 	sm.o = o;
-	sm.m = m;
+	/* a copy: a lookup while rows are fed (a trigger on what the monitor
+	 * writes) may reset the cache m lives in */
+	sm.m = an_ts_model_copy(m);
 	sm.relation = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 											 RelationGetRelationName(rel));
 	if (m->pinned)

@@ -206,6 +206,35 @@ an_ts_model_find(const char *name)
 	return m;
 }
 
+/*
+ * A copy of m in the current memory context, for a caller that holds it
+ * across calls that may look models up again (which resets the cache).
+ */
+an_ts_model *
+an_ts_model_copy(const an_ts_model *m)
+{
+	an_ts_model *c = palloc(sizeof(an_ts_model));
+
+	*c = *m;
+	c->next = NULL;
+	c->name = pstrdup(m->name);
+	c->model_name = m->model_name ? pstrdup(m->model_name) : NULL;
+	if (m->fresh != NULL)
+	{
+		c->fresh = palloc(VARSIZE(m->fresh));
+		memcpy(c->fresh, m->fresh, VARSIZE(m->fresh));
+	}
+	c->ts_column = m->ts_column ? pstrdup(m->ts_column) : NULL;
+	c->value_column = m->value_column ? pstrdup(m->value_column) : NULL;
+	if (m->n_series_columns > 0)
+	{
+		c->series_columns = palloc(sizeof(char *) * m->n_series_columns);
+		for (int i = 0; i < m->n_series_columns; i++)
+			c->series_columns[i] = pstrdup(m->series_columns[i]);
+	}
+	return c;
+}
+
 /* The newest version of series model name, for the current role; ERROR if none. */
 static an_ts_model *
 model_lookup(const char *name)
