@@ -84,6 +84,11 @@ private_tree() {
     echo "$dest/usr/lib/postgresql/$PG_MAJOR/bin"
 }
 
+# This checkout's private copy for private_tree (dev_regress.sh and the
+# benchmarks build into it, never into the system's PostgreSQL): one per
+# checkout path, or DEV_TREE.
+DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+
 # The unprivileged user that runs the server: postgres when we are root.
 RUN_USER=$(id -un)
 [ "$(id -u)" -eq 0 ] && RUN_USER=postgres

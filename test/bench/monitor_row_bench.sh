@@ -14,7 +14,6 @@ R=${BENCH_REPEAT:-7}
 ROWS=${BENCH_ROWS:-20000}
 case "$R" in '' | *[!0-9]* | 0) echo "BENCH_REPEAT must be a positive integer" >&2; exit 2 ;; esac
 
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

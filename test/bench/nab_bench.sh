@@ -23,7 +23,6 @@ NAB=$(cd "$NAB" && pwd)
 
 # NAB's scorer runs on the system python3 with pandas and simplejson
 ensure_packages python3-pandas python3-simplejson
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

@@ -14,7 +14,6 @@ source "$(dirname "$0")/../lib.sh"
 R=${BENCH_REPEAT:-3}
 ROWS=${BENCH_ROWS:-1000000}
 
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

@@ -29,7 +29,6 @@ SEG_ROWS=${BENCH_SEGMENT_ROWS:-1000}
 BIG_SEGMENTS=${BENCH_BIG_SEGMENTS:-100000}
 ONLY=${BENCH_ONLY:-}
 
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

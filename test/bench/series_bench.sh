@@ -27,7 +27,6 @@ TRIGGER_ROWS=${BENCH_TRIGGER_ROWS:-5000}
 TRIGGER_SERIES=${BENCH_TRIGGER_SERIES:-10}
 OPTS=${BENCH_OPTIONS:-\{\}}
 
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

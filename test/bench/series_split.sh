@@ -17,7 +17,6 @@ R=${BENCH_REPEAT:-3}
 CALLS=${BENCH_CALLS:-5000}
 ROWS=${BENCH_ROWS:-1000}
 
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster

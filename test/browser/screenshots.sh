@@ -12,7 +12,6 @@
 source "$(dirname "$0")/../lib.sh"
 
 ensure_packages
-DEV_TREE=${DEV_TREE:-/var/tmp/anomaly-dev-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
 PG_BIN=$(private_tree "$DEV_TREE")
 build_install
 start_cluster
