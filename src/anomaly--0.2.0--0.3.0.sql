@@ -603,18 +603,16 @@ BEGIN
     END IF;
     rows_sql := format('SELECT %s AS k, %I::timestamptz AS t, %I::float8 AS v FROM %s src',
                        key_expr, ts, value, from_sql);
-    -- the training rows, each scored causally: the anomalies inside them
-    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE (d).is_anomaly) FROM (
-                      SELECT @extschema@.anomaly_ts_detect(v, $1) OVER (PARTITION BY k ORDER BY t, v) AS d
+    -- the training rows, each scored causally: the anomalies inside them, and the series
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE (d).is_anomaly), count(DISTINCT k) FROM (
+                      SELECT k, @extschema@.anomaly_ts_detect(v, $1) OVER (PARTITION BY k ORDER BY t, v) AS d
                         FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL) r', rows_sql)
-        USING options INTO n_rows, n_flagged;
+        USING options INTO n_rows, n_flagged, n_series;
     IF n_rows = 0 THEN
         RAISE EXCEPTION '% has no row with a timestamp and a series key',
                         CASE WHEN rel IS NULL THEN label ELSE 'source ' || label END
             USING ERRCODE = 'data_exception';
     END IF;
-    EXECUTE format('SELECT count(DISTINCT k) FROM (%s) s WHERE k IS NOT NULL AND t IS NOT NULL', rows_sql)
-        INTO n_series;
     PERFORM set_config('search_path', own_path, true);
     SELECT coalesce(max(m.version), 0) + 1 INTO next_version
       FROM @extschema@.anomaly_models m WHERE m.name = anomaly_ts_train_from.name;
