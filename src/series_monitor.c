@@ -75,14 +75,10 @@ static void
 column_of(series_monitor *sm, const char *name, const char *role, series_column *c)
 {
 	TupleDesc	desc = RelationGetDescr(sm->trig->tg_relation);
-	int			i;
+	int			i = an_source_column(desc, name);
 	Oid			type;
 
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			break;
-	if (i == desc->natts)
+	if (i < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("trigger \"%s\": series model \"%s\" reads %s column \"%s\", which table %s does not have",
