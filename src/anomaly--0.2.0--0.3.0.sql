@@ -679,3 +679,22 @@ CREATE AGGREGATE anomaly_fit(record, text, jsonb, text[]) (
     COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_final,
     PARALLEL = SAFE
 );
+
+-- == series timestamps ==
+-- The window functions with the rows' times first, as anomaly_ts_update
+-- takes them: a row at or before the last one's time (or with a NULL time)
+-- is late, NULL and not fed; options also take the gap rule, "gap": "step"
+-- or "fill", and "interval", the fill rule's step (learnt from the learning
+-- period when not given).
+CREATE FUNCTION anomaly_ts_score(ts timestamptz, value float8)
+    RETURNS float8 AS 'MODULE_PATHNAME', 'anomaly_ts_score'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_score(ts timestamptz, value float8, options jsonb)
+    RETURNS float8 AS 'MODULE_PATHNAME', 'anomaly_ts_score'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_detect(ts timestamptz, value float8)
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_detect'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION anomaly_ts_detect(ts timestamptz, value float8, options jsonb)
+    RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_detect'
+    LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;

@@ -14,6 +14,24 @@
  * (NULL gives the defaults); a bad key or value raises an error. */
 void		an_series_options_parse(Jsonb *options, an_series_options *opt);
 
+/* series_options.c: with timestamps (the window functions that take them),
+ * the gap rule too: "gap" ("step" or "fill") and "interval" (a step of the
+ * series; 0: learnt from the learning period). */
+typedef struct an_ts_gap_options
+{
+	bool		fill;
+	int64		interval_us;
+} an_ts_gap_options;
+void		an_series_options_parse_timed(Jsonb *options, an_series_options *opt,
+										  an_ts_gap_options *gap);
+
+/* series_clock.c: intervals in microseconds (a month is 30 days, a year
+ * 365.25, as extract(epoch ...) counts), and the points a gap of dt missed
+ * with a step of step_us: round(dt / step) - 1, at most AN_TS_FILL_MAX. */
+#define AN_TS_FILL_MAX 2048
+int64		an_ts_interval_us(const Interval *iv);
+int			an_ts_missing_steps(int64 dt, int64 step_us);
+
 /* series_point.c: a point as the columns of anomaly_ts_point. */
 #define AN_TS_POINT_COLUMNS 9
 void		an_series_point_columns(const an_series_point *p, const an_series *detector,

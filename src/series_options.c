@@ -2,7 +2,8 @@
  * series_options.c - a series detector's options from jsonb:
  * {"method": "auto" | "band" | "mad" | "context", "season": n | "auto" | "none",
  *  "learning": n, "sensitivity": x, "band": x, "suppress_k": k,
- *  "suppress_n": n, "margin": x, "window": n}.
+ *  "suppress_n": n, "margin": x, "window": n}, and with timestamps
+ * {"gap": "step" | "fill", "interval": "<interval>"}.
  */
 #include "series_glue.h"
 
@@ -17,16 +18,50 @@ static const char *const method_names[] = {"auto", "band", "mad", "context"};
 static void
 unknown_key(const char *key)
 {
-	if (strcmp(key, "gap") == 0)
+	if (strcmp(key, "gap") == 0 || strcmp(key, "interval") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("series option \"gap\" needs timestamps"),
-				 errhint("It is an option of anomaly_ts_train; the window functions take rows as consecutive steps.")));
+				 errmsg("series option \"%s\" needs timestamps", key),
+				 errhint("Pass them first: anomaly_ts_score(ts, value, options) OVER (...); "
+						 "anomaly_ts_train takes \"gap\" too.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown series option \"%s\"", key),
 			 errhint("Series options are method, season, learning, sensitivity, band, "
-					 "suppress_k, suppress_n, margin and window.")));
+					 "suppress_k, suppress_n, margin and window; with timestamps also gap and interval.")));
+}
+
+/* Set a gap option from a word; false if key is not one. */
+static bool
+set_gap_word(an_ts_gap_options *gap, const char *key, const char *word)
+{
+	if (gap == NULL)
+		return false;
+	if (strcmp(key, "gap") == 0)
+	{
+		if (strcmp(word, "fill") != 0 && strcmp(word, "step") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown gap rule \"%s\"", word),
+					 errhint("Use \"step\" (a gap is one step) or \"fill\".")));
+		gap->fill = strcmp(word, "fill") == 0;
+		return true;
+	}
+	if (strcmp(key, "interval") == 0)
+	{
+		Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(word),
+															   ObjectIdGetDatum(InvalidOid),
+															   Int32GetDatum(-1)));
+
+		gap->interval_us = an_ts_interval_us(iv);
+		if (gap->interval_us <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("series option \"interval\" must be a positive interval, not \"%s\"", word),
+					 errhint("For example {\"gap\": \"fill\", \"interval\": \"5 minutes\"}.")));
+		return true;
+	}
+	return false;
 }
 
 /* Raise the error for a value of the wrong JSON type. */
@@ -64,8 +99,10 @@ is_number_key(const char *key)
 
 /* Set the option key from a word. */
 static void
-set_word(an_series_options *opt, const char *key, const char *word)
+set_word(an_series_options *opt, an_ts_gap_options *gap, const char *key, const char *word)
 {
+	if (set_gap_word(gap, key, word))
+		return;
 	if (strcmp(key, "method") == 0)
 	{
 		for (int m = 0; m < (int) lengthof(method_names); m++)
@@ -89,15 +126,21 @@ set_word(an_series_options *opt, const char *key, const char *word)
 				 errmsg("series option \"season\" must be a number of points, \"auto\" or \"none\"")));
 	else if (is_number_key(key))
 		wrong_type(key, "a number");
+	else if (gap != NULL && strcmp(key, "interval") == 0)
+		wrong_type(key, "an interval such as \"1 hour\"");
 	else
 		unknown_key(key);
 }
 
 /* Set the option key from a number. */
 static void
-set_number(an_series_options *opt, const char *key, double x)
+set_number(an_series_options *opt, an_ts_gap_options *gap, const char *key, double x)
 {
-	if (strcmp(key, "method") == 0)
+	if (gap != NULL && strcmp(key, "gap") == 0)
+		wrong_type(key, "a word: step or fill");
+	else if (gap != NULL && strcmp(key, "interval") == 0)
+		wrong_type(key, "an interval such as \"1 hour\"");
+	else if (strcmp(key, "method") == 0)
 		wrong_type(key, "a word: auto, band, mad or context");
 	else if (strcmp(key, "season") == 0)
 		opt->season = whole_number(key, x);
@@ -119,9 +162,10 @@ set_number(an_series_options *opt, const char *key, double x)
 		unknown_key(key);
 }
 
-/* The options of a series detector from a jsonb object (NULL: defaults). */
-void
-an_series_options_parse(Jsonb *options, an_series_options *opt)
+/* The options of a series detector from a jsonb object (NULL: defaults),
+ * and with gap not NULL its gap rule. */
+static void
+parse_options(Jsonb *options, an_series_options *opt, an_ts_gap_options *gap)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -130,6 +174,11 @@ an_series_options_parse(Jsonb *options, an_series_options *opt)
 	an_ctx		ctx;
 
 	an_series_default_options(opt);
+	if (gap != NULL)
+	{
+		gap->fill = false;
+		gap->interval_us = 0;
+	}
 	if (options == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(options))
@@ -148,10 +197,10 @@ an_series_options_parse(Jsonb *options, an_series_options *opt)
 		if (tok != WJB_VALUE)
 			continue;
 		if (v.type == jbvString)
-			set_word(opt, key, pnstrdup(v.val.string.val, v.val.string.len));
+			set_word(opt, gap, key, pnstrdup(v.val.string.val, v.val.string.len));
 		else if (v.type == jbvNumeric)
 			/* a number beyond float8 becomes infinite, which the checks refuse */
-			set_number(opt, key,
+			set_number(opt, gap, key,
 					   DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 														  NumericGetDatum(v.val.numeric))));
 		else
@@ -159,4 +208,24 @@ an_series_options_parse(Jsonb *options, an_series_options *opt)
 	}
 	an_glue_ctx(&ctx, CurrentMemoryContext);
 	an_glue_check(&ctx, an_series_check_options(&ctx, opt));
+	if (gap != NULL && gap->interval_us > 0 && !gap->fill)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("series option \"interval\" is the step of the \"fill\" gap rule"),
+				 errhint("Add \"gap\": \"fill\", or leave \"interval\" out.")));
+}
+
+/* The options of a series detector from a jsonb object (NULL: defaults);
+ * the gap rule's options are refused, since there are no timestamps. */
+void
+an_series_options_parse(Jsonb *options, an_series_options *opt)
+{
+	parse_options(options, opt, NULL);
+}
+
+/* The options of a series detector fed with timestamps, gap rule included. */
+void
+an_series_options_parse_timed(Jsonb *options, an_series_options *opt, an_ts_gap_options *gap)
+{
+	parse_options(options, opt, gap);
 }

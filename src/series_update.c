@@ -29,9 +29,6 @@
 
 PG_FUNCTION_INFO_V1(anomaly_ts_update);
 
-/* Longest gap the fill rule fills, in steps (the values a state holds). */
-#define FILL_MAX 2048
-
 /* Models looked up since the catalog last changed, and the plans used. */
 static MemoryContext models_cxt = NULL;
 static an_ts_model *models = NULL;
@@ -254,16 +251,6 @@ model_lookup(const char *name)
 	return m;
 }
 
-/* An interval in microseconds as extract(epoch ...) counts it (a month is
- * 30 days, a year 365.25). */
-static int64
-interval_us(const Interval *iv)
-{
-	return (int64) (iv->month / 12) * INT64CONST(31557600000000) +
-		(int64) (iv->month % 12) * INT64CONST(2592000000000) +
-		(int64) iv->day * USECS_PER_DAY + iv->time;
-}
-
 /* Run the lock query for (model, series); true if the row was found. */
 static bool
 lock_row(Datum *args)
@@ -323,27 +310,10 @@ series_lock(const an_ts_model *m, const char *series)
 	e->has_last = !isnull;
 	e->last_ts = isnull ? 0 : DatumGetTimestampTz(d);
 	d = SPI_getbinval(row, desc, 2, &isnull);
-	if (!isnull && interval_us(DatumGetIntervalP(d)) > 0)
-		e->step_us = interval_us(DatumGetIntervalP(d));
+	if (!isnull && an_ts_interval_us(DatumGetIntervalP(d)) > 0)
+		e->step_us = an_ts_interval_us(DatumGetIntervalP(d));
 	SPI_finish();
 	return e;
-}
-
-/*
- * Points the fill rule fills before a point dt microseconds after the last:
- * the steps of the series' interval the gap missed, round(dt / step) - 1,
- * at most FILL_MAX (rounding half away from zero, as round(numeric) does).
- */
-static int
-missing_steps(int64 dt, int64 step_us)
-{
-	int64		steps = dt / step_us;
-	int64		rest = dt % step_us;
-
-	if (rest >= step_us - rest)
-		steps++;
-	steps -= 1;
-	return (int) (steps < 0 ? 0 : (steps > FILL_MAX ? FILL_MAX : steps));
 }
 
 /*
@@ -365,7 +335,7 @@ an_ts_model_step(const an_ts_model *m, const char *series, TimestampTz ts, doubl
 		return false;
 	an_ts_pending_touch(e);
 	if (m->fill && e->step_us > 0 && e->has_last)
-		an_series_fill(e->detector, missing_steps(ts - e->last_ts, e->step_us));
+		an_series_fill(e->detector, an_ts_missing_steps(ts - e->last_ts, e->step_us));
 	an_series_update(e->detector, value, p);
 	e->has_last = true;
 	e->last_ts = ts;
