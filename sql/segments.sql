@@ -287,4 +287,20 @@ RESET anomaly.model_cache_size;
 DROP FUNCTION interleaved_scores(), alone_scores(text, text);
 DROP TABLE grp_models, alone;
 
+-- a segment column of a type without an equality operator (json) is grouped
+-- by its text alone, and its segments score their own rows
+CREATE TABLE json_shops AS
+SELECT json_build_object('shop', i % 2) AS shop, (i % 17 + 10 * (i % 2))::float8 AS x
+  FROM generate_series(1, 200) i;
+SELECT anomaly_train('json_segments', 'json_shops', algorithm => 'hbos',
+                     options => '{"min_segment_rows": 20}', segment_by => ARRAY['shop']) > 0 AS trained;
+SELECT params->'segments' AS segments FROM anomaly_models WHERE name = 'json_segments';
+SELECT anomaly_train('json_shop_1', 'SELECT x FROM json_shops WHERE shop::text = ''{"shop" : 1}''',
+                     algorithm => 'hbos') > 0 AS trained;
+SELECT shop::text, count(*) AS rows,
+       count(*) FILTER (WHERE anomaly_score('json_segments', j) = anomaly_score('json_shop_1', j)) AS as_shop_1_alone
+  FROM json_shops j GROUP BY 1 ORDER BY 1;
+SELECT anomaly_drop('json_segments') + anomaly_drop('json_shop_1') AS dropped;
+DROP TABLE json_shops;
+
 DROP TABLE shop_tx, probe, shop_eval;

@@ -698,3 +698,14 @@ CREATE FUNCTION anomaly_ts_detect(ts timestamptz, value float8)
 CREATE FUNCTION anomaly_ts_detect(ts timestamptz, value float8, options jsonb)
     RETURNS anomaly_ts_point AS 'MODULE_PATHNAME', 'anomaly_ts_detect'
     LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+-- == citus segments ==
+-- anomaly_fit_segment's named form, which anomaly_train's segment query
+-- runs (as its global fit runs anomaly_fit's): the row is a record and the
+-- features' names travel as an argument, so a segment query grouped by a
+-- Citus distribution column runs whole on the workers with the names kept.
+CREATE AGGREGATE anomaly_fit_segment(record, text, jsonb, text[]) (
+    SFUNC = anomaly_fit_accum_named, STYPE = anomaly_fitstate,
+    COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_segment_final,
+    PARALLEL = SAFE
+);

@@ -138,9 +138,10 @@ void		an_importance_gather(int64 id, const an_model *m, const char *from, TupleD
 int			an_segment_min_rows(Jsonb *options, Jsonb **rest);
 char	  **an_segment_columns(TupleDesc desc, ArrayType *segment_by, int *n);
 bool		an_segment_is_column(char **names, int n, const char *name);
-bytea	   *an_segment_fit(const char *from, const char *cols, char **seg, int n_seg,
-						   int min_rows, const char *algorithm, const char *options,
-						   bytea *global, MemoryContext outer, int64 *trained, int64 *small);
+bytea	   *an_segment_fit(const char *from, TupleDesc source, const char *cols, Datum names,
+						   char **seg, int n_seg, int min_rows, const char *algorithm,
+						   const char *options, bytea *global, MemoryContext outer,
+						   int64 *trained, int64 *small);
 
 /* segment_route.c: which model of a segmented model scores a row */
 struct an_segmented;
@@ -274,6 +275,7 @@ char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, ch
 
 /* citus.c: model lookups inside a task of a Citus distributed query */
 void		an_citus_refuse_lookup(int64 id, const char *name);
+bool		an_citus_installed(void);
 
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);

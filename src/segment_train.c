@@ -27,6 +27,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 #include "bytes.h"
 #include "segmented.h"
@@ -140,24 +141,49 @@ row_key(an_writer *w, HeapTuple tuple, TupleDesc desc, int n)
 }
 
 /*
- * Train the segments of the source (SPI connected) and pack them with the
- * global model's bytes into a container, allocated in outer.  *trained
- * gets the number of segments with a model of their own, *small the number
- * scored by the global model.
+ * The segment columns of alias as a GROUP BY or PARTITION BY list: each
+ * column's text (what a segment's key is), preceded by the column itself
+ * when its type has an equality operator.  Grouped by both, the groups are
+ * those of the text alone, and a distribution column of Citus stays in
+ * sight, so Citus runs the whole segment query on its workers.
+ */
+static void
+append_group_keys(StringInfo buf, const char *alias, TupleDesc desc, char **seg, int n_seg)
+{
+	for (int c = 0; c < n_seg; c++)
+	{
+		const char *col = quote_identifier(seg[c]);
+		Oid			type = TupleDescAttr(desc, an_source_column(desc, seg[c]))->atttypid;
+
+		if (OidIsValid(lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr))
+			appendStringInfo(buf, "%s%s.%s, ", c ? ", " : "", alias, col);
+		else if (c)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "(%s.%s)::pg_catalog.text", alias, col);
+	}
+}
+
+/*
+ * Train the segments of the source (SPI connected; source describes it, names
+ * its feature columns cols) and pack them with the global model's bytes
+ * into a container, allocated in outer.  *trained gets the number of
+ * segments with a model of their own, *small the number scored by the
+ * global model.
  */
 bytea *
-an_segment_fit(const char *from, const char *cols, char **seg, int n_seg, int min_rows,
-			   const char *algorithm, const char *options, bytea *global,
-			   MemoryContext outer, int64 *trained, int64 *small)
+an_segment_fit(const char *from, TupleDesc source, const char *cols, Datum names, char **seg,
+			   int n_seg, int min_rows, const char *algorithm, const char *options,
+			   bytea *global, MemoryContext outer, int64 *trained, int64 *small)
 {
 	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "anomaly segments",
 											   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(work);
 	StringInfoData sql,
 				keys,
-				inner_keys;
-	Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
-	Datum		args[3];
+				groups,
+				inner_groups;
+	Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, TEXTARRAYOID};
+	Datum		args[4];
 	SPIPlanPtr	plan;
 	Portal		portal;
 	an_segment_input *segs;
@@ -171,26 +197,28 @@ an_segment_fit(const char *from, const char *cols, char **seg, int n_seg, int mi
 
 	initStringInfo(&sql);
 	initStringInfo(&keys);
-	initStringInfo(&inner_keys);
+	initStringInfo(&groups);
+	initStringInfo(&inner_groups);
 	for (int c = 0; c < n_seg; c++)
 		appendStringInfo(&keys, "%s(s0.%s)::pg_catalog.text", c ? ", " : "",
 						 quote_identifier(seg[c]));
-	for (int c = 0; c < n_seg; c++)
-		appendStringInfo(&inner_keys, "%s(s1.%s)::pg_catalog.text", c ? ", " : "",
-						 quote_identifier(seg[c]));
+	append_group_keys(&groups, "s0", source, seg, n_seg);
+	append_group_keys(&inner_groups, "s1", source, seg, n_seg);
+	/* the named form of the aggregate, as anomaly_train's global fit: a row
+	 * Citus sends to its workers keeps its features' names */
 	appendStringInfo(&sql,
-					 "SELECT %s, %s.anomaly_fit_segment(f, $1, $2::pg_catalog.jsonb) "
+					 "SELECT %s, %s.anomaly_fit_segment(ROW(%s), $1, $2::pg_catalog.jsonb, $4) "
 					 "FILTER (WHERE s0.\"anomaly segment rows\" OPERATOR(pg_catalog.>=) $3), "
 					 "pg_catalog.count(*) "
 					 "FROM (SELECT s1.*, pg_catalog.count(*) OVER (PARTITION BY %s) "
 					 "AS \"anomaly segment rows\" FROM %s s1) s0 "
-					 "CROSS JOIN LATERAL (SELECT %s FROM (SELECT s0.*) x) f "
 					 "GROUP BY %s",
-					 keys.data, an_glue_schema(), inner_keys.data, from, cols, keys.data);
+					 keys.data, an_glue_schema(), cols, inner_groups.data, from, groups.data);
 	args[0] = CStringGetTextDatum(algorithm);
 	args[1] = CStringGetTextDatum(options);
 	args[2] = Int64GetDatum(min_rows);
-	plan = SPI_prepare(sql.data, 3, types);
+	args[3] = names;
+	plan = SPI_prepare(sql.data, 4, types);
 	if (plan == NULL)
 		elog(ERROR, "preparing the segment query failed: %s", SPI_result_code_string(SPI_result));
 	segs = palloc(sizeof(an_segment_input) * cap);

@@ -274,7 +274,14 @@ an_source_score(const char *from, TupleDesc desc, Datum model, Oid model_type,
 	Portal		portal;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.anomaly_score($1, s)", an_glue_schema());
+	/* Citus writes a parameter into the text of each shard's task (a 45 MB
+	 * model into 32 tasks: 2.9 GB of SQL); a materialized CTE of it is
+	 * shipped once to each worker as an intermediate result instead */
+	if (an_citus_installed())
+		appendStringInfo(&sql, "WITH m AS MATERIALIZED (SELECT $1 AS model) "
+						 "SELECT %s.anomaly_score((SELECT m.model FROM m), s)", an_glue_schema());
+	else
+		appendStringInfo(&sql, "SELECT %s.anomaly_score($1, s)", an_glue_schema());
 	if (label)
 	{
 		an_source_check_label(desc, label);

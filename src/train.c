@@ -201,14 +201,14 @@ fit_source(const char *schema, const char *from, const char *cols, List *names,
  * says how many segments got a model of their own.
  */
 static bytea *
-train_segments(const char *from, const char *cols, char **seg, int n_seg, int min_rows,
-			   const char *algorithm, const char *options, bytea *global, MemoryContext outer,
-			   int64 *trained_out)
+train_segments(const char *from, TupleDesc desc, const char *cols, List *names, char **seg,
+			   int n_seg, int min_rows, const char *algorithm, const char *options, bytea *global,
+			   MemoryContext outer, int64 *trained_out)
 {
 	int64		trained,
 				small;
-	bytea	   *bytes = an_segment_fit(from, cols, seg, n_seg, min_rows, algorithm, options,
-									   global, outer, &trained, &small);
+	bytea	   *bytes = an_segment_fit(from, desc, cols, names_array(names), seg, n_seg, min_rows,
+									   algorithm, options, global, outer, &trained, &small);
 
 	if (trained == 0)
 		ereport(NOTICE,
@@ -412,8 +412,8 @@ anomaly_train(PG_FUNCTION_ARGS)
 
 		an_progress_phase(AN_PROGRESS_SEGMENTS);
 
-		bytes = train_segments(from, cols, seg, n_seg, min_rows, ops->name, options, bytes,
-							   outer, &trained);
+		bytes = train_segments(from, desc, cols, names, seg, n_seg, min_rows, ops->name, options,
+							   bytes, outer, &trained);
 		options = segment_options(options, seg, n_seg, min_rows, trained);
 	}
 	if (label)

@@ -211,15 +211,23 @@ expect "one model per customer, grouped by the distribution column, trains whole
           = (SELECT count(*) FROM tx_local WHERE customer_id IN (SELECT customer_id FROM per_customer))" \
     "t|t"
 
-expect "a model segmented by the distribution column trains the same segments as on the plain copy" \
+expect "a model segmented by the distribution column trains the same segments as on the plain copy, and its label pass scores as well" \
     "SELECT anomaly_train('seg', 'tx', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
-                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id']) > 0,
+                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id'],
+                          label => 'is_anomaly') > 0,
             anomaly_train('seg_local', 'tx_local', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
-                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id']) > 0;
-     SELECT c.params->'segments' = l.params->'segments', c.train_rows = l.train_rows
+                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id'],
+                          label => 'is_anomaly') > 0;
+     SELECT c.params->'segments' = l.params->'segments', c.train_rows = l.train_rows,
+            abs((c.metrics->>'roc_auc')::float8 - (l.metrics->>'roc_auc')::float8) < 0.03
        FROM anomaly_models c, anomaly_models l WHERE c.name = 'seg' AND l.name = 'seg_local'" \
     "t|t
-t|t"
+t|t|t"
+expect_match "... and its segment query runs whole on the workers: each shard's task trains its customers' segments" \
+    "SET citus.log_remote_commands = on; SET client_min_messages = log;
+     SELECT anomaly_train('seg_pushed', 'tx', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
+                          options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id'])" \
+    'issuing .*anomaly_fit_segment\(ROW\(.*public\.tx_[0-9]+'
 
 step "figures: $ROWS rows on the cluster (2 workers, 32 shards) and on one node, medians of 3"
 # Milliseconds of a query on the coordinator, the median of 3 runs.
