@@ -9,11 +9,13 @@
 # prints the standard, reward_low_FP_rate and reward_low_FN_rate scores
 # (null detector 0, perfect 100).  NAB_OPTIONS (a jsonb object, default {})
 # is merged into the options of every file, the same for all of them, e.g.
-# NAB_OPTIONS='{"method": "context"}'.  NAB is looked for beside the repository
+# NAB_OPTIONS='{"method": "context"}'; NAB_TIMED=1 gives the rows' times too (for
+# the "gap" rule).  NAB is looked for beside the repository
 # (../shared/nab) unless NAB_DIR names it.  A benchmark, not a test.
 #
 #   bash test/bench/nab_bench.sh
 #   NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
+#   NAB_TIMED=1 NAB_OPTIONS='{"gap": "fill"}' bash test/bench/nab_bench.sh
 source "$(dirname "$0")/../lib.sh"
 
 NAB=${NAB_DIR:-$REPO/../shared/nab}
@@ -48,12 +50,14 @@ psql_q -At -c "SELECT count(DISTINCT file) || ' files, ' || count(*) || ' rows' 
 
 step "scoring every file in one statement"
 OPTIONS=${NAB_OPTIONS:-\{\}}
-echo "options: $OPTIONS (and the learning period)"
-psql_q -v opts="$OPTIONS" <<'SQL'
+# NAB_TIMED=1 passes the rows' times too (for the "gap" option)
+if [ "${NAB_TIMED:-0}" = 1 ]; then TIMES="ts::timestamptz, "; else TIMES=""; fi
+echo "options: $OPTIONS (and the learning period)${TIMES:+, with the times of the rows}"
+psql_q -v opts="$OPTIONS" -v times="$TIMES" <<'SQL'
 \timing on
 CREATE TABLE nab_scores AS
   SELECT file, ord, ts, value,
-         anomaly_ts_score(value, :'opts'::jsonb
+         anomaly_ts_score(:times value, :'opts'::jsonb
                           || jsonb_build_object('learning', greatest(1, least(floor(0.15 * n), 750)::int)))
            OVER (PARTITION BY file ORDER BY ord) AS score
     FROM (SELECT *, count(*) OVER (PARTITION BY file) AS n FROM nab) t;
