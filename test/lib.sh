@@ -95,7 +95,15 @@ RUN_USER=$(id -un)
 
 # Run a command as RUN_USER.
 as_user() {
-    if [ "$(id -un)" = "$RUN_USER" ]; then "$@"; else runuser -u "$RUN_USER" -- "$@"; fi
+    if [ "$(id -un)" = "$RUN_USER" ]; then
+        "$@"
+    elif runuser -u "$RUN_USER" -- test -x "$PWD"; then
+        runuser -u "$RUN_USER" -- "$@"
+    else
+        # from / when the user cannot enter the current directory (a checkout
+        # under /root), where initdb and psql warn that they cannot return to it
+        (cd / && runuser -u "$RUN_USER" -- "$@")
+    fi
 }
 
 # Start a private server in a fresh temporary directory; stopped on exit.
