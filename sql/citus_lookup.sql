@@ -17,3 +17,9 @@ SELECT anomaly_grant('replica_probe', 'public');
 SELECT anomaly_drop('replica_probe');
 SELECT count(*) AS replicated FROM anomaly_model_replicas;
 SELECT anomaly_citus_replicate();
+-- the replica's trigger runs with the extension owner's rights: attached
+-- to another table (only a superuser can), it refuses to run
+CREATE TABLE not_the_catalog (name text, model_id bigint);
+CREATE TRIGGER copy AFTER INSERT ON not_the_catalog FOR EACH ROW EXECUTE FUNCTION anomaly_replicate();
+INSERT INTO not_the_catalog VALUES ('fraud', 1);
+DROP TABLE not_the_catalog;

@@ -743,13 +743,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     is_deployed boolean;
 BEGIN
-    IF NOT @extschema@.anomaly_citus_replicating() THEN
-        RETURN NULL;
-    END IF;
     IF TG_RELID NOT IN ('@extschema@.anomaly_models'::regclass, '@extschema@.anomaly_deployments'::regclass) THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('anomaly_replicate is the trigger of anomaly_models and anomaly_deployments, not of %s',
                              TG_RELID::regclass);
+    END IF;
+    IF NOT @extschema@.anomaly_citus_replicating() THEN
+        RETURN NULL;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
         IF TG_RELID = '@extschema@.anomaly_models'::regclass THEN
