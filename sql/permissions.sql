@@ -103,12 +103,21 @@ SELECT count(*) AS alice_events_kept FROM anomaly_events WHERE model_name = 'ali
 SELECT anomaly_prune_events(interval '0') AS alice_pruned;
 RESET ROLE;
 
--- nothing in the extension runs with its owner's rights, and every SQL function pins search_path
--- but anomaly_ts_train, which passes the caller's on (its one call is qualified)
-SELECT count(*) AS security_definer FROM pg_proc p
+-- nothing in the extension runs with its owner's rights but anomaly_replicate,
+-- the trigger that copies a catalog change into the Citus replica, which no
+-- other role may execute; and every SQL function pins search_path but
+-- anomaly_ts_train, which passes the caller's on (its one call is qualified)
+SELECT p.proname AS security_definer, has_function_privilege('regress_anomaly_alice', p.oid, 'EXECUTE') AS alice_executes
+  FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON d.refobjid = e.oid AND e.extname = 'anomaly'
  WHERE p.prosecdef;
+-- nor can a role attach it to a table of its own
+SET ROLE regress_anomaly_alice;
+CREATE TABLE alice_names (name text, model_id bigint);
+CREATE TRIGGER steal AFTER INSERT ON alice_names FOR EACH ROW EXECUTE FUNCTION anomaly_replicate();
+DROP TABLE alice_names;
+RESET ROLE;
 SELECT p.proname, p.proconfig FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON d.refobjid = e.oid AND e.extname = 'anomaly'

@@ -709,3 +709,152 @@ CREATE AGGREGATE anomaly_fit_segment(record, text, jsonb, text[]) (
     COMBINEFUNC = anomaly_fit_combine, FINALFUNC = anomaly_fit_segment_final,
     PARALLEL = SAFE
 );
+-- == citus models ==
+-- On a Citus cluster the workers score by model name and id from a replica
+-- of what a lookup needs, kept in a reference table: anomaly_models stays a
+-- local table of the coordinator (its triggers, policies, sequence, dumps
+-- and upgrades as on one node), and every change of it or of
+-- anomaly_deployments on the coordinator is written to the replica by row
+-- triggers in the same transaction, so Citus's two-phase commit keeps the
+-- two consistent.  anomaly_citus_replicate(), run once on the coordinator by
+-- an administrator, makes the replica a reference table and fills it; until
+-- then (and on one node) the triggers do nothing.  Workers read its shard.
+CREATE TABLE anomaly_model_replicas (
+    id        bigint PRIMARY KEY,
+    name      text NOT NULL,
+    version   int NOT NULL,
+    owner     name NOT NULL,
+    readers   name[] NOT NULL,
+    deployed  boolean NOT NULL,
+    model     bytea NOT NULL
+);
+COMMENT ON TABLE anomaly_model_replicas IS 'What Citus workers read to score by model name and id (written by triggers on the coordinator)';
+
+-- Whether the current role may read a model of owner granted to readers:
+-- anomaly_models_read's rule as a function, since Citus refuses subqueries
+-- in the policies of a distributed table.
+CREATE FUNCTION anomaly_may_read(owner name, readers name[]) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(owner))::pg_catalog.oid, 'MEMBER')
+        OR 'public' OPERATOR(pg_catalog.=) ANY (readers)
+        OR EXISTS (SELECT FROM pg_catalog.unnest(readers) r
+                    WHERE pg_catalog.pg_has_role(pg_catalog.to_regrole(pg_catalog.quote_ident(r))::pg_catalog.oid,
+                                                 'MEMBER'))
+$$;
+
+ALTER TABLE anomaly_model_replicas ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anomaly_model_replicas_read ON anomaly_model_replicas FOR SELECT
+    USING (@extschema@.anomaly_may_read(owner, readers));
+GRANT SELECT ON anomaly_model_replicas TO PUBLIC;
+
+-- Whether this node is a Citus coordinator whose replica is a reference table.
+CREATE FUNCTION anomaly_citus_replicating() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN (SELECT citus_is_coordinator())
+       AND EXISTS (SELECT FROM pg_dist_partition p
+                    WHERE p.logicalrelid = '@extschema@.anomaly_model_replicas'::regclass);
+END
+$$;
+
+-- Row trigger on anomaly_models and anomaly_deployments: the same change in
+-- the replica.  The one function of the extension that runs with its
+-- owner's rights: the owner alone writes the replica (a role that could
+-- would be able to point a name at a model of its own), and the trigger
+-- copies what the caller's own change, under the catalog's policies, did.
+-- Nobody else may attach it to a table (EXECUTE is revoked), and it refuses
+-- any table but the two.
+CREATE FUNCTION anomaly_replicate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    is_deployed boolean;
+BEGIN
+    IF TG_RELID NOT IN ('@extschema@.anomaly_models'::regclass, '@extschema@.anomaly_deployments'::regclass) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('anomaly_replicate is the trigger of anomaly_models and anomaly_deployments, not of %s',
+                             TG_RELID::regclass);
+    END IF;
+    IF NOT @extschema@.anomaly_citus_replicating() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        IF TG_RELID = '@extschema@.anomaly_models'::regclass THEN
+            DELETE FROM @extschema@.anomaly_model_replicas;
+        ELSE
+            UPDATE @extschema@.anomaly_model_replicas SET deployed = false WHERE deployed;
+        END IF;
+    ELSIF TG_RELID = '@extschema@.anomaly_models'::regclass THEN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM @extschema@.anomaly_model_replicas r WHERE r.id = OLD.id;
+        ELSIF TG_OP = 'UPDATE' THEN
+            -- roles change readers only (anomaly_grant): the bytes travel when they change
+            UPDATE @extschema@.anomaly_model_replicas r
+               SET id = NEW.id, name = NEW.name, version = NEW.version, owner = NEW.owner, readers = NEW.readers
+             WHERE r.id = OLD.id;
+            IF NEW.model IS DISTINCT FROM OLD.model THEN
+                UPDATE @extschema@.anomaly_model_replicas r SET model = NEW.model WHERE r.id = NEW.id;
+            END IF;
+        ELSE
+            -- Citus plans no subquery inside a modification of a reference table
+            is_deployed := EXISTS (SELECT FROM @extschema@.anomaly_deployments d WHERE d.model_id = NEW.id);
+            INSERT INTO @extschema@.anomaly_model_replicas (id, name, version, owner, readers, deployed, model)
+            VALUES (NEW.id, NEW.name, NEW.version, NEW.owner, NEW.readers, is_deployed, NEW.model);
+        END IF;
+    ELSE
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE @extschema@.anomaly_model_replicas r SET deployed = false
+             WHERE r.name = OLD.name AND r.deployed;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE @extschema@.anomaly_model_replicas r SET deployed = true WHERE r.id = NEW.model_id;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION anomaly_replicate() FROM PUBLIC;
+CREATE TRIGGER anomaly_models_replicate AFTER INSERT OR UPDATE OR DELETE ON anomaly_models
+    FOR EACH ROW EXECUTE FUNCTION anomaly_replicate();
+CREATE TRIGGER anomaly_models_replicate_truncate AFTER TRUNCATE ON anomaly_models
+    FOR EACH STATEMENT EXECUTE FUNCTION anomaly_replicate();
+CREATE TRIGGER anomaly_deployments_replicate AFTER INSERT OR UPDATE OR DELETE ON anomaly_deployments
+    FOR EACH ROW EXECUTE FUNCTION anomaly_replicate();
+CREATE TRIGGER anomaly_deployments_replicate_truncate AFTER TRUNCATE ON anomaly_deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION anomaly_replicate();
+
+-- anomaly_citus_replicate(): on a Citus coordinator, make the replica a
+-- reference table (the first time) and fill it with every model; returns
+-- how many.  For the extension's owner (who sees every model and owns the
+-- replica) or a superuser: once after CREATE EXTENSION or an upgrade on a
+-- cluster, and after a restore.
+CREATE FUNCTION anomaly_citus_replicate() RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    copied bigint;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'anomaly_citus_replicate needs Citus',
+            HINT = 'On one node the models need no replica; on a cluster, CREATE EXTENSION citus first.';
+    END IF;
+    IF NOT citus_is_coordinator() THEN
+        RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+            MESSAGE = 'anomaly_citus_replicate runs on the Citus coordinator',
+            HINT = 'Connect to the coordinator, where anomaly_models is written.';
+    END IF;
+    IF NOT @extschema@.anomaly_citus_replicating() THEN
+        PERFORM create_reference_table('@extschema@.anomaly_model_replicas');
+    END IF;
+    DELETE FROM @extschema@.anomaly_model_replicas;
+    INSERT INTO @extschema@.anomaly_model_replicas (id, name, version, owner, readers, deployed, model)
+    SELECT m.id, m.name, m.version, m.owner, m.readers,
+           EXISTS (SELECT FROM @extschema@.anomaly_deployments d WHERE d.model_id = m.id), m.model
+      FROM @extschema@.anomaly_models m;
+    GET DIAGNOSTICS copied = ROW_COUNT;
+    RETURN copied;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION anomaly_citus_replicate() FROM PUBLIC;

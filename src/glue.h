@@ -273,9 +273,12 @@ void		an_histogram_count(const double *scores, const uint8 *flags, int64 n, doub
 struct an_attribution;
 char	   *an_reason_line(const an_model *m, const struct an_attribution *attr, char **values);
 
-/* citus.c: model lookups inside a task of a Citus distributed query */
+/* citus.c: model lookups and monitors inside a task of a Citus distributed query */
+bool		an_citus_task(void);
+char	   *an_citus_replica_shard(void);
 void		an_citus_refuse_lookup(int64 id, const char *name);
 bool		an_citus_installed(void);
+void		an_citus_check_monitor(const char *trigger, const char *relation, bool logs);
 
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);

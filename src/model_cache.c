@@ -111,6 +111,29 @@ roles_changed(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
+ * Inside a Citus task the cache lasts one statement (one task): the
+ * replica's shard is written by the coordinator's connections, which
+ * raises no invalidation here, so every task reads its models (deploys,
+ * grants, revokes) afresh, as a statement on one node would see them.
+ * A statement is known by its start time; checking costs a comparison.
+ */
+static void
+cache_check_statement(void)
+{
+	static TimestampTz statement_seen = 0;
+	TimestampTz started = GetCurrentStatementStartTimestamp();
+
+	if (started == statement_seen)
+		return;
+	statement_seen = started;
+	if (an_citus_task())
+	{
+		stale = true;
+		generation++;
+	}
+}
+
+/*
  * Transaction callback: a lookup made after an invalidation inside a
  * transaction read the catalog with that transaction's older snapshot, so
  * whatever it cached is dropped when the transaction ends.
@@ -146,6 +169,7 @@ cache_prepare(void)
 		RegisterXactCallback(cache_xact_end, NULL);
 		callback_registered = true;
 	}
+	cache_check_statement();
 	if (cache_cxt != NULL && !stale)
 		return;
 	if (cache_cxt == NULL)
@@ -174,16 +198,36 @@ cache_prepare(void)
 uint64
 an_cache_generation(void)
 {
+	cache_check_statement();
 	if (stale || !callback_registered)
 		cache_prepare();
 	return generation;
 }
 
 /*
+ * The query that reads a model inside a Citus task (the caller is
+ * connected to SPI): from the replica's shard on this node, by id or the
+ * deployed version of name.  Refuses the lookup when there is no replica.
+ */
+static char *
+replica_query(int64 want_id, const char *name)
+{
+	char	   *shard = an_citus_replica_shard();
+
+	if (shard == NULL)
+		an_citus_refuse_lookup(want_id, name);
+	if (name != NULL)
+		return psprintf("SELECT id, version, model FROM %s WHERE name OPERATOR(pg_catalog.=) $1 AND deployed",
+						shard);
+	return psprintf("SELECT id, version, model FROM %s WHERE id OPERATOR(pg_catalog.=) $1", shard);
+}
+
+/*
  * Fetch one model row with SPI: by id when name is NULL, else the deployed
- * version of name (its latest one in a catalog before 0.3.0).  Returns
- * false if there is none; fills id, version and a copy of the model bytes
- * in the caller's context.
+ * version of name (its latest one in a catalog before 0.3.0).  Inside a
+ * Citus task the row comes from the coordinator's replica.  Returns false
+ * if there is none; fills id, version and a copy of the model bytes in the
+ * caller's context.
  */
 static bool
 fetch_model(int64 want_id, const char *name, int64 *id, int32 *version, bytea **bytes)
@@ -195,29 +239,21 @@ fetch_model(int64 want_id, const char *name, int64 *id, int32 *version, bytea **
 	bool		found = false;
 	int			rc;
 
-	if (name != NULL && OidIsValid(deployments_relid))
-	{
+	SPI_connect();
+	argtypes[0] = name != NULL ? TEXTOID : INT8OID;
+	args[0] = name != NULL ? CStringGetTextDatum(name) : Int64GetDatum(want_id);
+	if (an_citus_task())
+		sql = replica_query(want_id, name);
+	else if (name != NULL && OidIsValid(deployments_relid))
 		sql = psprintf("SELECT m.id, m.version, m.model FROM %s.anomaly_deployments d "
 					   "JOIN %s.anomaly_models m ON m.id OPERATOR(pg_catalog.=) d.model_id "
 					   "WHERE d.name OPERATOR(pg_catalog.=) $1", an_glue_schema(), an_glue_schema());
-		argtypes[0] = TEXTOID;
-		args[0] = CStringGetTextDatum(name);
-	}
 	else if (name != NULL)
-	{
 		sql = psprintf("SELECT id, version, model FROM %s.anomaly_models "
 					   "WHERE name OPERATOR(pg_catalog.=) $1 ORDER BY version DESC LIMIT 1", an_glue_schema());
-		argtypes[0] = TEXTOID;
-		args[0] = CStringGetTextDatum(name);
-	}
 	else
-	{
 		sql = psprintf("SELECT id, version, model FROM %s.anomaly_models WHERE id OPERATOR(pg_catalog.=) $1",
 					   an_glue_schema());
-		argtypes[0] = INT8OID;
-		args[0] = Int64GetDatum(want_id);
-	}
-	SPI_connect();
 	rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading anomaly_models failed: %s", SPI_result_code_string(rc));
@@ -417,13 +453,10 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 		bytea	   *bytes;
 
 		if (!fetch_model(id, NULL, &got, &version, &bytes))
-		{
-			an_citus_refuse_lookup(id, NULL);
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("anomaly model with id %lld does not exist", (long long) id),
 					 errhint("SELECT * FROM anomaly_model_list shows the models.")));
-		}
 		cache_prepare();		/* SPI may have processed invalidations */
 		e = cache_insert(id, version, bytes);
 	}
@@ -443,14 +476,17 @@ an_cache_by_id(int64 id, an_model_ref *ref)
 static void
 check_undeployed(const char *name)
 {
-	char	   *sql = psprintf("SELECT pg_catalog.max(version) FROM %s.anomaly_models "
-							   "WHERE name OPERATOR(pg_catalog.=) $1", an_glue_schema());
+	char	   *sql;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(name)};
 	bool		isnull = true;
 	int32		latest = 0;
 
 	SPI_connect();
+	/* inside a Citus task the replica's shard, which fetch_model found */
+	sql = psprintf("SELECT pg_catalog.max(version) FROM %s WHERE name OPERATOR(pg_catalog.=) $1",
+				   an_citus_task() ? an_citus_replica_shard()
+				   : psprintf("%s.anomaly_models", an_glue_schema()));
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading anomaly_models failed");
 	if (SPI_processed == 1)
@@ -489,8 +525,7 @@ an_cache_try_name(const char *name, an_model_ref *ref)
 
 		if (!fetch_model(0, name, &id, &version, &bytes))
 		{
-			an_citus_refuse_lookup(0, name);
-			if (OidIsValid(deployments_relid))
+			if (OidIsValid(deployments_relid) || an_citus_task())
 				check_undeployed(name);
 			return false;
 		}

@@ -760,6 +760,9 @@ anomaly_monitor(PG_FUNCTION_ARGS)
 				 errmsg("trigger \"%s\": anomaly_monitor watches INSERT and UPDATE only",
 						trig->tg_trigger->tgname)));
 	an_monitor_parse_options(trig, &o);
+	/* a statement trigger always writes a batch row */
+	an_citus_check_monitor(trig->tg_trigger->tgname, RelationGetRelationName(trig->tg_relation),
+						   TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event) || o.log != AN_LOG_NONE);
 	series = an_ts_model_find(o.model);
 	if (series->exists)
 		return PointerGetDatum(an_series_monitor(trig, &o, series));

@@ -5,7 +5,10 @@
 # on 127.0.0.1 run as the unprivileged user, 200,000 rows of anomaly_sample
 # distributed by customer_id, and every step of the recipe checked: its
 # result, its plan, and that the cluster's figures equal those of the same
-# model on a plain copy of the rows on the coordinator.
+# model on a plain copy of the rows on the coordinator.  Then the models on
+# the workers (anomaly_citus_replicate): scoring by name and id, row-level
+# security, versions under retraining, deploys reaching the workers, parallel
+# plans, and what anomaly_monitor does on a distributed table.
 #
 #   bash test/citus/citus_test.sh
 #   CITUS_ROWS=1000000 bash test/citus/citus_test.sh   (more rows)
@@ -181,36 +184,6 @@ expect "anomaly_evaluate, _histogram and _drift on the distributed source equal 
           = (SELECT array_agg(d.drifted ORDER BY feature)::text || array_agg(d.rows ORDER BY feature)::text FROM anomaly_drift('fraud', 'tx_local') d),
             length(anomaly_report('fraud', 'tx', label => 'is_anomaly')) > 1000" \
     "t|t|t|t"
-expect_match "scoring a distributed table by id is refused on the workers with the way round it" \
-    "SELECT count(*) FROM tx t WHERE anomaly_flag((SELECT id FROM anomaly_models WHERE name = 'fraud'), t)" \
-    'ERROR:  anomaly model with id [0-9]+ cannot be looked up on a Citus worker'
-expect_match "... and by name" \
-    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
-    'HINT:  Pass the model.s bytes, which travel with the query'
-expect_match "anomaly_models cannot be a reference table" \
-    "SELECT create_reference_table('anomaly_models')" \
-    'ERROR:  cannot distribute relation "anomaly_models" because it has triggers'
-expect_match "anomaly_monitor on a distributed table: Citus refuses the trigger" \
-    "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" \
-    'ERROR:  triggers are not supported on distributed tables'
-sql -c "SET citus.enable_unsafe_triggers = on" \
-    -c "CREATE TRIGGER watch AFTER INSERT ON tx FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" >/dev/null
-expect_match "... and with citus.enable_unsafe_triggers it fires on the workers, which refuse the model lookup" \
-    "INSERT INTO tx SELECT * FROM tx_local LIMIT 1" \
-    'ERROR:  anomaly model "fraud" cannot be looked up on a Citus worker'
-sql -c "SET citus.enable_unsafe_triggers = on" -c "DROP TRIGGER IF EXISTS watch ON tx" >/dev/null
-expect "one model per customer, grouped by the distribution column, trains whole on the workers and scores by name" \
-    "CREATE TABLE per_customer AS
-     SELECT customer_id, anomaly_fit(ROW(amount, hour_of_day), 'iforest', '{\"seed\": 1}', ARRAY['amount', 'hour_of_day']) AS m
-       FROM tx WHERE customer_id IN (SELECT customer_id FROM tx GROUP BY 1 HAVING count(*) >= 100)
-      GROUP BY customer_id;
-     SELECT (SELECT count(*) FROM per_customer)
-          = (SELECT count(*) FROM (SELECT customer_id FROM tx_local GROUP BY 1 HAVING count(*) >= 100) c),
-            (SELECT count(anomaly_score(p.m, l)) FROM per_customer p
-               JOIN (SELECT customer_id, amount, hour_of_day FROM tx_local) l USING (customer_id))
-          = (SELECT count(*) FROM tx_local WHERE customer_id IN (SELECT customer_id FROM per_customer))" \
-    "t|t"
-
 expect "a model segmented by the distribution column trains the same segments as on the plain copy, and its label pass scores as well" \
     "SELECT anomaly_train('seg', 'tx', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'iforest',
                           options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id'],
@@ -229,6 +202,168 @@ expect_match "... and its segment query runs whole on the workers: each shard's 
                           options => '{\"seed\": 1, \"min_segment_rows\": 100}', segment_by => ARRAY['customer_id'])" \
     'issuing .*anomaly_fit_segment\(ROW\(.*public\.tx_[0-9]+'
 
+# its models (45 MB each) are dropped before the replica is made: copying
+# them to every node is measured in the README, not each time here
+sql -c "SELECT anomaly_drop('seg'), anomaly_drop('seg_local'), anomaly_drop('seg_pushed')" >/dev/null
+
+expect_match "before anomaly_citus_replicate() a lookup on the workers is refused with the way round it" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    'HINT:  Run SELECT anomaly_citus_replicate\(\) once on the coordinator, or pass the model.s bytes'
+
+step "models where the shards are: anomaly_citus_replicate()"
+expect "anomaly_citus_replicate() makes anomaly_model_replicas a reference table on every node and copies the models" \
+    "SELECT anomaly_citus_replicate();
+     SELECT partmethod, repmodel FROM pg_dist_partition WHERE logicalrelid = 'anomaly_model_replicas'::regclass;
+     SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement p JOIN pg_dist_shard s USING (shardid)
+      WHERE s.logicalrelid = 'anomaly_model_replicas'::regclass" \
+    "2
+n|t
+3"
+# the md5 of a scoring's scores in transaction_id order: $1 the table, $2 the model argument
+scores_md5() {
+    echo "SELECT md5(string_agg(float8send(anomaly_score($2, t))::text, ',' ORDER BY t.transaction_id)) FROM $1 t"
+}
+BYTES="(SELECT model FROM anomaly_models WHERE name = 'fraud' AND version = 1)"
+expect "scoring by name and by id on the workers gives the scores of the model's bytes on the plain copy, row for row" \
+    "SELECT ($(scores_md5 tx "'fraud'")) = ($(scores_md5 tx_local "$BYTES")),
+            ($(scores_md5 tx "(SELECT id FROM anomaly_models WHERE name = 'fraud')")) = ($(scores_md5 tx_local "$BYTES"))" \
+    "t|t"
+sql -c "CREATE ROLE analyst LOGIN" -c "GRANT SELECT ON tx TO analyst" >/dev/null
+FRAUD1=$(sql -c "SELECT id FROM anomaly_models WHERE name = 'fraud'")
+expect_match "a role the model is not granted to cannot score with it on the workers by name (row-level security on the replica)" \
+    "SET ROLE analyst; SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    "^ERROR:  anomaly model \"fraud\" does not exist"
+expect_match "... nor by id" \
+    "SET ROLE analyst; SELECT count(*) FROM tx t WHERE anomaly_flag($FRAUD1::bigint, t)" \
+    "^ERROR:  anomaly model with id $FRAUD1 does not exist"
+sql -c "SELECT anomaly_grant('fraud', 'analyst')" >/dev/null
+expect "after anomaly_grant it can, on every worker" \
+    "SET ROLE analyst; SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    "$FLAGGED"
+sql -c "SELECT anomaly_revoke('fraud', 'analyst')" >/dev/null
+expect_match "after anomaly_revoke it cannot again: the workers' cached models follow the replica" \
+    "SET ROLE analyst; SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    "^ERROR:  anomaly model \"fraud\" does not exist"
+sql -c "SELECT anomaly_train('fraud', 'tx', columns => ARRAY['amount', 'hour_of_day'], algorithm => 'hbos')" >/dev/null
+V2=$(sql -c "SELECT id FROM anomaly_models WHERE name = 'fraud' AND version = 2")
+FLAGGED2=$(sql -c "SELECT count(*) FROM tx_local t WHERE anomaly_flag($V2::bigint, t)")
+expect "retraining numbers the new version 2 and deploys it, in the catalog and in the replica" \
+    "SELECT string_agg(m.version || ':' || (d.model_id IS NOT NULL), ',' ORDER BY m.version)
+       FROM anomaly_models m LEFT JOIN anomaly_deployments d ON d.model_id = m.id WHERE m.name = 'fraud';
+     SELECT string_agg(version || ':' || deployed, ',' ORDER BY version) FROM anomaly_model_replicas WHERE name = 'fraud'" \
+    "1:false,2:true
+1:false,2:true"
+expect "... and every worker scores by name with version 2 in the next statement ($FLAGGED2 flags; version 1: $FLAGGED)" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    "$FLAGGED2"
+expect "... row for row as version 2 by id on the plain copy" \
+    "SELECT ($(scores_md5 tx "'fraud'")) = ($(scores_md5 tx_local "$V2::bigint"))" \
+    "t"
+sql -c "SELECT anomaly_rollback('fraud')" >/dev/null
+expect "anomaly_rollback reaches the workers; a version resolved on the coordinator by a subquery is the same" \
+    "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)
+     UNION ALL
+     SELECT count(*) FROM tx t WHERE anomaly_flag((SELECT model_id FROM anomaly_deployments WHERE name = 'fraud'), t)" \
+    "$FLAGGED
+$FLAGGED"
+expect_match "... that subquery runs once on the coordinator (a distributed subplan): one version for the whole statement" \
+    "EXPLAIN (COSTS OFF) SELECT count(*) FROM tx t WHERE anomaly_flag((SELECT model_id FROM anomaly_deployments WHERE name = 'fraud'), t)" \
+    "Distributed Subplan"
+sql -c "SELECT anomaly_deploy('fraud', 2)" >/dev/null
+# inside one transaction block on the coordinator, whose worker connections
+# stay open: a deploy committed by another session in between is seen by
+# the next statement's tasks, as a statement on one node would see it
+OTHER_SESSION="\\! $PG_BIN/psql -X -q -At -h $CLTMP -p $COORD -d postgres -c \"SELECT (anomaly_deploy('fraud', 1)).version\""
+got=$(sql -c BEGIN -c "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" -c "$OTHER_SESSION" \
+          -c "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" -c COMMIT 2>&1)
+if [ "$got" = "$FLAGGED2
+1
+$FLAGGED" ]; then
+    echo "ok - in a transaction block, the statement after a deploy committed elsewhere scores with the new version on every worker"
+    passed=$((passed + 1))
+else
+    echo "not ok - in a transaction block, the statement after a deploy committed elsewhere scores with the new version on every worker"
+    echo "   want: $FLAGGED2 1 $FLAGGED"
+    echo "$got" | head -20 | sed 's/^/   got:   /'
+    failed=$((failed + 1))
+fi
+sql -c "SELECT anomaly_deploy('fraud', 2)" >/dev/null
+PARALLEL="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;"
+expect_match "scoring the plain copy by id in a parallel plan on the coordinator: the plan ..." \
+    "$PARALLEL EXPLAIN (COSTS OFF) SELECT count(*) FROM tx_local t WHERE anomaly_flag($V2::bigint, t)" \
+    "Workers Planned: 2"
+expect "... and its result, by id and by name" \
+    "$PARALLEL SELECT count(*) FROM tx_local t WHERE anomaly_flag($V2::bigint, t)
+     UNION ALL SELECT count(*) FROM tx_local t WHERE anomaly_flag('fraud', t)" \
+    "$FLAGGED2
+$FLAGGED2"
+# one statement at a time in one session: with citus.propagate_set_commands
+# Citus sends a SET's whole query string to the workers, and a string of
+# several statements would run them all there
+WORKER_PARALLEL=(-c BEGIN -c "SET LOCAL citus.propagate_set_commands = 'local'" -c "SET LOCAL parallel_setup_cost = 0"
+                 -c "SET LOCAL parallel_tuple_cost = 0" -c "SET LOCAL min_parallel_table_scan_size = 0"
+                 -c "SET LOCAL force_parallel_mode = on")
+got=$(sql "${WORKER_PARALLEL[@]}" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+            SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+          -c "SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" -c COMMIT 2>&1)
+if grep -qE "Workers Launched: [12]" <<<"$got" && [ "$(tail -1 <<<"$got")" = "$FLAGGED2" ]; then
+    echo "ok - scoring by name in parallel plans on the workers (settings sent with citus.propagate_set_commands)"
+    passed=$((passed + 1))
+else
+    echo "not ok - scoring by name in parallel plans on the workers"
+    echo "$got" | head -20 | sed 's/^/   got:   /'
+    failed=$((failed + 1))
+fi
+
+step "monitoring a distributed table"
+sql -c "CREATE TABLE tx_in (LIKE tx_local, score float8, flagged boolean)" \
+    -c "SELECT create_distributed_table('tx_in', 'customer_id', shard_count => 4)" >/dev/null
+TAG="CREATE TRIGGER tag BEFORE INSERT ON tx_in FOR EACH ROW
+       EXECUTE FUNCTION anomaly_monitor('fraud', 'log=none', 'score_column=score', 'flag_column=flagged')"
+expect_match "Citus refuses a trigger on a distributed table without citus.enable_unsafe_triggers" \
+    "$TAG" 'ERROR:  triggers are not supported on distributed tables'
+UNSAFE="SET citus.enable_unsafe_triggers = on"
+sql -c "$UNSAFE" -c "$TAG" >/dev/null
+IN_FLAGGED=$(sql -c "SELECT count(*) FROM tx_local t WHERE transaction_id < 'TXN_02000' AND anomaly_flag($V2::bigint, t)")
+expect "with it, a BEFORE ROW trigger with log=none tags every row on the shards with the deployed version's score and flag" \
+    "INSERT INTO tx_in SELECT * FROM tx_local WHERE transaction_id < 'TXN_02000';
+     SELECT count(*), count(*) FILTER (WHERE flagged), bool_and(score = anomaly_score($V2::bigint, i)) FROM tx_in i" \
+    "2000|$IN_FLAGGED|t"
+# one row (a router INSERT: an INSERT ... SELECT copies into the shards, and
+# Citus then drops the worker's hint)
+ONE_ROW="INSERT INTO tx_in (transaction_id, amount, customer_id, hour_of_day, payment_method) VALUES ('TXN_X', 10, 1, 3, 'card')"
+sql -c "$UNSAFE" -c "CREATE TRIGGER watch AFTER INSERT ON tx_in FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud')" >/dev/null
+expect_match "a trigger that logs events is refused on the workers by anomaly_monitor, with the way round it" \
+    "$ONE_ROW" \
+    'ERROR:  trigger "watch_[0-9]+" on tx_in_[0-9]+ cannot log anomaly events on a Citus worker'
+sql -c "$UNSAFE" -c "DROP TRIGGER watch ON tx_in" \
+    -c "CREATE TRIGGER watch AFTER INSERT ON tx_in REFERENCING NEW TABLE AS n FOR EACH STATEMENT
+          EXECUTE FUNCTION anomaly_monitor('fraud', 'log=none')" >/dev/null
+expect_match "... as is a statement trigger, which writes a batch row" \
+    "$ONE_ROW" \
+    'HINT:  On a distributed table use a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger with .log=none.'
+sql -c "$UNSAFE" -c "DROP TRIGGER watch ON tx_in" \
+    -c "CREATE TRIGGER guard BEFORE INSERT ON tx_in FOR EACH ROW EXECUTE FUNCTION anomaly_monitor('fraud', 'log=none', 'reject')" >/dev/null
+expect_match "a reject trigger with log=none rejects an anomalous row on the worker" \
+    "INSERT INTO tx_in SELECT * FROM tx_local t WHERE transaction_id > 'TXN_02000' AND anomaly_flag($V2::bigint, t) LIMIT 1" \
+    'ERROR:  row .* is anomalous under model "fraud"'
+expect "... and lets a normal one in" \
+    "INSERT INTO tx_in SELECT * FROM tx_local t WHERE transaction_id > 'TXN_02000' AND NOT anomaly_flag($V2::bigint, t) LIMIT 1;
+     SELECT count(*) FROM tx_in" \
+    "2001"
+
+expect "one model per customer, grouped by the distribution column, trains whole on the workers and scores by name" \
+    "CREATE TABLE per_customer AS
+     SELECT customer_id, anomaly_fit(ROW(amount, hour_of_day), 'iforest', '{\"seed\": 1}', ARRAY['amount', 'hour_of_day']) AS m
+       FROM tx WHERE customer_id IN (SELECT customer_id FROM tx GROUP BY 1 HAVING count(*) >= 100)
+      GROUP BY customer_id;
+     SELECT (SELECT count(*) FROM per_customer)
+          = (SELECT count(*) FROM (SELECT customer_id FROM tx_local GROUP BY 1 HAVING count(*) >= 100) c),
+            (SELECT count(anomaly_score(p.m, l)) FROM per_customer p
+               JOIN (SELECT customer_id, amount, hour_of_day FROM tx_local) l USING (customer_id))
+          = (SELECT count(*) FROM tx_local WHERE customer_id IN (SELECT customer_id FROM per_customer))" \
+    "t|t"
+
 step "figures: $ROWS rows on the cluster (2 workers, 32 shards) and on one node, medians of 3"
 # Milliseconds of a query on the coordinator, the median of 3 runs.
 median_ms() {
@@ -242,8 +377,9 @@ median_ms() {
 }
 for t in tx tx_local; do
     train=$(median_ms "SELECT anomaly_fit(s, 'iforest', '{\"seed\": 1}', $FEATURES) FROM (SELECT amount, hour_of_day, payment_method FROM $t) s")
-    score=$(median_ms "SELECT count(*) FROM $t t WHERE anomaly_flag((SELECT model FROM anomaly_models WHERE name = 'fraud'), t)")
-    echo "$t: training $train ms, scoring $score ms"
+    score=$(median_ms "SELECT count(*) FROM $t t WHERE anomaly_flag((SELECT model FROM anomaly_models WHERE id = $V2), t)")
+    by_name=$(median_ms "SELECT count(*) FROM $t t WHERE anomaly_flag('fraud', t)")
+    echo "$t: training $train ms, scoring $score ms with the model's bytes, $by_name ms by name"
 done
 
 step "summary"
