@@ -4,6 +4,7 @@
 # neighbour member, percentile ranks and the table of means.
 import glob
 import os
+import sys
 
 import numpy as np
 from scipy.stats import rankdata
@@ -72,3 +73,16 @@ def print_means(res, val_dir, title):
     for c in res[DEV[0]]:
         mean = [np.mean([res[n][c][j] for n in names]) for names in (DEV, val) for j in (0, 1)]
         print(f"| {c} | " + " | ".join(f"{x:.3f}" for x in mean) + " |")
+
+
+def run(candidates):
+    """Score candidates(name, X, dump, seed), a dict of scores, on every set; print the means.
+
+    The command line is DEV_DIR VAL_DIR DUMP [SEED] (seed 1 by default)."""
+    dev_dir, val_dir, dump = sys.argv[1:4]
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    res = {}
+    for name, X, y in datasets(dev_dir, val_dir):
+        res[name] = metrics(y, candidates(name, X, dump, seed))
+        print(name, " ".join(f"{c}={v[0]:.3f}" for c, v in res[name].items()), flush=True)
+    print_means(res, val_dir, f"seed {seed}")

@@ -40,12 +40,9 @@
 # The choice is made on the development means only; validation is reported.
 #
 #   /usr/bin/python3 test/bench/forest_candidate.py DEV_DIR VAL_DIR DUMP [SEED]
-import sys
-
 import numpy as np
 
-from candidate_common import (datasets, dumped, metrics, print_means, rank, robust_mad,
-                              sampled_knn)
+from candidate_common import dumped, rank, robust_mad, run, sampled_knn
 
 EULER = 0.5772156649015329
 
@@ -176,26 +173,21 @@ CANDIDATES = {
 }
 
 
-def main():
-    dev_dir, val_dir, dump = sys.argv[1:4]
-    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    res = {}
-    for name, X, y in datasets(dev_dir, val_dir):
-        Xs = robust_mad(X)
-        k = rank(sampled_knn(Xs, seed=seed))
-        e, m = (rank(dumped(dump, alg, name)) for alg in ("ecod", "mahalanobis"))
-        cands = {"auto(dump)": dumped(dump, "auto", name), "auto(knn,ecod,maha)": np.max([k, e, m], 0)}
-        for cname, kw in CANDIDATES.items():
-            f = rank(Forest(seed=seed, **kw).score(X if kw["rule"] in ("if", "pg1") else Xs))
-            cands[cname] = f
-            cands[f"max(k,e,m,{cname})"] = np.max([k, e, m, f], 0)
-            cands[f"mean(k,e,m,{cname})"] = np.mean([k, e, m, f], 0)
-            cands[f"max({cname},e,m)"] = np.max([f, e, m], 0)
-            cands[f"max(k,{cname},m)"] = np.max([k, f, m], 0)
-            cands[f"max(k,e,{cname})"] = np.max([k, e, f], 0)
-        res[name] = metrics(y, cands)
-        print(name, " ".join(f"{c}={v[0]:.3f}" for c, v in res[name].items()), flush=True)
-    print_means(res, val_dir, f"seed {seed}")
+def candidates(name, X, dump, seed):
+    """Every forest alone and combined with auto's members, on one set."""
+    Xs = robust_mad(X)
+    k = rank(sampled_knn(Xs, seed=seed))
+    e, m = (rank(dumped(dump, alg, name)) for alg in ("ecod", "mahalanobis"))
+    cands = {"auto(dump)": dumped(dump, "auto", name), "auto(knn,ecod,maha)": np.max([k, e, m], 0)}
+    for cname, kw in CANDIDATES.items():
+        f = rank(Forest(seed=seed, **kw).score(X if kw["rule"] in ("if", "pg1") else Xs))
+        cands[cname] = f
+        cands[f"max(k,e,m,{cname})"] = np.max([k, e, m, f], 0)
+        cands[f"mean(k,e,m,{cname})"] = np.mean([k, e, m, f], 0)
+        cands[f"max({cname},e,m)"] = np.max([f, e, m], 0)
+        cands[f"max(k,{cname},m)"] = np.max([k, f, m], 0)
+        cands[f"max(k,e,{cname})"] = np.max([k, e, f], 0)
+    return cands
 
 
-main()
+run(candidates)
