@@ -13,16 +13,12 @@
 # `detector_bench ALGORITHM --dump DUMP/ALGORITHM` files.
 #
 #   /usr/bin/python3 test/bench/inne_candidate.py DEV_DIR VAL_DIR DUMP [PSI] [T]
-import glob
-import os
 import sys
 
 import numpy as np
-from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
-DEV = ("annthyroid breastw cardio ionosphere mammography musk pendigits satimage-2 "
-       "shuttle smtp thyroid vowels").split()
+from candidate_common import DEV, datasets, dumped, rank, validation_names
 
 
 def robust(X):
@@ -53,24 +49,15 @@ def inne(X, t, psi, seed=1):
     return score / t
 
 
-def rank(s):
-    """Percentile ranks of scores."""
-    return rankdata(s) / len(s)
-
-
 def main():
     dev_dir, val_dir, dump = sys.argv[1:4]
     psi = int(sys.argv[4]) if len(sys.argv) > 4 else 8
     t = int(sys.argv[5]) if len(sys.argv) > 5 else 200
-    val = [os.path.basename(f)[:-4] for f in sorted(glob.glob(os.path.join(val_dir, "*.csv")))]
+    val = validation_names(val_dir)
     res = {}
-    for name in DEV + val:
-        a = np.loadtxt(os.path.join(dev_dir if name in DEV else val_dir, name + ".csv"),
-                       delimiter=",", skiprows=1)
-        y = a[:, -1]
-        si = inne(robust(a[:, :-1]), t, psi)
-        m = {alg: np.loadtxt(os.path.join(dump, alg, name + ".txt"))[:, 0]
-             for alg in ("auto", "knn", "ecod", "mahalanobis")}
+    for name, X, y in datasets(dev_dir, val_dir):
+        si = inne(robust(X), t, psi)
+        m = {alg: dumped(dump, alg, name) for alg in ("auto", "knn", "ecod", "mahalanobis")}
         cands = {
             "inne": si,
             "auto": m["auto"],
