@@ -118,6 +118,9 @@ an_series_copy(const an_series *s, an_ctx *ctx)
 
 	memcpy(copy, s, sizeof(an_series));
 	copy->ctx = ctx;
+	/* the context method's detector lives apart: copied too, not shared */
+	if (s->context != NULL)
+		copy->context = an_context_copy(s->context, ctx, s->opt.learning);
 	return copy;
 }
 

@@ -864,3 +864,17 @@ an_context_read(an_ctx *ctx, an_reader *r, int learning)
 		return CORRUPT("series model's context detector has bad contexts");
 	return c;
 }
+
+/* A deep copy of c allocated through ctx: written and read back, so it
+ * continues bit for bit as c would and shares no memory with it. */
+an_context *
+an_context_copy(const an_context *c, an_ctx *ctx, int learning)
+{
+	an_writer	w;
+	an_reader	r;
+
+	an_writer_init(&w, ctx, 4096);
+	an_context_write(c, &w);
+	an_reader_init(&r, w.data, w.len);
+	return an_context_read(ctx, &r, learning);
+}

@@ -31,4 +31,7 @@ void		an_context_write(const an_context *c, an_writer *w);
  * an AN_ERR_CORRUPT message in ctx when they are not one. */
 an_context *an_context_read(an_ctx *ctx, an_reader *r, int learning);
 
+/* A deep copy of c allocated through ctx (learning as c was made with). */
+an_context *an_context_copy(const an_context *c, an_ctx *ctx, int learning);
+
 #endif

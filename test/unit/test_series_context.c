@@ -3,8 +3,8 @@
  * contextual anomaly detector of src/core/series_context.c behind the
  * series interface): a spike, a dip and a level shift in a seasonal series
  * score high at once, the clean series flags little, the score is 0 while
- * learning and during the rest after a high score, and the state's bytes
- * continue bit for bit and refuse damage.
+ * learning and during the rest after a high score, the state's bytes
+ * continue bit for bit and refuse damage, and a copy shares nothing.
  *
  * Usage:
  *   test_series_context              run every test
@@ -215,6 +215,38 @@ write_seeds(const char *dir)
 		write_series_seed(new_detector, x, 500, dir, "context");
 }
 
+/* A copy taken mid-series (a savepoint of a state) shares nothing with the
+ * original: after the original moves on, the copy continues exactly as the
+ * original did from the same point. */
+static void
+test_copy(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_ctx		copy_ctx = new_ctx();
+	double		x[LENGTH];
+	an_series  *s = new_detector(&ctx);
+	an_series  *c;
+	an_series_point p,
+				q;
+	double		first[LENGTH];
+
+	make_series(x, LENGTH, SPIKE, 11);
+	for (int i = 0; i < 1500; i++)
+		an_series_update(s, x[i], &p);
+	c = an_series_copy(s, &copy_ctx);
+	for (int i = 1500; i < LENGTH; i++)
+	{
+		an_series_update(s, x[i], &p);
+		first[i] = p.score;
+	}
+	for (int i = 1500; i < LENGTH; i++)
+	{
+		an_series_update(c, x[i], &q);
+		CHECK(q.score == first[i], "the copy differs at %d: %g against %g", i, q.score, first[i]);
+	}
+	free_all_blocks();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,5 +257,6 @@ main(int argc, char **argv)
 	run("constant", test_constant);
 	run("extremes", test_extremes);
 	run("bytes", test_bytes);
+	run("copy", test_copy);
 	return finish();
 }
