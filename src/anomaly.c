@@ -20,12 +20,14 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Module load: define the extension's settings (and, preloaded, its shared memory). */
+/* Module load: define the extension's settings (and, preloaded, its shared
+ * memory), and resolve model names when statements are planned on Citus. */
 void
 _PG_init(void)
 {
 	an_cache_define_guc();
 	an_progress_init();
+	an_citus_names_init();
 }
 
 /* Allocate zeroed memory in the memory context given as arg. */

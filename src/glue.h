@@ -280,6 +280,10 @@ void		an_citus_refuse_lookup(int64 id, const char *name);
 bool		an_citus_installed(void);
 void		an_citus_check_monitor(const char *trigger, const char *relation, bool logs);
 
+/* citus_names.c: a planner hook that resolves model names to the deployed
+ * ids on a Citus coordinator, so a statement scores with one version */
+void		an_citus_names_init(void);
+
 /* score.c: a row argument encoded for the model argument, per call site */
 const an_model *an_row_encode(FunctionCallInfo fcinfo, double **x);
 char	   *an_row_value_text(FunctionCallInfo fcinfo, const an_model *m, uint32 j);

@@ -41,7 +41,7 @@ start_node() {
     local node=$1 port=$2
     as_user "$PG_BIN/initdb" -D "$CLTMP/$node" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
     as_user "$PG_BIN/pg_ctl" -D "$CLTMP/$node" -l "$CLTMP/$node.log" -w -o \
-        "-c listen_addresses=127.0.0.1 -k $CLTMP -p $port -c shared_preload_libraries=citus -c max_worker_processes=16 -c max_connections=60 -c shared_buffers=64MB" \
+        "-c listen_addresses=127.0.0.1 -k $CLTMP -p $port -c shared_preload_libraries=citus,anomaly -c max_worker_processes=16 -c max_connections=60 -c shared_buffers=64MB" \
         start >/dev/null
     as_user "$PG_BIN/psql" -X -q -h "$CLTMP" -p "$port" -d postgres -c "CREATE EXTENSION citus" >/dev/null
 }
@@ -287,6 +287,43 @@ else
     echo "$got" | head -20 | sed 's/^/   got:   /'
     failed=$((failed + 1))
 fi
+sql -c "SELECT anomaly_deploy('fraud', 2)" >/dev/null
+# with the library preloaded on the coordinator, a constant name is resolved
+# to the deployed id when the statement is planned: every task scores with
+# that one version, even when a deploy commits while the statement runs
+expect_match "a model name is resolved on the coordinator when the statement is planned: the tasks score by id" \
+    "EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+    "anomaly_flag\\('$V2'::bigint, t\\.\\*\\)"
+got=$(sql -c "PREPARE by_name AS SELECT count(*) FROM tx t WHERE anomaly_flag('fraud', t)" \
+          -c "EXECUTE by_name" -c "EXECUTE by_name" -c "EXECUTE by_name" -c "EXECUTE by_name" \
+          -c "EXECUTE by_name" -c "EXECUTE by_name" -c "$OTHER_SESSION" -c "EXECUTE by_name" 2>&1 | tr '\n' ' ')
+want="$FLAGGED2 $FLAGGED2 $FLAGGED2 $FLAGGED2 $FLAGGED2 $FLAGGED2 1 $FLAGGED "
+if [ "$got" = "$want" ]; then
+    echo "ok - a prepared statement by name is planned again after a deploy (its plan depends on anomaly_deployments)"
+    passed=$((passed + 1))
+else
+    echo "not ok - a prepared statement by name is planned again after a deploy (its plan depends on anomaly_deployments)"
+    echo "   want: $want"
+    echo "   got:  $got"
+    failed=$((failed + 1))
+fi
+sql -c "SELECT anomaly_deploy('fraud', 2)" >/dev/null
+# one statement whose tasks run one after another (one connection a worker,
+# 10 ms a row on about 400 rows): another session deploys version 1 a
+# second after it starts, and every task still scores with version 2
+SLOW="SELECT count(*) FILTER (WHERE anomaly_flag('fraud', t)) FROM tx t
+       WHERE CASE WHEN abs(hashtext(transaction_id)) % 500 = 0 THEN pg_sleep(0.01) IS NOT NULL END"
+SUBSET2=$(sql -c "SELECT count(*) FILTER (WHERE anomaly_flag($V2::bigint, t)) FROM tx_local t WHERE abs(hashtext(transaction_id)) % 500 = 0")
+( sleep 1; as_user "$PG_BIN/psql" -X -q -At -h "$CLTMP" -p "$COORD" -d postgres \
+      -c "SELECT anomaly_deploy('fraud', 1)" >/dev/null ) &
+deployer=$!
+t0=$SECONDS
+expect "a deploy committed while a statement runs does not mix versions in it: all its tasks use version 2 ($SUBSET2 flags)" \
+    "SET citus.max_adaptive_executor_pool_size = 1;
+     $SLOW" \
+    "$SUBSET2"
+wait "$deployer"
+echo "   (the statement took $((SECONDS - t0)) s; the deploy came after 1 s)"
 sql -c "SELECT anomaly_deploy('fraud', 2)" >/dev/null
 PARALLEL="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;"
 expect_match "scoring the plain copy by id in a parallel plan on the coordinator: the plan ..." \
