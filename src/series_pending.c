@@ -63,6 +63,8 @@ static bool callbacks_registered = false;
  * schema it names */
 static SPIPlanPtr write_plan = NULL;
 static Oid	write_plan_schema = InvalidOid;
+/* anomaly_ts_state as last found */
+static Oid	state_relid = InvalidOid;
 
 /* Hash of a key: its model id and series text. */
 static uint32
@@ -164,6 +166,29 @@ write_back(an_ts_pending *e, SPIPlanPtr plan)
 	e->added = 0;
 }
 
+/*
+ * The schema of the extension's anomaly_ts_state, InvalidOid when the
+ * extension is gone (dropped in this transaction).  The table's oid is
+ * remembered, and the extension looked up again (an index scan of
+ * pg_extension) only when that oid no longer names anomaly_ts_state.
+ */
+static Oid
+state_schema(void)
+{
+	Oid			schema;
+
+	if (OidIsValid(state_relid))
+	{
+		char	   *name = get_rel_name(state_relid);
+
+		if (name != NULL && strcmp(name, "anomaly_ts_state") == 0)
+			return get_rel_namespace(state_relid);
+	}
+	schema = an_glue_schema_oid();
+	state_relid = OidIsValid(schema) ? get_relname_relid("anomaly_ts_state", schema) : InvalidOid;
+	return OidIsValid(state_relid) ? schema : InvalidOid;
+}
+
 /* Write every moved state back (before commit or prepare, or to make room);
  * nothing when the extension was dropped in this transaction. */
 static void
@@ -177,8 +202,8 @@ pending_flush(void)
 
 	if (pending == NULL)
 		return;
-	schema = an_glue_schema_oid();
-	if (!OidIsValid(schema) || !OidIsValid(get_relname_relid("anomaly_ts_state", schema)))
+	schema = state_schema();
+	if (!OidIsValid(schema))
 		return;
 	hash_seq_init(&seq, pending);
 	while ((e = hash_seq_search(&seq)) != NULL)
