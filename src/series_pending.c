@@ -380,8 +380,8 @@ pending_prepare(void)
 }
 
 /* Make room for one more entry: outside subtransactions, write back and
- * forget every entry once there are PENDING_MAX (call before decoding a
- * detector through an_ts_pending_ctx()). */
+ * forget every entry once there are PENDING_MAX (call before locking the
+ * next row for an_ts_pending_lock). */
 void
 an_ts_pending_reserve(void)
 {
