@@ -16,7 +16,7 @@ GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/r
 	src/model_cache.o src/model_name.o src/score.o src/bytea_models.o src/train.o src/sample_srf.o \
 	src/segment_train.o src/segment_route.o src/deploy.o src/progress.o src/segment_scan.o src/segment_evaluate.o \
 	src/value_text.o src/importance.o src/monitor_report.o \
-	src/series_options.o src/series_point.o src/series_window.o src/series_state.o src/series_pending.o src/series_update.o src/series_clock.o src/series_monitor.o src/citus.o src/citus_names.o
+	src/series_options.o src/series_point.o src/series_window.o src/series_state.o src/series_pending.o src/series_cache.o src/series_update.o src/series_clock.o src/series_monitor.o src/citus.o src/citus_names.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script of 0.1.0 and the update scripts since: CREATE EXTENSION
@@ -27,7 +27,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/fuzz_series test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
 
-REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update series_context series_monitor series_time upgrade
+REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update series_context series_monitor series_time series_cache upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

@@ -8,6 +8,7 @@
 #include "glue.h"
 #include "series.h"
 
+#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
 /* series_options.c: the options of a series detector from a jsonb object
@@ -51,26 +52,49 @@ typedef struct an_ts_pending_key
 
 typedef struct an_ts_pending_saved an_ts_pending_saved;
 
+/* The memory of one series' detector: a context of its own, so that the
+ * detector can be kept past its transaction (series_cache.c). */
+typedef struct an_ts_mem
+{
+	MemoryContext cxt;			/* holds the detector, its copies and this struct */
+	an_ctx		ctx;			/* the core's allocator over cxt */
+} an_ts_mem;
+
 typedef struct an_ts_pending
 {
 	an_ts_pending_key key;		/* hash key: model id and series */
 	Oid			user;			/* who locked the row: the state is written as them */
-	an_series  *detector;		/* allocated through an_ts_pending_ctx() */
+	an_series  *detector;		/* allocated through mem */
+	an_ts_mem  *mem;
+	TransactionId row_xmin;		/* the row version the detector was read from */
+	int64		row_points;		/* (or written as) */
 	bool		has_last;		/* last_ts is set */
 	TimestampTz last_ts;
 	int64		step_us;		/* the series' interval for the fill rule; 0 none */
-	int64		added;			/* points taken in this transaction */
+	int64		added;			/* points taken since the row was read or written */
 	/* private to series_pending.c */
 	int			locked_level;	/* subtransaction level that locked the row */
 	bool		dirty;			/* moved since the row was read */
 	an_ts_pending_saved *saved; /* states before a deeper level moved it */
 } an_ts_pending;
 
+HTAB	   *an_ts_key_table(const char *name, long size, Size entrysize, MemoryContext cxt);
 void		an_ts_pending_reserve(void);
-an_ctx	   *an_ts_pending_ctx(void);
 an_ts_pending *an_ts_pending_find(int64 model_id, const char *series);
-an_ts_pending *an_ts_pending_add(int64 model_id, const char *series, an_series *detector);
+an_ts_pending *an_ts_pending_lock(int64 model_id, const char *series, TransactionId xmin,
+								  int64 points, bytea *state);
 void		an_ts_pending_touch(an_ts_pending *e);
+
+/*
+ * series_cache.c: the decoded states this backend committed, kept across
+ * transactions with the row version (xmin, points) each equals; a
+ * transaction that locks that version takes the state instead of reading
+ * its bytes.
+ */
+an_series  *an_ts_cache_take(int64 model_id, const char *series, TransactionId xmin,
+							 int64 points, MemoryContext parent, an_ts_mem **mem);
+void		an_ts_cache_put(int64 model_id, const char *series, TransactionId xmin,
+							int64 points, an_series *detector, an_ts_mem *mem);
 
 /*
  * series_update.c: a stored series model (its newest version) as one role

@@ -10,6 +10,10 @@
  * every state that moved is written back with one UPDATE, as the role that
  * locked it, so row-level security applies as it did when the row was read.
  * A row is thus written once per transaction instead of once per point.
+ * Each detector has a memory context of its own; at commit the detectors
+ * go to series_cache.c with the row version each equals, and the next
+ * transaction that locks an unchanged row takes its detector from there
+ * instead of decoding the row's bytes.
  *
  * Subtransactions: the first time an entry is moved at a level deeper than
  * the one that locked it, a copy of its state is saved under that level.
@@ -59,6 +63,8 @@ static bool callbacks_registered = false;
  * schema it names */
 static SPIPlanPtr write_plan = NULL;
 static Oid	write_plan_schema = InvalidOid;
+/* anomaly_ts_state as last found */
+static Oid	state_relid = InvalidOid;
 
 /* Hash of a key: its model id and series text. */
 static uint32
@@ -78,6 +84,22 @@ key_match(const void *a, const void *b, Size keysize)
 	const an_ts_pending_key *kb = b;
 
 	return ka->model_id == kb->model_id && strcmp(ka->series, kb->series) == 0 ? 0 : 1;
+}
+
+/* A hash table in cxt of entries of entrysize starting with an
+ * an_ts_pending_key (this transaction's entries, the kept states). */
+HTAB *
+an_ts_key_table(const char *name, long size, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(an_ts_pending_key);
+	ctl.entrysize = entrysize;
+	ctl.hash = key_hash;
+	ctl.match = key_match;
+	ctl.hcxt = cxt;
+	return hash_create(name, size, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
 
 /* The UPDATE writing one state back into the extension in schema, prepared
@@ -139,6 +161,32 @@ write_back(an_ts_pending *e, SPIPlanPtr plan)
 		elog(ERROR, "writing the series state back failed: %s", SPI_result_code_string(rc));
 	/* no row: the model was dropped (its states with it) in this transaction */
 	pfree(state);
+	e->row_xmin = GetTopTransactionId();
+	e->row_points += e->added;
+	e->added = 0;
+}
+
+/*
+ * The schema of the extension's anomaly_ts_state, InvalidOid when the
+ * extension is gone (dropped in this transaction).  The table's oid is
+ * remembered, and the extension looked up again (an index scan of
+ * pg_extension) only when that oid no longer names anomaly_ts_state.
+ */
+static Oid
+state_schema(void)
+{
+	Oid			schema;
+
+	if (OidIsValid(state_relid))
+	{
+		char	   *name = get_rel_name(state_relid);
+
+		if (name != NULL && strcmp(name, "anomaly_ts_state") == 0)
+			return get_rel_namespace(state_relid);
+	}
+	schema = an_glue_schema_oid();
+	state_relid = OidIsValid(schema) ? get_relname_relid("anomaly_ts_state", schema) : InvalidOid;
+	return OidIsValid(state_relid) ? schema : InvalidOid;
 }
 
 /* Write every moved state back (before commit or prepare, or to make room);
@@ -154,8 +202,8 @@ pending_flush(void)
 
 	if (pending == NULL)
 		return;
-	schema = an_glue_schema_oid();
-	if (!OidIsValid(schema) || !OidIsValid(get_relname_relid("anomaly_ts_state", schema)))
+	schema = state_schema();
+	if (!OidIsValid(schema))
 		return;
 	hash_seq_init(&seq, pending);
 	while ((e = hash_seq_search(&seq)) != NULL)
@@ -179,6 +227,28 @@ pending_flush(void)
 	}
 }
 
+/*
+ * The transaction is committing, its states written back: keep each entry's
+ * detector, which equals the row version it was read from or written as,
+ * for the next transaction.  Kept before the commit is certain, since an
+ * error at COMMIT could not abort any more: should the transaction still
+ * abort, the versions it wrote are never seen, so nothing kept matches them.
+ */
+static void
+pending_keep(void)
+{
+	HASH_SEQ_STATUS seq;
+	an_ts_pending *e;
+
+	if (pending == NULL)
+		return;
+	hash_seq_init(&seq, pending);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (!e->dirty)
+			an_ts_cache_put(e->key.model_id, e->key.series, e->row_xmin, e->row_points,
+							e->detector, e->mem);
+}
+
 /* Forget every entry: the transaction has ended. */
 static void
 pending_forget(void)
@@ -189,13 +259,18 @@ pending_forget(void)
 	pending = NULL;
 }
 
-/* Transaction callback: write back before commit, forget at the end. */
+/* Transaction callback: write back before commit and keep the states for
+ * the next transaction; forget them at the end. */
 static void
 pending_xact(XactEvent event, void *arg)
 {
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
+			pending_flush();
+			pending_keep();
+			pending_forget();
+			break;
 		case XACT_EVENT_PRE_PREPARE:
 			pending_flush();
 			break;
@@ -243,11 +318,8 @@ entry_remove(an_ts_pending *e)
 	const char *series = e->key.series;
 
 	while (e->saved != NULL)
-	{
-		pfree(e->saved->detector);
 		saved_pop(e);
-	}
-	pfree(e->detector);
+	MemoryContextDelete(e->mem->cxt);
 	hash_search(pending, &e->key, HASH_REMOVE, NULL);
 	pfree((char *) series);
 }
@@ -293,8 +365,6 @@ pending_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId paren
 static void
 pending_prepare(void)
 {
-	HASHCTL		ctl;
-
 	if (!callbacks_registered)
 	{
 		RegisterXactCallback(pending_xact, NULL);
@@ -306,19 +376,12 @@ pending_prepare(void)
 	pending_cxt = AllocSetContextCreate(TopTransactionContext, "anomaly series states",
 										ALLOCSET_DEFAULT_SIZES);
 	an_glue_ctx(&pending_an_ctx, pending_cxt);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(an_ts_pending_key);
-	ctl.entrysize = sizeof(an_ts_pending);
-	ctl.hash = key_hash;
-	ctl.match = key_match;
-	ctl.hcxt = pending_cxt;
-	pending = hash_create("anomaly series states", 16, &ctl,
-						  HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	pending = an_ts_key_table("anomaly series states", 16, sizeof(an_ts_pending), pending_cxt);
 }
 
 /* Make room for one more entry: outside subtransactions, write back and
- * forget every entry once there are PENDING_MAX (call before decoding a
- * detector through an_ts_pending_ctx()). */
+ * forget every entry once there are PENDING_MAX (call before locking the
+ * next row for an_ts_pending_lock). */
 void
 an_ts_pending_reserve(void)
 {
@@ -327,14 +390,6 @@ an_ts_pending_reserve(void)
 		return;
 	pending_flush();
 	pending_forget();
-}
-
-/* The core context the detectors of this transaction's entries use. */
-an_ctx *
-an_ts_pending_ctx(void)
-{
-	pending_prepare();
-	return &pending_an_ctx;
 }
 
 /* The entry of (model_id, series) if this transaction has locked it. */
@@ -350,19 +405,46 @@ an_ts_pending_find(int64 model_id, const char *series)
 	return hash_search(pending, &key, HASH_FIND, NULL);
 }
 
+/* A detector's own memory, under this transaction's entries. */
+static an_ts_mem *
+mem_new(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(pending_cxt, "anomaly series state",
+											  ALLOCSET_START_SMALL_SIZES);
+	an_ts_mem  *mem = MemoryContextAlloc(cxt, sizeof(an_ts_mem));
+
+	mem->cxt = cxt;
+	an_glue_ctx(&mem->ctx, cxt);
+	return mem;
+}
+
 /*
- * A new entry for the row of (model_id, series) just locked, holding
- * detector (made through an_ts_pending_ctx()); the caller fills in the
- * row's last timestamp and step.
+ * A new entry for the row version (xmin, points) of (model_id, series) just
+ * locked, whose state column is state: its detector is the one this backend
+ * kept at its last commit if that wrote this version, else state decoded
+ * (a damaged state is an error).  The caller fills in the row's last
+ * timestamp and step.  Call an_ts_pending_reserve() first.
  */
 an_ts_pending *
-an_ts_pending_add(int64 model_id, const char *series, an_series *detector)
+an_ts_pending_lock(int64 model_id, const char *series, TransactionId xmin, int64 points,
+				   bytea *state)
 {
 	an_ts_pending_key key;
 	an_ts_pending *e;
+	an_series  *detector;
+	an_ts_mem  *mem;
 	bool		found;
 
 	pending_prepare();
+	detector = an_ts_cache_take(model_id, series, xmin, points, pending_cxt, &mem);
+	if (detector == NULL)
+	{
+		bytea	   *bytes = DatumGetByteaPP(PointerGetDatum(state));
+
+		mem = mem_new();
+		an_glue_check(&mem->ctx, an_series_read(&mem->ctx, VARDATA_ANY(bytes),
+												VARSIZE_ANY_EXHDR(bytes), &detector));
+	}
 	key.model_id = model_id;
 	key.series = series;
 	e = hash_search(pending, &key, HASH_ENTER, &found);
@@ -371,6 +453,9 @@ an_ts_pending_add(int64 model_id, const char *series, an_series *detector)
 	e->key.series = MemoryContextStrdup(pending_cxt, series);
 	e->user = GetUserId();
 	e->detector = detector;
+	e->mem = mem;
+	e->row_xmin = xmin;
+	e->row_points = points;
 	e->has_last = false;
 	e->last_ts = 0;
 	e->step_us = 0;
@@ -393,7 +478,7 @@ an_ts_pending_touch(an_ts_pending *e)
 		an_ts_pending_saved *s = MemoryContextAlloc(pending_cxt, sizeof(an_ts_pending_saved));
 
 		s->level = level;
-		s->detector = an_series_copy(e->detector, &pending_an_ctx);
+		s->detector = an_series_copy(e->detector, &e->mem->ctx);
 		s->has_last = e->has_last;
 		s->last_ts = e->last_ts;
 		s->added = e->added;

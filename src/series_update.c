@@ -108,7 +108,8 @@ prepare_state_plans(void)
 
 	if (lock_plan != NULL)
 		return;
-	lock_plan = keep_plan("SELECT s.last_ts, s.step, s.state FROM %s.anomaly_ts_state s "
+	lock_plan = keep_plan("SELECT s.last_ts, s.step, s.state, s.xmin, s.points "
+						  "FROM %s.anomaly_ts_state s "
 						  "WHERE s.model_id OPERATOR(pg_catalog.=) $1 "
 						  "AND s.series OPERATOR(pg_catalog.=) $2 FOR UPDATE", 2, types);
 	insert_plan = keep_plan("INSERT INTO %s.anomaly_ts_state (model_id, series, state) "
@@ -264,7 +265,8 @@ lock_row(Datum *args)
 
 /*
  * Lock the row of series of model m (making it from the model's fresh state
- * if the series is new) and add its decoded state to this transaction's.
+ * if the series is new) and add its state to this transaction's (the one
+ * kept since this backend wrote the row, else its bytes decoded).
  */
 static an_ts_pending *
 series_lock(const an_ts_model *m, const char *series)
@@ -274,8 +276,6 @@ series_lock(const an_ts_model *m, const char *series)
 	TupleDesc	desc;
 	Datum		d;
 	bool		isnull;
-	bytea	   *state;
-	an_series  *detector;
 	an_ts_pending *e;
 
 	an_ts_pending_reserve();
@@ -300,12 +300,10 @@ series_lock(const an_ts_model *m, const char *series)
 	}
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	d = SPI_getbinval(row, desc, 3, &isnull);
-	state = DatumGetByteaPP(d);
-	an_glue_check(an_ts_pending_ctx(),
-				  an_series_read(an_ts_pending_ctx(), VARDATA_ANY(state), VARSIZE_ANY_EXHDR(state),
-								 &detector));
-	e = an_ts_pending_add(m->id, series, detector);
+	e = an_ts_pending_lock(m->id, series,
+						   DatumGetTransactionId(SPI_getbinval(row, desc, 4, &isnull)),
+						   DatumGetInt64(SPI_getbinval(row, desc, 5, &isnull)),
+						   (bytea *) DatumGetPointer(SPI_getbinval(row, desc, 3, &isnull)));
 	d = SPI_getbinval(row, desc, 1, &isnull);
 	e->has_last = !isnull;
 	e->last_ts = isnull ? 0 : DatumGetTimestampTz(d);

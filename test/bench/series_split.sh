@@ -7,7 +7,14 @@
 #      lock, an UPDATE writing a 9 kB state, and anomaly_ts_update;
 #   2. ROWS statements each its own transaction with synchronous_commit off
 #      (so the commit's WAL flush is left out): a plain insert, the row lock,
-#      the UPDATE of a 9 kB state, and an insert through the scoring trigger.
+#      the UPDATE of a 9 kB state, the UPDATE of a 320-byte value (what a
+#      state small enough to stay in its row would cost to write), and an
+#      insert through the scoring trigger;
+#   3. ROWS one-row inserts each its own transaction, plain and through the
+#      trigger in turn, R times: the WAL each writes (pg_current_wal_insert_lsn),
+#      the backend's time on a CPU (/proc/self/schedstat, Linux) and the wall
+#      time with synchronous_commit off and on; what the commit's WAL flush
+#      adds is the difference of the last two.
 # A benchmark, not a test: it prints the figures and exits 0.
 #
 #   bash test/bench/series_split.sh
@@ -36,6 +43,8 @@ CREATE TABLE one_state AS SELECT state FROM anomaly_ts_state LIMIT 1;
 CREATE TABLE blob (id int PRIMARY KEY, b bytea);
 ALTER TABLE blob ALTER COLUMN b SET STORAGE EXTERNAL;
 INSERT INTO blob SELECT 1, state FROM one_state;
+CREATE TABLE small (id int PRIMARY KEY, n bigint, b bytea);
+INSERT INTO small VALUES (1, 0, NULL);
 CREATE TABLE plain (host text, ts timestamptz, value float8, score float8);
 CREATE TABLE scored (LIKE plain);
 CREATE FUNCTION score_row() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -68,6 +77,8 @@ statements() {
                 printf "INSERT INTO %s VALUES (\047h%d\047, clock_timestamp(), %.6f);\n", kind, i % 10, 100 + sin(i)
             else if (kind == "lock")
                 printf "SELECT FROM anomaly_ts_state WHERE series = \047h%d\047 FOR UPDATE;\n", i % 10
+            else if (kind == "small")
+                printf "UPDATE small SET n = n + 1, b = decode(repeat(lpad(to_hex(n + 1), 8, \0470\047), 80), \047hex\047) WHERE id = 1;\n"
             else
                 printf "UPDATE blob SET b = b || \047\\x00\047::bytea WHERE id = 1;\n"
         }
@@ -90,6 +101,47 @@ statements_ms() {
 }
 PLAIN=$(statements_ms plain)
 echo "  plain insert: $PLAIN ms for $ROWS"
-for kind in lock blob scored; do
+for kind in lock blob small scored; do
     echo "  $kind: $(per "$(statements_ms $kind)" "$PLAIN" "$ROWS")"
+done
+
+echo "== $ROWS one-row inserts each its own transaction, per statement (medians of $R runs in turn): WAL bytes, backend CPU us, wall us with synchronous_commit off and on"
+# measured KIND SYNC: "wal cpu wall" per statement of one run of ROWS inserts
+# into KIND with synchronous_commit SYNC, later points than the last run's
+measured() {
+    local script start end
+    script=$(mktemp /tmp/series_split.XXXXXX.sql)
+    chmod 644 "$script"
+    {
+        echo "SET synchronous_commit = $2;"
+        echo "SELECT pg_current_wal_insert_lsn() AS w0, split_part(pg_read_file('/proc/self/schedstat'), ' ', 1) AS c0 \\gset"
+        statements "$1" | grep -v '^SET'
+        echo "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), :'w0') / $ROWS AS wal,"
+        echo "       (split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint - :c0) / 1000.0 / $ROWS AS cpu \\gset"
+        echo "\\echo :wal :cpu"
+    } >"$script"
+    start=$(date +%s%N)
+    local out
+    out=$(psql_q -At -f "$script")
+    end=$(date +%s%N)
+    rm -f "$script"
+    echo "$out $(((end - start) / 1000 / ROWS))"
+}
+# column C (1-based) of lines on stdin: their median
+median_col() { awk -v c="$1" '{ print $c }' | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A RUNS
+for ((i = 0; i <= R; i++)); do
+    for kind in plain scored; do
+        for sync in off on; do
+            m=$(measured $kind $sync)
+            ((i > 0)) && RUNS[$kind.$sync]+="$m"$'\n'
+        done
+    done
+done
+for kind in plain scored; do
+    wal=$(printf '%s' "${RUNS[$kind.off]}" | median_col 1)
+    cpu=$(printf '%s' "${RUNS[$kind.off]}" | median_col 2)
+    off=$(printf '%s' "${RUNS[$kind.off]}" | median_col 3)
+    on=$(printf '%s' "${RUNS[$kind.on]}" | median_col 3)
+    echo "  $kind: WAL $wal bytes, backend CPU $cpu us, wall $off us with synchronous_commit off, $on us on (the flush: $((on - off)) us)"
 done
