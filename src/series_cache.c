@@ -16,15 +16,19 @@
  * bit for bit as the kept one (sql/series_update.sql compares scores and
  * stored bytes against anomaly_ts_step), so both ways score the same.
  *
- * At most CACHE_MAX states are kept (about 25 kB each); the table is emptied
- * when anomaly_models changes (a model dropped or retrained).
+ * At most CACHE_MAX states and CACHE_BYTES of their memory are kept (an
+ * auto state is about 25 kB, a context state up to tens of MB); the oldest
+ * go first, and a state larger than the whole budget is not kept.  The
+ * table is emptied when anomaly_models changes (a model dropped or
+ * retrained).
  */
 #include "series_glue.h"
 
 #include "utils/memutils.h"
 
-/* states kept across transactions per backend (~25 kB each) */
+/* states kept across transactions per backend, and the memory they may hold */
 #define CACHE_MAX 128
+#define CACHE_BYTES ((Size) 64 * 1024 * 1024)
 
 /* A state kept for its series: the row version it equals and its memory. */
 typedef struct cache_entry
@@ -34,11 +38,13 @@ typedef struct cache_entry
 	int64		points;
 	an_series  *detector;
 	an_ts_mem  *mem;			/* holds detector; a child of cache_cxt */
+	Size		bytes;			/* mem's memory */
 } cache_entry;
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *cache = NULL;
 static uint64 cache_generation = 0;
+static Size cache_bytes = 0;	/* memory of the states kept */
 
 /* Make the table, or empty it when anomaly_models has changed. */
 static void
@@ -54,6 +60,7 @@ cache_prepare(void)
 	MemoryContextReset(cache_cxt);
 	cache = an_ts_key_table("anomaly series state cache", CACHE_MAX, sizeof(cache_entry), cache_cxt);
 	cache_generation = generation;
+	cache_bytes = 0;
 }
 
 /* Forget entry c and free what it holds. */
@@ -63,23 +70,26 @@ entry_drop(cache_entry *c)
 	char	   *series = (char *) c->key.series;
 
 	MemoryContextDelete(c->mem->cxt);
+	cache_bytes -= c->bytes;
 	hash_search(cache, &c->key, HASH_REMOVE, NULL);
 	pfree(series);
 }
 
-/* Make room for one more entry by dropping one. */
+/* Make room for one more entry of need bytes by dropping others. */
 static void
-cache_make_room(void)
+cache_make_room(Size need)
 {
 	HASH_SEQ_STATUS seq;
 	cache_entry *c;
 
-	if (hash_get_num_entries(cache) < CACHE_MAX)
-		return;
-	hash_seq_init(&seq, cache);
-	c = hash_seq_search(&seq);
-	hash_seq_term(&seq);
-	entry_drop(c);
+	while (hash_get_num_entries(cache) > 0 &&
+		   (hash_get_num_entries(cache) >= CACHE_MAX || cache_bytes + need > CACHE_BYTES))
+	{
+		hash_seq_init(&seq, cache);
+		c = hash_seq_search(&seq);
+		hash_seq_term(&seq);
+		entry_drop(c);
+	}
 }
 
 /*
@@ -110,6 +120,7 @@ an_ts_cache_take(int64 model_id, const char *series, TransactionId xmin, int64 p
 	*mem = c->mem;
 	MemoryContextSetParent(c->mem->cxt, parent);
 	c->mem = NULL;
+	cache_bytes -= c->bytes;
 	pfree((char *) c->key.series);
 	hash_search(cache, &key, HASH_REMOVE, NULL);
 	return detector;
@@ -126,6 +137,7 @@ an_ts_cache_put(int64 model_id, const char *series, TransactionId xmin, int64 po
 	an_ts_pending_key key;
 	cache_entry *c;
 	bool		found;
+	Size		bytes = MemoryContextMemAllocated(mem->cxt, true);
 
 	cache_prepare();
 	key.model_id = model_id;
@@ -133,7 +145,12 @@ an_ts_cache_put(int64 model_id, const char *series, TransactionId xmin, int64 po
 	c = hash_search(cache, &key, HASH_FIND, NULL);
 	if (c != NULL)
 		entry_drop(c);
-	cache_make_room();
+	if (bytes > CACHE_BYTES)
+	{
+		MemoryContextDelete(mem->cxt);
+		return;
+	}
+	cache_make_room(bytes);
 	MemoryContextSetParent(mem->cxt, cache_cxt);
 	c = hash_search(cache, &key, HASH_ENTER, &found);
 	c->key.series = MemoryContextStrdup(cache_cxt, series);
@@ -141,4 +158,6 @@ an_ts_cache_put(int64 model_id, const char *series, TransactionId xmin, int64 po
 	c->points = points;
 	c->detector = detector;
 	c->mem = mem;
+	c->bytes = bytes;
+	cache_bytes += bytes;
 }
