@@ -10,7 +10,7 @@
  * ntry hyperplanes are tried, each over min(ndim, d) distinct random columns
  * with N(0, 1) coefficients: the node's rows are projected on it, sorted,
  * and every cut between two different neighbours is weighed by the pooled
- * gain of Cortes's section 3,
+ * gain of Cortes's paper,
  *
  *   gain = 1 - (n_l sd_l + n_r sd_r) / (n sd),
  *
@@ -32,8 +32,8 @@
  * step has no data-dependent branch and the trees' loads overlap.
  */
 #include "detector.h"
-#include "path_length.h"
 #include "order_stats.h"
+#include "path_length.h"
 #include "prng.h"
 #include "robust_scale.h"
 
@@ -130,7 +130,6 @@ typedef struct grow_state
 	const double *Z;			/* the tree's scaled subsample, psi x d */
 	uint32_t	ntry;
 	uint32_t   *column_order;	/* scratch, d entries */
-	double	   *proj;			/* scratch, psi entries */
 	double	   *sorted;			/* scratch, psi entries */
 	double	   *left_m2;		/* scratch, psi entries */
 	uint64_t   *sort_scratch;	/* scratch, 2 psi entries */
