@@ -5,7 +5,7 @@ MODULE_big = anomaly
 
 CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/copod.o src/core/decimal.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
-	src/core/ensemble.o src/core/explain.o src/core/fitstate.o src/core/hbos.o src/core/html.o src/core/iforest.o \
+	src/core/ensemble.o src/core/explain.o src/core/fcforest.o src/core/fitstate.o src/core/hbos.o src/core/html.o src/core/iforest.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/monitor_page.o src/core/report.o src/core/report_features.o \

@@ -18,6 +18,7 @@ static const an_detector_ops *const registry[] = {
 	&an_zscore_ops,
 	&an_mahalanobis_ops,
 	&an_ensemble_ops,
+	&an_fcforest_ops,
 };
 
 #define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))

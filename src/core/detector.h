@@ -51,6 +51,7 @@ const an_detector_ops *an_detector_by_id(uint16_t id);
 const char *an_detector_names(void);
 
 extern const an_detector_ops an_iforest_ops;
+extern const an_detector_ops an_fcforest_ops;
 extern const an_detector_ops an_lof_ops;
 extern const an_detector_ops an_knn_ops;
 extern const an_detector_ops an_ocsvm_ops;

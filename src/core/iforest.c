@@ -25,6 +25,7 @@
  * and reading recovers a leaf's from its c(n) and sums them upwards.
  */
 #include "detector.h"
+#include "path_length.h"
 #include "prng.h"
 
 #include <math.h>
@@ -87,17 +88,6 @@ typedef struct iforest
 	double	   *c_rows;			/* c(n), for explanations */
 } iforest;
 
-/* Average path length of an unsuccessful BST search among n items (eq. 1). */
-static double
-average_path_length(double n)
-{
-	if (n <= 1)
-		return 0.0;
-	if (n <= 2)
-		return 1.0;
-	return 2.0 * (log(n - 1.0) + 0.5772156649015329) - 2.0 * (n - 1.0) / n;
-}
-
 /*
  * The rows of a leaf whose path-length adjustment is c: the n in [1, psi]
  * with c(n) nearest c (c is increasing, so a bisection finds it).
@@ -115,12 +105,12 @@ leaf_rows(double c, uint32_t psi)
 	{
 		uint32_t	mid = lo + (hi - lo) / 2;
 
-		if (average_path_length(mid) < c)
+		if (an_average_path_length(mid) < c)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo > 1 && c - average_path_length(lo - 1) < average_path_length(lo) - c)
+	if (lo > 1 && c - an_average_path_length(lo - 1) < an_average_path_length(lo) - c)
 		lo--;
 	return lo;
 }
@@ -150,14 +140,14 @@ tabulate_c(an_ctx *ctx, iforest *m)
 	m->c_max = m->psi < C_TABLE_MAX ? m->psi : C_TABLE_MAX;
 	m->c_rows = an_alloc(ctx, sizeof(double) * ((size_t) m->c_max + 1));
 	for (uint32_t n = 0; n <= m->c_max; n++)
-		m->c_rows[n] = average_path_length(n);
+		m->c_rows[n] = an_average_path_length(n);
 }
 
 /* c(rows of node i), from the table when it covers them. */
 static inline double
 node_c(const iforest *m, uint32_t i)
 {
-	return m->rows[i] <= m->c_max ? m->c_rows[m->rows[i]] : average_path_length(m->rows[i]);
+	return m->rows[i] <= m->c_max ? m->c_rows[m->rows[i]] : an_average_path_length(m->rows[i]);
 }
 
 /*
@@ -261,7 +251,7 @@ grow(grow_state *g, uint32_t *idx, uint32_t n, uint32_t depth)
 		f = pick_feature(g, idx, n, &lo, &hi);
 	if (f < 0)
 	{
-		node->value = depth + average_path_length(n);
+		node->value = depth + an_average_path_length(n);
 		node->child[0] = node->child[1] = me;
 		if (depth > g->height)
 			g->height = depth;
@@ -363,7 +353,7 @@ iforest_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		: (uint32_t) ceil(log2((double) m->psi));
 	if (m->max_depth < 1)
 		m->max_depth = 1;
-	m->c_psi = average_path_length(m->psi);
+	m->c_psi = an_average_path_length(m->psi);
 	max_nodes = 2 * m->psi - 1;
 	if ((uint64_t) m->n_trees * max_nodes > MAX_NODES)
 		return an_fail(ctx, AN_ERR_PARAM,
@@ -551,7 +541,7 @@ iforest_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d,
 		(size_t) m->n_nodes > an_reader_left(r) / 16 ||
 		(size_t) m->n_trees > an_reader_left(r) / 4)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "iforest header is invalid");
-	m->c_psi = average_path_length(m->psi);
+	m->c_psi = an_average_path_length(m->psi);
 	m->roots = an_alloc(ctx, sizeof(uint32_t) * m->n_trees);
 	m->nodes = an_alloc(ctx, sizeof(inode) * m->n_nodes);
 	m->feature = an_alloc(ctx, sizeof(uint16_t) * m->n_nodes);

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 make -s test/bench/detector_bench
 algorithms=("$@")
 if [ ${#algorithms[@]} -eq 0 ]; then
-	algorithms=(iforest lof knn ocsvm hbos ecod copod zscore mahalanobis auto)
+	algorithms=(iforest fcforest lof knn ocsvm hbos ecod copod zscore mahalanobis auto)
 fi
 out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/anomaly-accuracy.XXXXXX")}
 validation=${ANOMALY_VALIDATION:-test/bench/validation-data}

@@ -2713,6 +2713,7 @@ static const algorithm_seed algorithm_seeds[] = {
 	{"auto", "auto", {NULL}, {0}, {NULL}, {NULL}, 24, 0},
 	{"auto_dropped", "auto", {"contamination", "iforest"}, {0.05, 0}, {NULL}, {NULL}, 22, 1},
 	{"iforest", "iforest", {"n_trees", "sample_size"}, {6, 16}, {NULL}, {NULL}, 40},
+	{"fcforest", "fcforest", {"n_trees", "sample_size", "ntry"}, {5, 16, 2}, {NULL}, {NULL}, 40},
 	{"hbos_static", "hbos", {"n_bins", "tol"}, {6, 0.2}, {NULL}, {NULL}, 40},
 	{"hbos_dynamic", "hbos", {"n_bins"}, {5}, {"bins"}, {"dynamic"}, 40},
 	{"ecod", "ecod", {NULL}, {0}, {NULL}, {NULL}, 40},

@@ -130,6 +130,7 @@ test_golden_detectors(void)
 	check_detector("knn", 600, UINT64_C(0xE565807D798CCBE9));
 	check_detector("ocsvm", 300, UINT64_C(0xA2004AF3B267A2F7));
 	check_detector("ensemble", 300, UINT64_C(0x2D8BA56D764476EB));
+	check_detector("fcforest", 600, UINT64_C(0x3F008188E808F219));
 	/*
 	 * auto version 2; version 1 gave 0x0D251B72B0A826BE (test_auto_versions
 	 * checks that a version 1 model still scores as it did)
