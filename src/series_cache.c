@@ -104,6 +104,7 @@ an_ts_cache_take(int64 model_id, const char *series, TransactionId xmin, int64 p
 	an_ts_pending_key key;
 	cache_entry *c;
 	an_series  *detector;
+	char	   *kept_series;
 
 	cache_prepare();
 	key.model_id = model_id;
@@ -121,8 +122,10 @@ an_ts_cache_take(int64 model_id, const char *series, TransactionId xmin, int64 p
 	MemoryContextSetParent(c->mem->cxt, parent);
 	c->mem = NULL;
 	cache_bytes -= c->bytes;
-	pfree((char *) c->key.series);
+	kept_series = (char *) c->key.series;
+	/* the entry's key is compared while it is removed: free it after */
 	hash_search(cache, &key, HASH_REMOVE, NULL);
+	pfree(kept_series);
 	return detector;
 }
 
