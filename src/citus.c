@@ -14,7 +14,6 @@
 #include "glue.h"
 
 #include "catalog/pg_namespace.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -45,7 +44,7 @@ an_citus_replica_shard(void)
 	bool		isnull;
 	Datum		d;
 
-	if (!OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+	if (!an_citus_installed())
 		return NULL;
 	/* a reference table has a placement on every node, but check */
 	sql = psprintf("SELECT shard FROM (SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
@@ -101,11 +100,10 @@ an_citus_check_monitor(const char *trigger, const char *relation, bool logs)
 					 "or score_column/flag_column, and query the flagged rows from the coordinator.")));
 }
 
-/* Whether Citus is installed in this database: a query's source may then be
- * a distributed table, whose tasks get every parameter inlined in their
- * text. */
+/* Whether Citus is installed in this database (its metadata tables are
+ * there; a syscache lookup, cheap enough for every statement planned). */
 bool
 an_citus_installed(void)
 {
-	return OidIsValid(get_extension_oid("citus", true));
+	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE));
 }

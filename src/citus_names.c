@@ -16,7 +16,6 @@
 #include "glue.h"
 
 #include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
@@ -163,7 +162,7 @@ resolve_walker(Node *node, names_walk *w)
 static bool
 resolving_here(void)
 {
-	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) || an_citus_task())
+	if (!an_citus_installed() || an_citus_task())
 		return false;
 	return look_up_forms();
 }
