@@ -33,3 +33,21 @@ an_ts_missing_steps(int64 dt, int64 step_us)
 	steps -= 1;
 	return (int) (steps < 0 ? 0 : (steps > AN_TS_FILL_MAX ? AN_TS_FILL_MAX : steps));
 }
+
+/* True if ts is late for the clock: at or before its last point's time. */
+bool
+an_ts_clock_late(const an_ts_clock *clock, TimestampTz ts)
+{
+	return clock->has_last && ts <= clock->last_ts;
+}
+
+/* Move the clock to ts (not late), first feeding detector the points the
+ * gap since the last point missed when fill is on and the step known. */
+void
+an_ts_clock_advance(an_ts_clock *clock, TimestampTz ts, bool fill, an_series *detector)
+{
+	if (fill && clock->has_last && clock->step_us > 0)
+		an_series_fill(detector, an_ts_missing_steps(ts - clock->last_ts, clock->step_us));
+	clock->has_last = true;
+	clock->last_ts = ts;
+}

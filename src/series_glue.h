@@ -33,6 +33,20 @@ void		an_series_options_parse_timed(Jsonb *options, an_series_options *opt,
 int64		an_ts_interval_us(const Interval *iv);
 int			an_ts_missing_steps(int64 dt, int64 step_us);
 
+/* Where a timed series stands: its last point's time and the fill rule's
+ * step.  A time at or before the last is late; an_ts_clock_advance moves
+ * the clock to a time that is not, first feeding the detector the points
+ * the gap missed when the rule fills and the step is known. */
+typedef struct an_ts_clock
+{
+	bool		has_last;		/* last_ts is set */
+	TimestampTz last_ts;
+	int64		step_us;		/* the series' interval for the fill rule; 0 none */
+} an_ts_clock;
+bool		an_ts_clock_late(const an_ts_clock *clock, TimestampTz ts);
+void		an_ts_clock_advance(an_ts_clock *clock, TimestampTz ts, bool fill,
+								an_series *detector);
+
 /* series_point.c: a point as the columns of anomaly_ts_point. */
 #define AN_TS_POINT_COLUMNS 9
 void		an_series_point_columns(const an_series_point *p, const an_series *detector,
@@ -68,9 +82,7 @@ typedef struct an_ts_pending
 	an_ts_mem  *mem;
 	TransactionId row_xmin;		/* the row version the detector was read from */
 	int64		row_points;		/* (or written as) */
-	bool		has_last;		/* last_ts is set */
-	TimestampTz last_ts;
-	int64		step_us;		/* the series' interval for the fill rule; 0 none */
+	an_ts_clock clock;			/* the last point's time and the fill step */
 	int64		added;			/* points taken since the row was read or written */
 	/* private to series_pending.c */
 	int			locked_level;	/* subtransaction level that locked the row */

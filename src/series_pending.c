@@ -45,8 +45,7 @@ struct an_ts_pending_saved
 {
 	int			level;
 	an_series  *detector;
-	bool		has_last;
-	TimestampTz last_ts;
+	an_ts_clock clock;
 	int64		added;
 	bool		dirty;
 	an_ts_pending_saved *next;	/* the one saved at a shallower level */
@@ -149,9 +148,9 @@ write_back(an_ts_pending *e, SPIPlanPtr plan)
 	args[0] = Int64GetDatum(e->key.model_id);
 	args[1] = CStringGetTextDatum(e->key.series);
 	args[2] = PointerGetDatum(state);
-	args[3] = TimestampTzGetDatum(e->last_ts);
+	args[3] = TimestampTzGetDatum(e->clock.last_ts);
 	args[4] = Int64GetDatum(e->added);
-	if (!e->has_last)
+	if (!e->clock.has_last)
 		nulls[3] = 'n';
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(e->user, save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -304,8 +303,7 @@ saved_restore(an_ts_pending *e)
 
 	pfree(e->detector);
 	e->detector = s->detector;
-	e->has_last = s->has_last;
-	e->last_ts = s->last_ts;
+	e->clock = s->clock;
 	e->added = s->added;
 	e->dirty = s->dirty;
 	saved_pop(e);
@@ -456,9 +454,9 @@ an_ts_pending_lock(int64 model_id, const char *series, TransactionId xmin, int64
 	e->mem = mem;
 	e->row_xmin = xmin;
 	e->row_points = points;
-	e->has_last = false;
-	e->last_ts = 0;
-	e->step_us = 0;
+	e->clock.has_last = false;
+	e->clock.last_ts = 0;
+	e->clock.step_us = 0;
 	e->added = 0;
 	e->locked_level = GetCurrentTransactionNestLevel();
 	e->dirty = false;
@@ -479,8 +477,7 @@ an_ts_pending_touch(an_ts_pending *e)
 
 		s->level = level;
 		s->detector = an_series_copy(e->detector, &e->mem->ctx);
-		s->has_last = e->has_last;
-		s->last_ts = e->last_ts;
+		s->clock = e->clock;
 		s->added = e->added;
 		s->dirty = e->dirty;
 		s->next = e->saved;

@@ -305,11 +305,11 @@ series_lock(const an_ts_model *m, const char *series)
 						   DatumGetInt64(SPI_getbinval(row, desc, 5, &isnull)),
 						   (bytea *) DatumGetPointer(SPI_getbinval(row, desc, 3, &isnull)));
 	d = SPI_getbinval(row, desc, 1, &isnull);
-	e->has_last = !isnull;
-	e->last_ts = isnull ? 0 : DatumGetTimestampTz(d);
+	e->clock.has_last = !isnull;
+	e->clock.last_ts = isnull ? 0 : DatumGetTimestampTz(d);
 	d = SPI_getbinval(row, desc, 2, &isnull);
 	if (!isnull && an_ts_interval_us(DatumGetIntervalP(d)) > 0)
-		e->step_us = an_ts_interval_us(DatumGetIntervalP(d));
+		e->clock.step_us = an_ts_interval_us(DatumGetIntervalP(d));
 	SPI_finish();
 	return e;
 }
@@ -329,14 +329,11 @@ an_ts_model_step(const an_ts_model *m, const char *series, TimestampTz ts, doubl
 
 	if (e == NULL)
 		e = series_lock(m, series);
-	if (e->has_last && ts <= e->last_ts)
+	if (an_ts_clock_late(&e->clock, ts))
 		return false;
 	an_ts_pending_touch(e);
-	if (m->fill && e->step_us > 0 && e->has_last)
-		an_series_fill(e->detector, an_ts_missing_steps(ts - e->last_ts, e->step_us));
+	an_ts_clock_advance(&e->clock, ts, m->fill, e->detector);
 	an_series_update(e->detector, value, p);
-	e->has_last = true;
-	e->last_ts = ts;
 	e->added++;
 	*detector = e->detector;
 	return true;

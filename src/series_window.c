@@ -52,9 +52,7 @@ typedef struct series_partition
 	int64		next_row;		/* position of the next row to feed */
 	bool		timed;			/* the first argument is the time */
 	an_ts_gap_options gap;
-	bool		has_last;		/* last_ts is set */
-	TimestampTz last_ts;
-	int64		step_us;		/* the fill rule's step; 0 until known */
+	an_ts_clock clock;			/* the last row's time; the fill step, 0 until known */
 	int			n_intervals;	/* intervals gathered to learn it */
 	int			want_intervals;
 	int64	   *intervals;
@@ -92,14 +90,14 @@ median_interval(int64 *x, int n)
 static void
 learn_interval(series_partition *part, int64 dt)
 {
-	if (part->step_us > 0 || part->want_intervals == 0)
+	if (part->clock.step_us > 0 || part->want_intervals == 0)
 		return;
 	if (part->intervals == NULL)
 		part->intervals = MemoryContextAlloc(GetMemoryChunkContext(part),
 											 sizeof(int64) * part->want_intervals);
 	part->intervals[part->n_intervals++] = dt;
 	if (part->n_intervals == part->want_intervals)
-		part->step_us = median_interval(part->intervals, part->n_intervals);
+		part->clock.step_us = median_interval(part->intervals, part->n_intervals);
 }
 
 /*
@@ -116,21 +114,16 @@ feed_row(WindowObject win, series_partition *part, int64 pos, an_series_point *o
 	if (part->timed)
 	{
 		TimestampTz ts;
+		an_ts_clock before = part->clock;
 
 		if (!arg_at(win, 0, pos, &d))
 			return ROW_LATE;
 		ts = DatumGetTimestampTz(d);
-		if (part->has_last && ts <= part->last_ts)
+		if (an_ts_clock_late(&part->clock, ts))
 			return ROW_LATE;
-		if (part->has_last && part->gap.fill)
-		{
-			if (part->step_us > 0)
-				an_series_fill(part->detector, an_ts_missing_steps(ts - part->last_ts, part->step_us));
-			else
-				learn_interval(part, ts - part->last_ts);
-		}
-		part->has_last = true;
-		part->last_ts = ts;
+		an_ts_clock_advance(&part->clock, ts, part->gap.fill, part->detector);
+		if (part->gap.fill && before.has_last)
+			learn_interval(part, ts - before.last_ts);
 	}
 	if (arg_at(win, part->timed ? 1 : 0, pos, &d))
 		value = DatumGetFloat8(d);
@@ -155,7 +148,7 @@ start_partition(FunctionCallInfo fcinfo, WindowObject win, series_partition *par
 		an_series_options_parse_timed(isnull ? NULL : DatumGetJsonbP(options), &opt, &part->gap);
 	else
 		an_series_options_parse(isnull ? NULL : DatumGetJsonbP(options), &opt);
-	part->step_us = part->gap.interval_us;
+	part->clock.step_us = part->gap.interval_us;
 	part->want_intervals = Min(opt.learning, LEARN_INTERVALS);
 	/* the partition's memory lives as long as the partition */
 	an_glue_ctx(&part->ctx, GetMemoryChunkContext(part));
