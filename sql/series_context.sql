@@ -22,7 +22,8 @@ SELECT sensor, count(*) AS n, min(score) >= 0 AND max(score) <= 1 AS in_range,
 -- detect: the band comes from the seasonal baseline, the score from the
 -- contexts; the flagged rows (at 0.75): the spike's return (401), the shift
 -- (453), and troughs a little below the learning period's range (162, 306,
--- ...), each a level the contexts never saw
+-- ...), each a level the contexts never saw; and the shifted wave's first
+-- peaks above every value before them (458, 460: the novelty rule, 0.995)
 SELECT sensor, (extract(epoch FROM ts - '2026-01-01') / 3600)::int AS i, round(value::numeric, 2) AS value,
        round((d).expected::numeric, 2) AS expected, round((d).score::numeric, 3) AS score,
        (d).severity, (d).direction, (d).season

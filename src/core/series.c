@@ -26,7 +26,10 @@
  * (2 band), so the band's edge is score 0.5); mad does the same against the
  * rolling median and MAD of a window (Hampel's identifier; Hampel, JASA 69,
  * 1974).  context takes its expectation and band from the seasonal baseline
- * and its score from the contextual anomaly detector of series_context.c.
+ * and its score from the contextual anomaly detector of series_context.c,
+ * raised to the novelty score when the value is novel by auto's rule (the
+ * contexts see values through a quantizer fixed on the learning period, so
+ * a value beyond anything seen so far needs the rule to be seen at all).
  */
 #include "series_impl.h"
 
@@ -496,7 +499,12 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		else
 			score *= QUIET_FACTOR;
 	}
-	else if (s->opt.method != AN_SERIES_CONTEXT)
+	else if (s->opt.method == AN_SERIES_CONTEXT)
+	{
+		if (!learning && is_novel(s, value))
+			score = fmax(score, NOVELTY_SCORE);
+	}
+	else
 	{
 		double		z = spread > 0 ? error / spread : (error > 0 ? INFINITY : 0);
 
