@@ -15,7 +15,9 @@ SELECT sensor, count(*) AS n, min(score) >= 0 AND max(score) <= 1 AS in_range,
  GROUP BY sensor ORDER BY sensor;
 
 -- what detect says about the flagged rows: the spike at 400 in a, the level
--- shift from 450 in b (the season of 24 is found at the end of learning)
+-- shift from 450 in b (the season of 24 is found at the end of learning);
+-- within the shift's quiet period a score is halved, except a value above
+-- every earlier one (458, 460: the novelty rule is never halved)
 SELECT sensor, (extract(epoch FROM ts - '2026-01-01') / 3600)::int AS i, round(value::numeric, 2) AS value,
        round((d).expected::numeric, 2) AS expected, round((d).lower::numeric, 2) AS lower,
        round((d).upper::numeric, 2) AS upper, round((d).score::numeric, 3) AS score,

@@ -20,7 +20,10 @@
  *    still scores.
  * After a score, lower scores within a third of the learning period are
  * halved (QUIET_FACTOR): one incident is reported once, as the alerting
- * rules of NAB's best detectors do, rather than at every row it lasts.
+ * rules of NAB's best detectors do, rather than at every row it lasts; a
+ * novel value is not halved (an incident that reaches new extremes is
+ * reported again, as the NAB detector's rule scores it whatever came
+ * before).
  * The constants were chosen on NAB as README's Time series section says.
  * band scores the distance from the seasonal baseline in robust sds (z /
  * (2 band), so the band's edge is score 0.5); mad does the same against the
@@ -485,9 +488,11 @@ an_series_update(an_series *s, double value, an_series_point *out)
 	out->direction = value > expected ? 1 : (value < expected ? -1 : 0);
 	if (s->opt.method == AN_SERIES_AUTO)
 	{
+		int			novel = !learning && is_novel(s, value);
+
 		score = fmax(likelihood_score(s, raw_error(s, error)),
 					 point_score(error, POINT_SDS * spread));
-		if (!learning && is_novel(s, value))
+		if (novel)
 			score = fmax(score, NOVELTY_SCORE);
 		if (s->n >= s->quiet_until)
 			s->peak = 0;
@@ -496,7 +501,7 @@ an_series_update(an_series *s, double value, an_series_point *out)
 			s->peak = score;
 			s->quiet_until = s->n + 1 + (uint64_t) s->opt.learning / 3;
 		}
-		else
+		else if (!novel)
 			score *= QUIET_FACTOR;
 	}
 	else if (s->opt.method == AN_SERIES_CONTEXT)
