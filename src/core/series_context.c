@@ -4,7 +4,9 @@
  * open source edition, 2016, https://github.com/smirmik/CAD; the winner of
  * Numenta's NAB competition of 2016, NAB's "contextOSE" detector).  Written
  * here from its description; the one departure is that the value range is
- * the learning period's, not the whole file's, so the detector is causal.
+ * the learning period's, not the whole file's, so the detector is causal,
+ * unless the user gives the range (an_context_fix_range: what NAB's harness
+ * gives every detector, a file's minimum and maximum).
  *
  * A value is quantized to a level, (value - min) / ((max - min) / 7), over
  * the range of the learning values, so the range spans levels 0 to 7 (three
@@ -662,6 +664,31 @@ scored_step(an_context *c, double value)
 	return out;
 }
 
+/* The width of one level over [lo, hi] (divided before the subtraction,
+ * so that a range as wide as the doubles stays finite). */
+double
+an_context_level_step(double lo, double hi)
+{
+	return hi > lo ? hi / RANGE_LEVELS - lo / RANGE_LEVELS : 0;
+}
+
+/* Fix the value range to [lo, hi] instead of learning it. */
+void
+an_context_fix_range(an_context *c, double lo, double hi)
+{
+	c->lo = lo;
+	c->step = an_context_level_step(lo, hi);
+	c->ranged = 1;
+	c->n_range = 0;
+}
+
+/* Whether c quantizes over the range [lo, hi]. */
+int
+an_context_range_is(const an_context *c, double lo, double hi)
+{
+	return c->ranged && c->lo == lo && c->step == an_context_level_step(lo, hi);
+}
+
 /* Fix the range from the values held, then replay them. */
 static double
 set_range(an_context *c)
@@ -677,7 +704,7 @@ set_range(an_context *c)
 	}
 	c->lo = lo;
 	/* a constant learning period: one level per unit, as CAD does */
-	c->step = hi > lo ? hi / RANGE_LEVELS - lo / RANGE_LEVELS : 1;
+	c->step = hi > lo ? an_context_level_step(lo, hi) : 1;
 	c->ranged = 1;
 	for (int i = 0; i < c->n_range; i++)
 		score = scored_step(c, c->range_values[i]);
