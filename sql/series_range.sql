@@ -34,20 +34,24 @@ SELECT sensor, 'given [70, 130]',
  ORDER BY 1, 2;
 
 -- given exactly the range the learning period learns, every row scores as
--- with the learnt range (the same levels from the first row on); given
--- another range, the scores differ
+-- with the learnt range (the same levels from the first row on; the values
+-- are moved so that the learning minimum is 0, where the given range's step,
+-- (hi - lo) / 7 as CAD OSE's, and the learnt one's, hi / 7 - lo / 7, are the
+-- same number); given another range, the scores differ
 WITH learnt AS (
-  SELECT sensor, min(value) AS lo, max(value) AS hi FROM rng_readings WHERE i < 150 GROUP BY sensor)
+  SELECT sensor, min(value) AS lo, max(value) AS hi FROM rng_readings WHERE i < 150 GROUP BY sensor),
+moved AS (
+  SELECT d.sensor, d.ts, d.value - l.lo AS value, l.hi - l.lo AS hi
+    FROM rng_readings d JOIN learnt l USING (sensor))
 SELECT r.sensor, count(*) AS n,
        count(*) FILTER (WHERE r.learnt_score IS DISTINCT FROM r.same_score) AS differ_same,
        count(*) FILTER (WHERE r.learnt_score IS DISTINCT FROM r.wide_score) AS differ_wide
-  FROM (SELECT d.sensor,
+  FROM (SELECT sensor,
                anomaly_ts_score(value, '{"method": "context", "learning": 150}') OVER w AS learnt_score,
                anomaly_ts_score(value, jsonb_build_object('method', 'context', 'learning', 150,
-                                                          'range', jsonb_build_array(l.lo, l.hi))) OVER w AS same_score,
-               anomaly_ts_score(value, '{"method": "context", "learning": 150, "range": [70, 130]}') OVER w AS wide_score
-          FROM rng_readings d JOIN learnt l USING (sensor)
-        WINDOW w AS (PARTITION BY d.sensor ORDER BY ts)) r
+                                                          'range', jsonb_build_array(0, hi))) OVER w AS same_score,
+               anomaly_ts_score(value, '{"method": "context", "learning": 150, "range": [-30, 30]}') OVER w AS wide_score
+          FROM moved WINDOW w AS (PARTITION BY sensor ORDER BY ts)) r
  GROUP BY r.sensor ORDER BY r.sensor;
 
 -- the timed form takes it too, and scores as the untimed one without gaps

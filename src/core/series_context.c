@@ -664,12 +664,20 @@ scored_step(an_context *c, double value)
 	return out;
 }
 
-/* The width of one level over [lo, hi] (divided before the subtraction,
- * so that a range as wide as the doubles stays finite). */
+/*
+ * The width of one level over a given range [lo, hi]: CAD OSE's own,
+ * (max - min) / 7 (its minValueStep = fullValueRange / maxBinValue), so a
+ * value on a level's edge falls where CAD puts it; divided before the
+ * subtraction only when hi - lo overflows.  (The learnt range keeps its
+ * hi / 7 - lo / 7, which can differ in the last bit, so that states made
+ * before the option score as they did.)
+ */
 double
 an_context_level_step(double lo, double hi)
 {
-	return hi > lo ? hi / RANGE_LEVELS - lo / RANGE_LEVELS : 0;
+	if (!(hi > lo))
+		return 0;
+	return isfinite(hi - lo) ? (hi - lo) / RANGE_LEVELS : hi / RANGE_LEVELS - lo / RANGE_LEVELS;
 }
 
 /* Fix the value range to [lo, hi] instead of learning it. */
@@ -704,7 +712,7 @@ set_range(an_context *c)
 	}
 	c->lo = lo;
 	/* a constant learning period: one level per unit, as CAD does */
-	c->step = hi > lo ? an_context_level_step(lo, hi) : 1;
+	c->step = hi > lo ? hi / RANGE_LEVELS - lo / RANGE_LEVELS : 1;
 	c->ranged = 1;
 	for (int i = 0; i < c->n_range; i++)
 		score = scored_step(c, c->range_values[i]);

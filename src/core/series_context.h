@@ -20,8 +20,9 @@ typedef struct an_context an_context;
  * a high score. */
 an_context *an_context_create(an_ctx *ctx, int learning);
 
-/* The width of one level over the range [lo, hi]: 0 when the range has no
- * room for the levels (lo >= hi, or too narrow for a double). */
+/* The width of one level over a given range [lo, hi] (CAD OSE's): 0 when
+ * the range has no room for the levels (lo >= hi, or too narrow for a
+ * double). */
 double		an_context_level_step(double lo, double hi);
 
 /* Fix the value range to [lo, hi] (an_context_level_step(lo, hi) > 0)
