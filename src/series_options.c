@@ -2,7 +2,7 @@
  * series_options.c - a series detector's options from jsonb:
  * {"method": "auto" | "band" | "mad" | "context", "season": n | "auto" | "none",
  *  "learning": n, "sensitivity": x, "band": x, "suppress_k": k,
- *  "suppress_n": n, "margin": x, "window": n}, and with timestamps
+ *  "suppress_n": n, "margin": x, "window": n, "range": [lo, hi]}, and with timestamps
  * {"gap": "step" | "fill", "interval": "<interval>"}.
  */
 #include "series_glue.h"
@@ -28,7 +28,7 @@ unknown_key(const char *key)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown series option \"%s\"", key),
 			 errhint("Series options are method, season, learning, sensitivity, band, "
-					 "suppress_k, suppress_n, margin and window; with timestamps also gap and interval.")));
+					 "suppress_k, suppress_n, margin, window and range; with timestamps also gap and interval.")));
 }
 
 /* Set a gap option from a word; false if key is not one. */
@@ -82,6 +82,42 @@ whole_number(const char *key, double x)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("series option \"%s\" must be a whole number, not %g", key, x)));
 	return (int) x;
+}
+
+/* A JSON number as a float8; one beyond float8 becomes infinite, which the
+ * checks refuse. */
+static double
+json_number(const JsonbValue *v)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/* Set the given value range of the context method from [lo, hi]; the core's
+ * check refuses what is not finite, lo >= hi, or another method. */
+static void
+set_range(an_series_options *opt, const JsonbValue *v)
+{
+	JsonbValue *bound[2];
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data) || JsonContainerSize(v->val.binary.data) != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("series option \"range\" must be an array of two numbers [lo, hi]"),
+				 errhint("For example {\"method\": \"context\", \"range\": [0, 100]} for a percentage.")));
+	for (int i = 0; i < 2; i++)
+	{
+		bound[i] = getIthJsonbValueFromContainer(v->val.binary.data, (uint32) i);
+		if (bound[i] == NULL || bound[i]->type != jbvNumeric)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("series option \"range\" must be an array of two numbers [lo, hi]"),
+					 errhint("Give numbers, not strings or nulls, such as [0, 100].")));
+	}
+	opt->has_range = 1;
+	opt->range_lo = json_number(bound[0]);
+	opt->range_hi = json_number(bound[1]);
 }
 
 /* Whether key is an option whose value is a number. */
@@ -196,13 +232,12 @@ parse_options(Jsonb *options, an_series_options *opt, an_ts_gap_options *gap)
 		}
 		if (tok != WJB_VALUE)
 			continue;
-		if (v.type == jbvString)
+		if (strcmp(key, "range") == 0)
+			set_range(opt, &v);
+		else if (v.type == jbvString)
 			set_word(opt, gap, key, pnstrdup(v.val.string.val, v.val.string.len));
 		else if (v.type == jbvNumeric)
-			/* a number beyond float8 becomes infinite, which the checks refuse */
-			set_number(opt, gap, key,
-					   DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-														  NumericGetDatum(v.val.numeric))));
+			set_number(opt, gap, key, json_number(&v));
 		else
 			wrong_type(key, "a number or a word");
 	}

@@ -63,6 +63,29 @@ an_series_default_options(an_series_options *opt)
 	opt->window = 60;
 }
 
+/* Check a given value range: finite, lo < hi with room for the context
+ * detector's levels between them, and only with the method that uses it. */
+static an_status
+check_range(an_ctx *ctx, const an_series_options *opt)
+{
+	if (opt->method != AN_SERIES_CONTEXT)
+		return an_fail(ctx, AN_ERR_PARAM, "Add \"method\": \"context\", or leave \"range\" out.",
+					   "series option \"range\" is only used by method context");
+	if (!isfinite(opt->range_lo) || !isfinite(opt->range_hi))
+		return an_fail(ctx, AN_ERR_PARAM, "Give two finite numbers, such as [0, 100] for a percentage.",
+					   "series option \"range\" must hold finite numbers, not [%g, %g]",
+					   opt->range_lo, opt->range_hi);
+	if (!(opt->range_lo < opt->range_hi))
+		return an_fail(ctx, AN_ERR_PARAM, "Give the lowest value first, such as [0, 100].",
+					   "series option \"range\" must be [lo, hi] with lo < hi, not [%g, %g]",
+					   opt->range_lo, opt->range_hi);
+	if (!(an_context_level_step(opt->range_lo, opt->range_hi) > 0))
+		return an_fail(ctx, AN_ERR_PARAM, "Give a wider range, or leave \"range\" out to learn it.",
+					   "range [%g, %g] is too narrow for the context method's levels",
+					   opt->range_lo, opt->range_hi);
+	return AN_OK;
+}
+
 /* Check options; a bad one fails with AN_ERR_PARAM and a hint. */
 an_status
 an_series_check_options(an_ctx *ctx, const an_series_options *opt)
@@ -94,6 +117,8 @@ an_series_check_options(an_ctx *ctx, const an_series_options *opt)
 	if (opt->window < 3 || opt->window > AN_SERIES_HISTORY)
 		return an_fail(ctx, AN_ERR_PARAM, "Give a window of 3 to 2048 points.",
 					   "window %d is out of range", opt->window);
+	if (opt->has_range)
+		return check_range(ctx, opt);
 	return AN_OK;
 }
 
@@ -112,6 +137,8 @@ an_series_create(an_ctx *ctx, const an_series_options *opt, an_series **out)
 	s->season = opt->season > 0 ? opt->season : 0;
 	if (opt->method == AN_SERIES_CONTEXT)
 		s->context = an_context_create(ctx, opt->learning);
+	if (opt->has_range)
+		an_context_fix_range(s->context, opt->range_lo, opt->range_hi);
 	*out = s;
 	return AN_OK;
 }

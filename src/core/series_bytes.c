@@ -3,7 +3,11 @@
  *
  * The header is the one every model has (magic, format, reserved, writer
  * version, total length, CRC32C over the rest; see model.c), so the same
- * checksum guards it.  Then the options, the counters and the rings in full:
+ * checksum guards it.  Format 1 is a state without a given value range;
+ * format 2 (the option "range" of the context method) adds the range's two
+ * doubles after the options and is otherwise the same, so the states of
+ * every model made before it are written and read as they were.
+ * Then the options, the counters and the rings in full:
  * a state read back continues bit for bit as the one written would have.
  * The context method appends its detector's contexts (series_context.c).
  * Reading trusts nothing: every count, option and value is checked.
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #define AN_SERIES_FORMAT 1
+#define AN_SERIES_FORMAT_RANGE 2	/* format 1 and the given range after the options */
 
 static const char series_magic[8] = {'A', 'N', 'O', 'S', 'E', 'R', 'I', 'E'};
 
@@ -56,7 +61,8 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 
 	an_writer_init(&w, ctx, 28 + 8 * (AN_SERIES_HISTORY + AN_SERIES_ERRORS + 32));
 	an_write_bytes(&w, series_magic, sizeof(series_magic));
-	an_write_u16(&w, AN_SERIES_FORMAT);
+	/* a state without a given range is written as before, byte for byte */
+	an_write_u16(&w, s->opt.has_range ? AN_SERIES_FORMAT_RANGE : AN_SERIES_FORMAT);
 	an_write_u16(&w, (uint16_t) s->opt.method);
 	an_write_u32(&w, 0);		/* reserved */
 	an_write_u32(&w, AN_VERSION_NUM);
@@ -70,6 +76,11 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 	an_write_u32(&w, (uint32_t) s->opt.suppress_n);
 	an_write_f64(&w, s->opt.margin);
 	an_write_u32(&w, (uint32_t) s->opt.window);
+	if (s->opt.has_range)
+	{
+		an_write_f64(&w, s->opt.range_lo);
+		an_write_f64(&w, s->opt.range_hi);
+	}
 	an_write_u32(&w, (uint32_t) s->season);
 	an_write_u64(&w, s->n);
 	an_write_f64(&w, s->level);
@@ -236,7 +247,7 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 	crc = an_read_u32(&r);
 	if (r.failed)
 		return CORRUPT("series model is truncated (%zu bytes)", len);
-	if (format != AN_SERIES_FORMAT || reserved != 0)
+	if ((format != AN_SERIES_FORMAT && format != AN_SERIES_FORMAT_RANGE) || reserved != 0)
 		return an_fail(ctx, AN_ERR_CORRUPT,
 					   "Upgrade the anomaly extension to read this model, or train it again.",
 					   "unsupported series model format %u", format);
@@ -255,6 +266,12 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 	s->opt.suppress_n = (int) an_read_u32(&r);
 	s->opt.margin = an_read_f64(&r);
 	s->opt.window = (int) an_read_u32(&r);
+	s->opt.has_range = format == AN_SERIES_FORMAT_RANGE;
+	if (s->opt.has_range)
+	{
+		s->opt.range_lo = an_read_f64(&r);
+		s->opt.range_hi = an_read_f64(&r);
+	}
 	if (r.failed)
 		return CORRUPT("series model is truncated");
 	if (an_series_check_options(ctx, &s->opt) != AN_OK)
@@ -271,6 +288,8 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 	if (s->opt.method == AN_SERIES_CONTEXT &&
 		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)
 		return AN_ERR_CORRUPT;
+	if (s->opt.has_range && !an_context_range_is(s->context, s->opt.range_lo, s->opt.range_hi))
+		return CORRUPT("series model's context detector does not use its given range");
 	if (an_reader_left(&r) != 0)
 		return CORRUPT("series model has %zu bytes after its end", an_reader_left(&r));
 	*out = s;

@@ -4,7 +4,9 @@
  * open source edition, 2016, https://github.com/smirmik/CAD; the winner of
  * Numenta's NAB competition of 2016, NAB's "contextOSE" detector).  Written
  * here from its description; the one departure is that the value range is
- * the learning period's, not the whole file's, so the detector is causal.
+ * the learning period's, not the whole file's, so the detector is causal,
+ * unless the user gives the range (an_context_fix_range: what NAB's harness
+ * gives every detector, a file's minimum and maximum).
  *
  * A value is quantized to a level, (value - min) / ((max - min) / 7), over
  * the range of the learning values, so the range spans levels 0 to 7 (three
@@ -660,6 +662,39 @@ scored_step(an_context *c, double value)
 	if (raw >= HIGH_SCORE)
 		c->high_at = c->steps;
 	return out;
+}
+
+/*
+ * The width of one level over a given range [lo, hi]: CAD OSE's own,
+ * (max - min) / 7 (its minValueStep = fullValueRange / maxBinValue), so a
+ * value on a level's edge falls where CAD puts it; divided before the
+ * subtraction only when hi - lo overflows.  (The learnt range keeps its
+ * hi / 7 - lo / 7, which can differ in the last bit, so that states made
+ * before the option score as they did.)
+ */
+double
+an_context_level_step(double lo, double hi)
+{
+	if (!(hi > lo))
+		return 0;
+	return isfinite(hi - lo) ? (hi - lo) / RANGE_LEVELS : hi / RANGE_LEVELS - lo / RANGE_LEVELS;
+}
+
+/* Fix the value range to [lo, hi] instead of learning it. */
+void
+an_context_fix_range(an_context *c, double lo, double hi)
+{
+	c->lo = lo;
+	c->step = an_context_level_step(lo, hi);
+	c->ranged = 1;
+	c->n_range = 0;
+}
+
+/* Whether c quantizes over the range [lo, hi]. */
+int
+an_context_range_is(const an_context *c, double lo, double hi)
+{
+	return c->ranged && c->lo == lo && c->step == an_context_level_step(lo, hi);
 }
 
 /* Fix the range from the values held, then replay them. */

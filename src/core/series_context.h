@@ -20,6 +20,18 @@ typedef struct an_context an_context;
  * a high score. */
 an_context *an_context_create(an_ctx *ctx, int learning);
 
+/* The width of one level over a given range [lo, hi] (CAD OSE's): 0 when
+ * the range has no room for the levels (lo >= hi, or too narrow for a
+ * double). */
+double		an_context_level_step(double lo, double hi);
+
+/* Fix the value range to [lo, hi] (an_context_level_step(lo, hi) > 0)
+ * instead of learning it; only before the first value. */
+void		an_context_fix_range(an_context *c, double lo, double hi);
+
+/* Whether c quantizes over the range [lo, hi]. */
+int			an_context_range_is(const an_context *c, double lo, double hi);
+
 /* Take one finite value; returns its score in [0, 1] (0 while the range is
  * still being learnt and during a rest). */
 double		an_context_update(an_context *c, double value);

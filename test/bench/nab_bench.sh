@@ -10,12 +10,17 @@
 # (null detector 0, perfect 100).  NAB_OPTIONS (a jsonb object, default {})
 # is merged into the options of every file, the same for all of them, e.g.
 # NAB_OPTIONS='{"method": "context"}'; NAB_TIMED=1 gives the rows' times too (for
-# the "gap" rule).  NAB is looked for beside the repository
+# the "gap" rule).  NAB_RANGE=1 passes each file's minimum and maximum as the
+# option "range" (method context only), exactly what NAB's harness gives
+# every detector (inputMin and inputMax in nab/detectors/base.py); not
+# causal, so off by default.  A constant file (art_flatline) has no range to
+# give (min = max): it learns one, a level a unit from its value, as CAD does.  NAB is looked for beside the repository
 # (../shared/nab) unless NAB_DIR names it.  A benchmark, not a test.
 #
 #   bash test/bench/nab_bench.sh
 #   NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
 #   NAB_TIMED=1 NAB_OPTIONS='{"gap": "fill"}' bash test/bench/nab_bench.sh
+#   NAB_RANGE=1 NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
 source "$(dirname "$0")/../lib.sh"
 
 NAB=${NAB_DIR:-$REPO/../shared/nab}
@@ -52,15 +57,22 @@ step "scoring every file in one statement"
 OPTIONS=${NAB_OPTIONS:-\{\}}
 # NAB_TIMED=1 passes the rows' times too (for the "gap" option)
 if [ "${NAB_TIMED:-0}" = 1 ]; then TIMES="ts::timestamptz, "; else TIMES=""; fi
-echo "options: $OPTIONS (and the learning period)${TIMES:+, with the times of the rows}"
-psql_q -v opts="$OPTIONS" -v times="$TIMES" <<'SQL'
+# NAB_RANGE=1 adds each file's range as NAB's harness gives it
+GIVEN=false; NOTE=""
+if [ "${NAB_RANGE:-0}" = 1 ]; then GIVEN=true; NOTE=", with each file's range as \"range\""; fi
+echo "options: $OPTIONS (and the learning period)${TIMES:+, with the times of the rows}$NOTE"
+psql_q -v opts="$OPTIONS" -v times="$TIMES" -v given="$GIVEN" <<'SQL'
 \timing on
 CREATE TABLE nab_scores AS
   SELECT file, ord, ts, value,
          anomaly_ts_score(:times value, :'opts'::jsonb
-                          || jsonb_build_object('learning', greatest(1, least(floor(0.15 * n), 750)::int)))
+                          || jsonb_build_object('learning', greatest(1, least(floor(0.15 * n), 750)::int))
+                          || CASE WHEN :given AND hi > lo
+                                  THEN jsonb_build_object('range', jsonb_build_array(lo, hi))
+                                  ELSE '{}' END)
            OVER (PARTITION BY file ORDER BY ord) AS score
-    FROM (SELECT *, count(*) OVER (PARTITION BY file) AS n FROM nab) t;
+    FROM (SELECT *, count(*) OVER w AS n, min(value) OVER w AS lo, max(value) OVER w AS hi
+            FROM nab WINDOW w AS (PARTITION BY file)) t;
 SQL
 
 step "writing NAB results and scoring them"

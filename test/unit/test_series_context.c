@@ -4,15 +4,21 @@
  * series interface): a spike, a dip and a level shift in a seasonal series
  * score high at once, the clean series flags little, the score is 0 while
  * learning and during the rest after a high score, the state's bytes
- * continue bit for bit and refuse damage, and a copy shares nothing.
+ * continue bit for bit and refuse damage, and a copy shares nothing.  With
+ * the value range given ("range"): the learnt range given gives the same
+ * scores, another range other scores, the changes are still flagged, the
+ * range survives the bytes (format 2; a state without it is written as
+ * before), and every bad range is refused.
  *
  * Usage:
  *   test_series_context              run every test
  *   test_series_context --seed DIR   write fuzz_series seeds (mode byte 1,
- *                                    then a context state in learning and
- *                                    one after) into DIR, exit
+ *                                    then a context state in learning,
+ *                                    one after, one with a given range)
+ *                                    into DIR, exit
  */
 #include "an_core.h"
+#include "model.h"
 #include "prng.h"
 #include "series.h"
 
@@ -54,9 +60,14 @@ make_series(double *x, int n, enum change change, uint64_t seed)
 	}
 }
 
-/* A context detector with LEARNING points of learning. */
+/* The range new_ranged_detector gives. */
+static double given_lo,
+			given_hi;
+
+/* A context detector with LEARNING points of learning, over the range
+ * [given_lo, given_hi] when ranged. */
 static an_series *
-new_detector(an_ctx *ctx)
+make_detector(an_ctx *ctx, int ranged)
 {
 	an_series_options opt;
 	an_series  *s = NULL;
@@ -64,16 +75,35 @@ new_detector(an_ctx *ctx)
 	an_series_default_options(&opt);
 	opt.method = AN_SERIES_CONTEXT;
 	opt.learning = LEARNING;
+	opt.has_range = ranged;
+	opt.range_lo = ranged ? given_lo : 0;
+	opt.range_hi = ranged ? given_hi : 0;
 	CHECK(an_series_create(ctx, &opt, &s) == AN_OK, "create: %s", ctx->message);
 	return s;
 }
 
-/* Scores of x[0..n) into score[]; flags counted before AT into *before. */
+/* A context detector that learns its range. */
+static an_series *
+new_detector(an_ctx *ctx)
+{
+	return make_detector(ctx, 0);
+}
+
+/* A context detector given the range [given_lo, given_hi]. */
+static an_series *
+new_ranged_detector(an_ctx *ctx)
+{
+	return make_detector(ctx, 1);
+}
+
+
+/* Scores of x[0..n) from a detector of make into score[]; flags counted
+ * before AT into *before. */
 static void
-run_series(const double *x, int n, double *score, int *before)
+run_made(series_maker make, const double *x, int n, double *score, int *before)
 {
 	an_ctx		ctx = new_ctx();
-	an_series  *s = new_detector(&ctx);
+	an_series  *s = make(&ctx);
 
 	*before = 0;
 	for (int i = 0; i < n; i++)
@@ -88,6 +118,25 @@ run_series(const double *x, int n, double *score, int *before)
 			(*before)++;
 	}
 	free_all_blocks();
+}
+
+/* Scores of x[0..n) into score[]; flags counted before AT into *before. */
+static void
+run_series(const double *x, int n, double *score, int *before)
+{
+	run_made(new_detector, x, n, score, before);
+}
+
+/* Set the given range to the minimum and maximum of x[0..n). */
+static void
+give_range_of(const double *x, int n)
+{
+	given_lo = given_hi = x[0];
+	for (int i = 1; i < n; i++)
+	{
+		given_lo = fmin(given_lo, x[i]);
+		given_hi = fmax(given_hi, x[i]);
+	}
 }
 
 /* A spike, a dip and a level shift score at least 0.75 and are flagged at
@@ -204,15 +253,17 @@ test_bytes(void)
 }
 
 /* Write the states after 50 and 500 points of a seasonal series with a
- * spike as fuzz seeds into dir. */
+ * spike, and after 500 with its range given, as fuzz seeds into dir. */
 static int
 write_seeds(const char *dir)
 {
 	static double x[LENGTH];
 
 	make_series(x, LENGTH, SPIKE, 3);
+	give_range_of(x, LENGTH);
 	return write_series_seed(new_detector, x, 50, dir, "context") ||
-		write_series_seed(new_detector, x, 500, dir, "context");
+		write_series_seed(new_detector, x, 500, dir, "context") ||
+		write_series_seed(new_ranged_detector, x, 500, dir, "context_range");
 }
 
 /* A copy taken mid-series (a savepoint of a state) shares nothing with the
@@ -247,6 +298,131 @@ test_copy(void)
 	free_all_blocks();
 }
 
+/*
+ * Given the range the learning period would learn, the detector scores every
+ * point as the one that learns it (the given range quantizes from the first
+ * point; the learnt one replays the learning values through the same steps).
+ * The series is moved so that its learning minimum is 0, where the given
+ * range's step, (hi - lo) / 7 as CAD's, and the learnt one's, hi / 7 - lo / 7,
+ * are the same number.  Given the whole series' range instead (NAB's
+ * protocol), the scores differ and the spike, the dip and the level shift
+ * still score high at once.
+ */
+static void
+test_given_range(void)
+{
+	static const char *const names[] = {"clean", "spike", "dip", "level shift"};
+	static double x[LENGTH],
+				learnt[LENGTH],
+				given[LENGTH];
+	int			before,
+				differ = 0;
+
+	make_series(x, LENGTH, LEVEL_SHIFT, 5);
+	give_range_of(x, LEARNING);
+	for (int i = 0; i < LENGTH; i++)
+		x[i] -= given_lo;
+	run_series(x, LENGTH, learnt, &before);
+	give_range_of(x, LEARNING);
+	CHECK(given_lo == 0, "the learning minimum is %g", given_lo);
+	run_made(new_ranged_detector, x, LENGTH, given, &before);
+	for (int i = 0; i < LENGTH; i++)
+		CHECK(given[i] == learnt[i], "the learnt range given: %g against %g at %d", given[i], learnt[i], i);
+	give_range_of(x, LENGTH);
+	run_made(new_ranged_detector, x, LENGTH, given, &before);
+	for (int i = 0; i < LENGTH; i++)
+		differ += given[i] != learnt[i];
+	CHECK(differ > 100, "the whole range changes only %d scores", differ);
+	for (int c = SPIKE; c <= LEVEL_SHIFT; c++)
+	{
+		make_series(x, LENGTH, (enum change) c, 7);
+		give_range_of(x, LENGTH);
+		run_made(new_ranged_detector, x, LENGTH, given, &before);
+		CHECK(given[AT] >= 0.75, "%s scores %g with the range given", names[c], given[AT]);
+		CHECK(before <= (AT - LEARNING) / 100, "%s: %d flags before, range given", names[c], before);
+	}
+}
+
+/* Bytes 8-9: the format a state was written in. */
+static int
+format_of(const unsigned char *bytes)
+{
+	return bytes[8] | (bytes[9] << 8);
+}
+
+/*
+ * A state with a given range is written in format 2 and continues bit for
+ * bit after a round trip; one without it is format 1, as before the option.
+ * A format 2 state whose range disagrees with its detector's is refused,
+ * even with a checksum that matches.
+ */
+static void
+test_given_range_bytes(void)
+{
+	an_ctx		ctx = new_ctx();
+	static double x[LENGTH];
+	an_series  *s,
+			   *t = NULL;
+	unsigned char *bytes;
+	size_t		len;
+	an_series_point p;
+
+	make_series(x, LENGTH, SPIKE, 5);
+	give_range_of(x, LENGTH);
+	check_round_trip(new_ranged_detector, x, LENGTH, 0);
+	check_round_trip(new_ranged_detector, x, LENGTH, 100);
+	check_round_trip(new_ranged_detector, x, LENGTH, 1500);
+	s = new_detector(&ctx);
+	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
+	CHECK(format_of(bytes) == 1, "a state without a range is format %d", format_of(bytes));
+	s = new_ranged_detector(&ctx);
+	for (int i = 0; i < 700; i++)
+		an_series_update(s, x[i], &p);
+	CHECK_STATUS(an_series_write(s, &ctx, &bytes, &len), AN_OK);
+	CHECK(format_of(bytes) == 2, "a state with a range is format %d", format_of(bytes));
+	CHECK_STATUS(an_series_read(&ctx, bytes, len, &t), AN_OK);
+	/* the range's low bound follows the 28 bytes of header and 44 of options */
+	an_put_f64(bytes + 72, given_lo - 1);
+	an_put_u32(bytes + 24, an_model_checksum(bytes, len));
+	CHECK(an_series_read(&ctx, bytes, len, &t) == AN_ERR_CORRUPT, "a moved range read");
+	free_all_blocks();
+}
+
+/* Every bad range is refused by the options' check with a message. */
+static void
+test_bad_ranges(void)
+{
+	an_ctx		ctx = new_ctx();
+	an_series_options opt;
+	static const double bad[][2] = {{1, 1}, {2, 1}, {NAN, 1}, {0, INFINITY}, {-INFINITY, 0}, {0, 5e-324}};
+
+	for (int i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++)
+	{
+		an_series_default_options(&opt);
+		opt.method = AN_SERIES_CONTEXT;
+		opt.has_range = 1;
+		opt.range_lo = bad[i][0];
+		opt.range_hi = bad[i][1];
+		CHECK(an_series_check_options(&ctx, &opt) == AN_ERR_PARAM, "range [%g, %g] accepted",
+			  bad[i][0], bad[i][1]);
+		CHECK(strstr(ctx.message, "range") != NULL, "message: %s", ctx.message);
+	}
+	for (int m = AN_SERIES_AUTO; m < AN_SERIES_CONTEXT; m++)
+	{
+		an_series_default_options(&opt);
+		opt.method = (an_series_method) m;
+		opt.has_range = 1;
+		opt.range_lo = 0;
+		opt.range_hi = 100;
+		CHECK(an_series_check_options(&ctx, &opt) == AN_ERR_PARAM, "range with method %d", m);
+	}
+	opt.method = AN_SERIES_CONTEXT;
+	opt.range_lo = -1.7e308;
+	opt.range_hi = 1.7e308;
+	CHECK_STATUS(an_series_check_options(&ctx, &opt), AN_OK);
+	free_all_blocks();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -258,5 +434,8 @@ main(int argc, char **argv)
 	run("extremes", test_extremes);
 	run("bytes", test_bytes);
 	run("copy", test_copy);
+	run("given_range", test_given_range);
+	run("given_range_bytes", test_given_range_bytes);
+	run("bad_ranges", test_bad_ranges);
 	return finish();
 }
