@@ -3,7 +3,8 @@
  * contextual anomaly detector of src/core/series_context.c behind the
  * series interface): a spike, a dip and a level shift in a seasonal series
  * score high at once, the clean series flags little, the score is 0 while
- * learning and during the rest after a high score, the state's bytes
+ * learning and during the rest after a high score (but a value beyond every
+ * earlier one scores, rest or not), the state's bytes
  * continue bit for bit and refuse damage, and a copy shares nothing.  With
  * the value range given ("range"): the learnt range given gives the same
  * scores, another range other scores, the changes are still flagged, the
@@ -160,6 +161,25 @@ test_changes_flagged(void)
 			CHECK(score[i] == 0, "%s: %g at %d, in the rest", names[c], score[i], i);
 		CHECK(before <= (AT - LEARNING) / 100, "%s: %d flags before", names[c], before);
 	}
+}
+
+/* A value beyond every value before it by more than 5 % of their range
+ * scores at least 0.995 and is flagged, even within the rest after a high
+ * score; the points of the rest around it still output 0. */
+static void
+test_novel_in_rest(void)
+{
+	static double x[LENGTH],
+				score[LENGTH];
+	int			before;
+
+	make_series(x, LENGTH, SPIKE, 7);
+	x[AT + 5] = 200;			/* the wave and the spike stay below 165 */
+	run_series(x, LENGTH, score, &before);
+	CHECK(score[AT] >= 0.75, "the spike scores %g", score[AT]);
+	CHECK(score[AT + 5] >= 0.995, "a new extreme in the rest scores %g", score[AT + 5]);
+	for (int i = AT + 1; i <= AT + LEARNING / 5; i++)
+		CHECK(i == AT + 5 || score[i] == 0, "%g at %d, in the rest", score[i], i);
 }
 
 /* On the clean series under 1 % of the points after learning are flagged,
@@ -429,6 +449,7 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--seed") == 0)
 		return write_seeds(argv[2]) || finish();
 	run("changes_flagged", test_changes_flagged);
+	run("novel_in_rest", test_novel_in_rest);
 	run("clean_rate", test_clean_rate);
 	run("constant", test_constant);
 	run("extremes", test_extremes);
