@@ -65,6 +65,11 @@ def metrics(y, cands):
     return {c: (roc_auc_score(y, v), average_precision_score(y, v)) for c, v in cands.items()}
 
 
+def mean_auc(res, names, candidate):
+    """A candidate's mean ROC AUC over the named sets, unrounded."""
+    return float(np.mean([res[n][candidate][0] for n in names]))
+
+
 def print_means(res, val_dir, title):
     """A markdown table of each candidate's mean ROC AUC and AP on both collections."""
     val = validation_names(val_dir)
@@ -76,7 +81,8 @@ def print_means(res, val_dir, title):
 
 
 def run(candidates):
-    """Score candidates(name, X, dump, seed), a dict of scores, on every set; print the means.
+    """Score candidates(name, X, dump, seed), a dict of scores, on every set; print the means
+    and return {set: {candidate: (ROC AUC, AP)}}.
 
     The command line is DEV_DIR VAL_DIR DUMP [SEED] (seed 1 by default)."""
     dev_dir, val_dir, dump = sys.argv[1:4]
@@ -86,3 +92,4 @@ def run(candidates):
         res[name] = metrics(y, candidates(name, X, dump, seed))
         print(name, " ".join(f"{c}={v[0]:.3f}" for c, v in res[name].items()), flush=True)
     print_means(res, val_dir, f"seed {seed}")
+    return res
