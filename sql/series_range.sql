@@ -34,10 +34,8 @@ SELECT sensor, 'given [70, 130]',
  ORDER BY 1, 2;
 
 -- given exactly the range the learning period learns, every row scores as
--- with the learnt range (the same levels from the first row on; the values
--- are moved so that the learning minimum is 0, where the given range's step,
--- (hi - lo) / 7 as CAD OSE's, and the learnt one's, hi / 7 - lo / 7, are the
--- same number); given another range, the scores differ
+-- with the learnt range (the same levels, of CAD OSE's width (hi - lo) / 7,
+-- from the first row on); given another range, the scores differ
 WITH learnt AS (
   SELECT sensor, min(value) AS lo, max(value) AS hi FROM rng_readings WHERE i < 150 GROUP BY sensor),
 moved AS (

@@ -665,12 +665,10 @@ scored_step(an_context *c, double value)
 }
 
 /*
- * The width of one level over a given range [lo, hi]: CAD OSE's own,
- * (max - min) / 7 (its minValueStep = fullValueRange / maxBinValue), so a
- * value on a level's edge falls where CAD puts it; divided before the
- * subtraction only when hi - lo overflows.  (The learnt range keeps its
- * hi / 7 - lo / 7, which can differ in the last bit, so that states made
- * before the option score as they did.)
+ * The width of one level over a range [lo, hi], given or learnt: CAD OSE's
+ * own, (max - min) / 7 (its minValueStep = fullValueRange / maxBinValue), so
+ * a value on a level's edge falls where CAD puts it; divided before the
+ * subtraction only when hi - lo overflows.
  */
 double
 an_context_level_step(double lo, double hi)
@@ -712,7 +710,7 @@ set_range(an_context *c)
 	}
 	c->lo = lo;
 	/* a constant learning period: one level per unit, as CAD does */
-	c->step = hi > lo ? hi / RANGE_LEVELS - lo / RANGE_LEVELS : 1;
+	c->step = hi > lo ? an_context_level_step(lo, hi) : 1;
 	c->ranged = 1;
 	for (int i = 0; i < c->n_range; i++)
 		score = scored_step(c, c->range_values[i]);
