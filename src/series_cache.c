@@ -17,7 +17,7 @@
  * stored bytes against anomaly_ts_step), so both ways score the same.
  *
  * At most CACHE_MAX states and CACHE_BYTES of their memory are kept (an
- * auto state is about 25 kB, a context state up to tens of MB); the oldest
+ * auto state is about 17 kB, a context state up to tens of MB); the oldest
  * go first, and a state larger than the whole budget is not kept.  The
  * table is emptied when anomaly_models changes (a model dropped or
  * retrained).

@@ -51,7 +51,7 @@ struct an_ts_pending_saved
 	an_ts_pending_saved *next;	/* the one saved at a shallower level */
 };
 
-/* series kept in memory before they are written back early (~25 kB each) */
+/* series kept in memory before they are written back early (~17 kB each) */
 #define PENDING_MAX 1000
 
 static MemoryContext pending_cxt = NULL;	/* child of TopTransactionContext */

@@ -9,8 +9,10 @@
  *    weighted level (Brown's simple exponential smoothing) without a season;
  *  - the anomaly likelihood of Ahmad, Lavin, Purdy and Agha, "Unsupervised
  *    real-time anomaly detection for streaming data", Neurocomputing 262
- *    (2017): raw errors in [0, 1) are modelled by a normal distribution over
- *    a long window, the mean of the last few raw errors is judged against it,
+ *    (2017): raw errors in [0, 1) are modelled by a normal distribution
+ *    (here its moments weighted over a span of 1,024 averaged errors, where
+ *    the paper keeps a window), the mean of the last few raw errors is
+ *    judged against it,
  *    and the tail probability is put on their log scale, so a burst of
  *    unusual errors scores high while one noisy point does not;
  *  - a novelty rule after the same paper's NAB detector: a value outside
@@ -264,45 +266,32 @@ normal_tail(double z)
 	return 0.5 * erfc(z / sqrt(2.0));
 }
 
-/* Add a raw error to the likelihood window; drop the oldest when full. */
+/*
+ * Take an averaged raw error into the likelihood's moments: its mean and the
+ * mean of its square, weighted exponentially with a weight of 1 / min(n + 1,
+ * AN_SERIES_ERRORS) for the n-th (the plain mean of the first ones, then a
+ * span of AN_SERIES_ERRORS; West, "Updating mean and variance estimates",
+ * CACM 22(9), 1979), so the state keeps two numbers, not a window.
+ */
 static void
 push_error(an_series *s, double raw)
 {
-	uint64_t	slot = s->n_errors % AN_SERIES_ERRORS;
+	uint64_t	span = s->n_errors + 1 < AN_SERIES_ERRORS ? s->n_errors + 1 : AN_SERIES_ERRORS;
+	double		weight = 1.0 / (double) span;
 
-	if (s->n_errors >= AN_SERIES_ERRORS)
-	{
-		double		old = s->errors[slot];
-
-		s->error_sum -= old;
-		s->error_sumsq -= old * old;
-	}
-	s->errors[slot] = raw;
-	s->error_sum += raw;
-	s->error_sumsq += raw * raw;
+	s->error_mean += weight * (raw - s->error_mean);
+	s->error_meansq += weight * (raw * raw - s->error_meansq);
 	s->n_errors++;
-	/* sums taken and given back drift: recompute them once a window */
-	if (s->n_errors % AN_SERIES_ERRORS == 0)
-	{
-		s->error_sum = 0;
-		s->error_sumsq = 0;
-		for (int i = 0; i < AN_SERIES_ERRORS; i++)
-		{
-			s->error_sum += s->errors[i];
-			s->error_sumsq += s->errors[i] * s->errors[i];
-		}
-	}
 }
 
 /*
  * Ahmad et al.'s log likelihood: the mean of the last AN_SERIES_SHORT raw
- * errors judged under a normal fitted to the window of such means (before
- * this one is added); the mean is pushed to the window.
+ * errors judged under a normal fitted to the earlier such means (their
+ * weighted moments, before this one is added); the mean is then taken in.
  */
 static double
 likelihood_score(an_series *s, double raw)
 {
-	uint64_t	m = s->n_errors < AN_SERIES_ERRORS ? s->n_errors : AN_SERIES_ERRORS;
 	uint64_t	k = s->n_recent + 1 < AN_SERIES_SHORT ? s->n_recent + 1 : AN_SERIES_SHORT;
 	double		mean,
 				sd,
@@ -313,13 +302,13 @@ likelihood_score(an_series *s, double raw)
 	for (uint64_t i = 0; i < k; i++)
 		recent += s->recent[i];
 	recent /= k;
-	if (m < 2)
+	if (s->n_errors < 2)
 	{
 		push_error(s, recent);
 		return 0;
 	}
-	mean = s->error_sum / m;
-	sd = sqrt(fmax(s->error_sumsq / m - mean * mean, 0));
+	mean = s->error_mean;
+	sd = sqrt(fmax(s->error_meansq - mean * mean, 0));
 	if (sd < LIKELIHOOD_MIN_SD)
 		sd = LIKELIHOOD_MIN_SD;
 	push_error(s, recent);
@@ -342,7 +331,7 @@ raw_error(const an_series *s, double error)
 /*
  * Once a season is found at the end of learning, the errors taken so far
  * (against the level) say nothing about the seasonal baseline: compute the
- * scale and the likelihood window again from the learning values x[0..m).
+ * scale and the likelihood's moments again from the learning values x[0..m).
  */
 static void
 relearn_errors(an_series *s, const double *x, int m)
@@ -365,8 +354,8 @@ relearn_errors(an_series *s, const double *x, int m)
 	s->scale = fmin(sum / (m - p), DBL_MAX);
 	s->n_errors = 0;
 	s->n_recent = 0;
-	s->error_sum = 0;
-	s->error_sumsq = 0;
+	s->error_mean = 0;
+	s->error_meansq = 0;
 	for (int i = p; i < m; i++)
 		(void) likelihood_score(s, raw_error(s, fabs(x[i] - seasonal_baseline(x, i, p))));
 }

@@ -5,10 +5,10 @@
  * version, total length, CRC32C over the rest; see model.c), so the same
  * checksum guards it.  Format 1 is a state without a given value range;
  * format 2 (the option "range" of the context method) adds the range's two
- * doubles after the options and is otherwise the same, so the states of
- * every model made before it are written and read as they were.
- * Then the options, the counters and the rings in full:
- * a state read back continues bit for bit as the one written would have.
+ * doubles after the options and is otherwise the same.  Then the options,
+ * the counters and moments, the values still needed and the last raw
+ * errors: a state read back continues bit for bit as the one written would
+ * have.
  * The context method appends its detector's contexts (series_context.c).
  * Reading trusts nothing: every count, option and value is checked.
  */
@@ -59,7 +59,7 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 	uint64_t	kept = history_needed(s);
 	unsigned char *p;
 
-	an_writer_init(&w, ctx, 28 + 8 * (AN_SERIES_HISTORY + AN_SERIES_ERRORS + 32));
+	an_writer_init(&w, ctx, 28 + 8 * (AN_SERIES_HISTORY + 64));
 	an_write_bytes(&w, series_magic, sizeof(series_magic));
 	/* a state without a given range is written as before, byte for byte */
 	an_write_u16(&w, s->opt.has_range ? AN_SERIES_FORMAT_RANGE : AN_SERIES_FORMAT);
@@ -90,17 +90,15 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 	an_write_u64(&w, s->breaches);
 	an_write_f64(&w, s->peak);
 	an_write_u64(&w, s->quiet_until);
-	an_write_f64(&w, s->error_sum);
-	an_write_f64(&w, s->error_sumsq);
+	an_write_f64(&w, s->error_mean);
+	an_write_f64(&w, s->error_meansq);
 	an_write_u64(&w, s->n_errors);
 	an_write_u64(&w, s->n_recent);
 	an_write_u32(&w, (uint32_t) kept);
-	/* the rings in one run: a state is written at every commit that moved it */
-	p = an_write_space(&w, 8 * ((size_t) kept + AN_SERIES_ERRORS + AN_SERIES_SHORT));
+	/* the values in one run: a state is written at every commit that moved it */
+	p = an_write_space(&w, 8 * ((size_t) kept + AN_SERIES_SHORT));
 	for (uint64_t k = kept; k >= 1; k--, p += 8)
 		an_put_f64(p, s->history[(s->n - k) % AN_SERIES_HISTORY]);
-	for (int i = 0; i < AN_SERIES_ERRORS; i++, p += 8)
-		an_put_f64(p, s->errors[i]);
 	for (int i = 0; i < AN_SERIES_SHORT; i++, p += 8)
 		an_put_f64(p, s->recent[i]);
 	if (s->context)
@@ -147,8 +145,8 @@ read_counters(an_ctx *ctx, an_reader *r, an_series *s)
 	s->breaches = an_read_u64(r);
 	s->peak = an_read_f64(r);
 	s->quiet_until = an_read_u64(r);
-	s->error_sum = an_read_f64(r);
-	s->error_sumsq = an_read_f64(r);
+	s->error_mean = an_read_f64(r);
+	s->error_meansq = an_read_f64(r);
 	s->n_errors = an_read_u64(r);
 	s->n_recent = an_read_u64(r);
 	if (r->failed)
@@ -162,8 +160,8 @@ read_counters(an_ctx *ctx, an_reader *r, an_series *s)
 		!isfinite(s->min_seen) || !isfinite(s->max_seen) ||
 		(s->n > 0 && s->min_seen > s->max_seen) ||
 		!(s->peak >= 0 && s->peak <= 1) ||
-		!(s->error_sum >= -1e-6) || !isfinite(s->error_sum) ||
-		!(s->error_sumsq >= -1e-6) || !isfinite(s->error_sumsq))
+		!(s->error_mean >= 0 && s->error_mean <= 1) ||
+		!(s->error_meansq >= 0 && s->error_meansq <= 1))
 		return CORRUPT("series model has an impossible statistic");
 	if (s->n_errors > s->n || s->n_recent > s->n || s->quiet_until > s->n + (uint64_t) s->opt.learning + 1 ||
 		(s->n > (uint64_t) 1 << 53))
@@ -171,30 +169,13 @@ read_counters(an_ctx *ctx, an_reader *r, an_series *s)
 	return AN_OK;
 }
 
-/*
- * The error window must be what the detector could have made: averaged raw
- * errors in [0, 1], zero where unused, and sums that agree with them (within
- * the rounding of up to one window of additions and removals).
- */
+/* The recent raw errors must be what the detector could have made: in [0, 1]. */
 static an_status
-check_errors(an_ctx *ctx, const an_series *s)
+check_recent(an_ctx *ctx, const an_series *s)
 {
-	uint64_t	used = s->n_errors < AN_SERIES_ERRORS ? s->n_errors : AN_SERIES_ERRORS;
-	double		sum = 0,
-				sumsq = 0;
-
-	for (uint64_t i = 0; i < AN_SERIES_ERRORS; i++)
-	{
-		if (s->errors[i] > 1 || (i >= used && s->errors[i] != 0))
-			return CORRUPT("series model has an impossible error window");
-		sum += s->errors[i];
-		sumsq += s->errors[i] * s->errors[i];
-	}
 	for (int i = 0; i < AN_SERIES_SHORT; i++)
 		if (s->recent[i] > 1)
 			return CORRUPT("series model has an impossible recent error");
-	if (fabs(sum - s->error_sum) > 1e-6 || fabs(sumsq - s->error_sumsq) > 1e-6)
-		return CORRUPT("series model's error sums disagree with its error window");
 	return AN_OK;
 }
 
@@ -280,10 +261,9 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 		return st;
 	if ((st = read_history(ctx, &r, s)) != AN_OK)
 		return st;
-	if (!read_values(&r, s->errors, AN_SERIES_ERRORS, 1) ||
-		!read_values(&r, s->recent, AN_SERIES_SHORT, 1))
+	if (!read_values(&r, s->recent, AN_SERIES_SHORT, 1))
 		return CORRUPT("series model has a value that is not finite, or is truncated");
-	if ((st = check_errors(ctx, s)) != AN_OK)
+	if ((st = check_recent(ctx, s)) != AN_OK)
 		return st;
 	if (s->opt.method == AN_SERIES_CONTEXT &&
 		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)

@@ -9,7 +9,7 @@
 #include "series_context.h"
 
 #define AN_SERIES_HISTORY 2048	/* values kept: 3 seasons of the longest */
-#define AN_SERIES_ERRORS 1024	/* raw errors the likelihood is estimated on */
+#define AN_SERIES_ERRORS 1024	/* span of the likelihood's weighted moments */
 #define AN_SERIES_SHORT 10		/* raw errors averaged for the likelihood */
 
 struct an_series
@@ -25,11 +25,10 @@ struct an_series
 	uint64_t	breaches;		/* bit i: the point i steps back breached */
 	double		peak;			/* highest score of the quiet period */
 	uint64_t	quiet_until;	/* end of the quiet period */
-	double		error_sum;		/* of errors[] in use */
-	double		error_sumsq;
+	double		error_mean;		/* weighted mean of the averaged raw errors */
+	double		error_meansq;	/* and of their squares */
 	double		history[AN_SERIES_HISTORY]; /* ring: value n-1 at (n-1) % H */
-	double		errors[AN_SERIES_ERRORS];	/* ring of mean recent raw errors */
-	uint64_t	n_errors;
+	uint64_t	n_errors;		/* averaged raw errors taken in */
 	double		recent[AN_SERIES_SHORT];	/* ring of the last raw errors */
 	uint64_t	n_recent;
 	an_context *context;		/* the context method's detector, else NULL */

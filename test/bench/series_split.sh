@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # test/bench/series_split.sh - where a stored series model's update spends its
 # time, part by part, on the states of series_bench.sh's model (10 series,
-# ~9 kB states); medians of BENCH_REPEAT timed runs after one warm-up:
+# states of about 740 bytes; 9 kB before the likelihood's window became two
+# moments); medians of BENCH_REPEAT timed runs after one warm-up:
 #   1. CALLS calls of each part in one DO block (one transaction): the loop
 #      alone, anomaly_ts_step over a stored state, the model lookup, the row
-#      lock, an UPDATE writing a 9 kB state, and anomaly_ts_update;
+#      lock, an UPDATE writing the state, and anomaly_ts_update;
 #   2. ROWS statements each its own transaction with synchronous_commit off
 #      (so the commit's WAL flush is left out): a plain insert, the row lock,
-#      the UPDATE of a 9 kB state, the UPDATE of a 320-byte value (what a
-#      state small enough to stay in its row would cost to write), and an
+#      the UPDATE of the state, the UPDATE of a 320-byte value (what a
+#      state small enough to stay in its row costs to write), and an
 #      insert through the scoring trigger;
 #   3. ROWS one-row inserts each its own transaction, plain and through the
 #      trigger in turn, R times: the WAL each writes (pg_current_wal_insert_lsn),
