@@ -470,9 +470,7 @@ fcforest_score(const void *model, const double *x)
 		for (uint32_t k = 0; k < n; k++)
 			total += m->nodes[at[k]].value;
 	}
-	if (m->c_psi <= 0)
-		return 0.5;
-	return exp2(-(total / m->n_trees) / m->c_psi);
+	return an_isolation_score(total, m->n_trees, m->c_psi);
 }
 
 /*
