@@ -15,6 +15,7 @@
 #include "prng.h"
 
 #include "harness.h"
+#include "model_check.h"
 
 #define N_INLIERS 600
 #define N_OUTLIERS 12
@@ -67,21 +68,6 @@ detector_bytes(an_ctx *ctx, const an_detector_ops *ops, const void *model, size_
 	ops->write(model, &w);
 	*len = w.len;
 	return w.data;
-}
-
-/* Read len bytes as a model of ops over d features. */
-static an_status
-read_model(an_ctx *ctx, const an_detector_ops *ops, const unsigned char *bytes, size_t len,
-		   size_t d, void **model)
-{
-	an_reader	r;
-	an_status	st;
-
-	an_reader_init(&r, bytes, len);
-	st = ops->read(ctx, &r, ops->version, d, model);
-	if (st == AN_OK && an_reader_left(&r) != 0)
-		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "%zu trailing bytes", an_reader_left(&r));
-	return st;
 }
 
 /* Planted outliers outrank inliers; scores are finite. */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "model_check.h"
 
 #define N_ROWS 800
 #define DIMS 4
@@ -75,20 +76,6 @@ forest_bytes(an_ctx *ctx, const void *model, size_t *len)
 	ops->write(model, &w);
 	*len = w.len;
 	return w.data;
-}
-
-/* Read bytes as a forest over d features; trailing bytes are an error. */
-static an_status
-forest_read(an_ctx *ctx, const unsigned char *bytes, size_t len, size_t d, void **model)
-{
-	an_reader	r;
-	an_status	st;
-
-	an_reader_init(&r, bytes, len);
-	st = ops->read(ctx, &r, 1, d, model);
-	if (st == AN_OK && an_reader_left(&r) != 0)
-		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "trailing bytes");
-	return st;
 }
 
 /* c(n) of Liu, Ting and Zhou, to check scores against path lengths. */
@@ -201,7 +188,7 @@ test_round_trip(void)
 
 	CHECK_STATUS(ops->fit(&ctx, &p, X, N_ROWS, DIMS, &model), AN_OK);
 	bytes = forest_bytes(&ctx, model, &len);
-	CHECK_STATUS(forest_read(&ctx, bytes, len, DIMS, &back), AN_OK);
+	CHECK_STATUS(read_model(&ctx, ops, bytes, len, DIMS, &back), AN_OK);
 	if (back == NULL)
 		return;
 	for (int i = 0; i < N_ROWS; i++)
@@ -240,7 +227,7 @@ check_refused(const unsigned char *bytes, size_t len, size_t at, const unsigned 
 
 	memcpy(copy, bytes, len);
 	memcpy(copy + at, put, n);
-	CHECK_STATUS(forest_read(&ctx, copy, len, DIMS, &m), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, ops, copy, len, DIMS, &m), AN_ERR_CORRUPT);
 	CHECK(strstr(ctx.message, why) != NULL, "message \"%s\", expected \"%s\"", ctx.message, why);
 }
 
@@ -268,7 +255,7 @@ test_damaged(void)
 	{
 		void	   *m = NULL;
 
-		if (forest_read(&ctx, bytes, cut, DIMS, &m) == AN_OK)
+		if (read_model(&ctx, ops, bytes, cut, DIMS, &m) == AN_OK)
 			refused = 0;
 	}
 	CHECK(refused, "a truncated forest was accepted");
@@ -278,7 +265,7 @@ test_damaged(void)
 
 		an_reader_init(&r, bytes, len);
 		CHECK_STATUS(ops->read(&ctx, &r, 2, DIMS, &m), AN_ERR_CORRUPT);
-		CHECK_STATUS(forest_read(&ctx, bytes, len, DIMS - 1, &m), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, bytes, len, DIMS - 1, &m), AN_ERR_CORRUPT);
 	}
 	check_refused(bytes, len, AT_NTREES, zeros, 4, "header is invalid");
 	check_refused(bytes, len, AT_Q, nine, 4, "header is invalid");

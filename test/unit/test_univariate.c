@@ -12,6 +12,7 @@
 #include "prng.h"
 
 #include "harness.h"
+#include "model_check.h"
 
 #define N_INLIERS 500
 #define N_OUTLIERS 10
@@ -86,21 +87,6 @@ model_bytes(an_ctx *ctx, const an_detector_ops *ops, const void *model, size_t *
 	return w.data;
 }
 
-/* Read len bytes as a model of d features; trailing bytes are corrupt. */
-static an_status
-read_bytes(an_ctx *ctx, const an_detector_ops *ops, const unsigned char *bytes,
-		   size_t len, size_t d, void **model)
-{
-	an_reader	r;
-	an_status	st;
-
-	an_reader_init(&r, bytes, len);
-	st = ops->read(ctx, &r, 1, d, model);
-	if (st == AN_OK && an_reader_left(&r) != 0)
-		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "trailing bytes");
-	return st;
-}
-
 /* Planted outliers outrank the inliers for every variant. */
 static void
 test_planted_outliers(void)
@@ -155,7 +141,7 @@ test_round_trip_and_determinism(void)
 		bytes_b = model_bytes(&ctx, ops, b, &len_b);
 		CHECK(len_a == len_b && memcmp(bytes_a, bytes_b, len_a) == 0,
 			  "%s: two fits give different bytes", variant_names[v]);
-		CHECK_STATUS(read_bytes(&ctx, ops, bytes_a, len_a, DIMS, &back), AN_OK);
+		CHECK_STATUS(read_model(&ctx, ops, bytes_a, len_a, DIMS, &back), AN_OK);
 		if (back == NULL)
 			continue;
 		for (size_t i = 0; i < n; i++)
@@ -200,14 +186,14 @@ test_truncations(void)
 		{
 			void	   *back = NULL;
 
-			all_rejected &= read_bytes(&ctx, ops, bytes, cut, DIMS, &back) == AN_ERR_CORRUPT;
+			all_rejected &= read_model(&ctx, ops, bytes, cut, DIMS, &back) == AN_ERR_CORRUPT;
 		}
 		CHECK(all_rejected, "%s: a truncation was accepted", variant_names[v]);
 		/* a model read for more features than it has runs out of bytes */
 		{
 			void	   *back = NULL;
 
-			CHECK_STATUS(read_bytes(&ctx, ops, bytes, len, DIMS + 1, &back), AN_ERR_CORRUPT);
+			CHECK_STATUS(read_model(&ctx, ops, bytes, len, DIMS + 1, &back), AN_ERR_CORRUPT);
 			CHECK_STATUS(ops->read(&ctx, &(an_reader) {bytes, len, 0, 0}, 2, DIMS, &back),
 						 AN_ERR_CORRUPT);
 		}
@@ -255,7 +241,7 @@ check_damage(int v, size_t offset, uint64_t value, int size, const char *what)
 	CHECK(offset + (size_t) size <= len, "%s: offset %zu out of %zu bytes", what, offset, len);
 	if (offset + (size_t) size > len)
 		return;
-	st = read_bytes(&ctx, ops, patched(bytes, len, offset, value, size), len, 1, &back);
+	st = read_model(&ctx, ops, patched(bytes, len, offset, value, size), len, 1, &back);
 	CHECK(st == AN_ERR_CORRUPT && ctx.message[0],
 		  "%s %s: status %d, expected corrupt", variant_names[v], what, (int) st);
 }
@@ -326,7 +312,7 @@ test_damaged_fields(void)
 
 			memcpy(&c1, bytes + 21 + 4 + 8 * (k + 1) + 4, 4);
 			copy = patched(copy, len, 21 + 4 + 8 * (k + 1) + 4, c1 + 1, 4);
-			CHECK_STATUS(read_bytes(&ctx, &an_hbos_ops, copy, len, 1, &back), AN_ERR_CORRUPT);
+			CHECK_STATUS(read_model(&ctx, &an_hbos_ops, copy, len, 1, &back), AN_ERR_CORRUPT);
 		}
 	}
 }
