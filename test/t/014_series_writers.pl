@@ -16,15 +16,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = anomaly_node('writers');
+# accepted: the points a writer's update scored, committed with the update;
+# by_hand() steps the trained state through them
+series_fixture($node, 'postgres', 'shared', 'accepted');
 $node->safe_psql('postgres', q{
-	CREATE TABLE metrics AS
-	  SELECT 's'::text AS host, timestamptz '2026-01-01 00:00+00' + i * interval '1 hour' AS ts,
-	         100 + 20 * sin(2 * pi() * i / 24) + 2 * sin(i * 1.7) * cos(i * 0.31) AS value
-	    FROM generate_series(0, 299) i;
-	SELECT anomaly_ts_train('shared', 'metrics', 'ts', 'value', ARRAY['host'], '{"learning": 100}');
-	CREATE TABLE trained AS SELECT state FROM anomaly_ts_state;
-	-- accepted: the points a writer's update scored, committed with the update
-	CREATE TABLE accepted (ts timestamptz PRIMARY KEY, value float8);
 	CREATE FUNCTION feed(first_minute int, n int) RETURNS bigint LANGUAGE sql AS $$
 	  WITH p AS (SELECT t, v, anomaly_ts_update('shared', 's', t, v) AS r
 	               FROM (SELECT timestamptz '2026-01-14 00:00+00' + k * interval '1 minute' AS t,
@@ -39,17 +34,6 @@ $node->safe_psql('postgres', q{
 	        PERFORM feed(first_minute + i * step, 1);
 	        COMMIT;
 	    END LOOP;
-	END $$;
-	-- the state after the accepted points, stepped by hand in time order
-	CREATE FUNCTION by_hand() RETURNS bytea LANGUAGE plpgsql AS $$
-	DECLARE
-	    s bytea := (SELECT state FROM trained);
-	    a record;
-	BEGIN
-	    FOR a IN SELECT * FROM accepted ORDER BY ts LOOP
-	        s := (anomaly_ts_step(s, a.value)).state;
-	    END LOOP;
-	    RETURN s;
 	END $$;
 });
 my $check_sql = "SELECT s.points = 300 + (SELECT count(*) FROM accepted) AS counted, "

@@ -15,15 +15,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = anomaly_node('prepared', conf => 'max_prepared_transactions = 5');
+# kept: the points each check expects the stored state to have taken in;
+# by_hand() steps the trained state through them
+series_fixture($node, 'postgres', 'prep', 'kept');
 $node->safe_psql('postgres', q{
-	CREATE TABLE metrics AS
-	  SELECT 's'::text AS host, timestamptz '2026-01-01 00:00+00' + i * interval '1 hour' AS ts,
-	         100 + 20 * sin(2 * pi() * i / 24) + 2 * sin(i * 1.7) * cos(i * 0.31) AS value
-	    FROM generate_series(0, 299) i;
-	SELECT anomaly_ts_train('prep', 'metrics', 'ts', 'value', ARRAY['host'], '{"learning": 100}');
-	CREATE TABLE trained AS SELECT state FROM anomaly_ts_state;
-	-- the points each check expects the stored state to have taken in
-	CREATE TABLE kept (ts timestamptz PRIMARY KEY, value float8);
 	CREATE FUNCTION points(first_minute int, n int) RETURNS TABLE (t timestamptz, v float8)
 	LANGUAGE sql AS $$
 	  SELECT timestamptz '2026-01-14 00:00+00' + k * interval '1 minute', 100 + sin(k)
@@ -33,16 +28,6 @@ $node->safe_psql('postgres', q{
 	  SELECT count(r) FROM (SELECT anomaly_ts_update('prep', 's', t, v) AS r
 	                          FROM points(first_minute, n) ORDER BY t) p
 	$$;
-	CREATE FUNCTION by_hand() RETURNS bytea LANGUAGE plpgsql AS $$
-	DECLARE
-	    s bytea := (SELECT state FROM trained);
-	    a record;
-	BEGIN
-	    FOR a IN SELECT * FROM kept ORDER BY ts LOOP
-	        s := (anomaly_ts_step(s, a.value)).state;
-	    END LOOP;
-	    RETURN s;
-	END $$;
 });
 my $check_sql = 'SELECT s.state = by_hand(), s.points FROM anomaly_ts_state s';
 

@@ -14,7 +14,7 @@ use Test::More;
 
 our @EXPORT = qw(anomaly_node sample_table numeric_table scores_sql exact_scores
   model_rows open_session start_statement finish_statement wait_for_stderr
-  wait_until_running score_while_training scored_by_one_version);
+  wait_until_running score_while_training scored_by_one_version series_fixture);
 
 my $statements = 0;
 
@@ -246,6 +246,38 @@ sub scored_by_one_version
 	  or diag explain \%rows_of;
 	ok(!exists $rows_of{neither}, 'that version is one of them');
 	note 'the statement scored with version ' . join(', ', keys %rows_of);
+	return;
+}
+
+
+# A series model $model on $db trained on 300 hourly points of one series
+# 's' (learning 100), its trained state kept in the table trained, an empty
+# table $points (ts, value) for the points a test expects the stored state to
+# take, and by_hand(): the trained state stepped through those points in time
+# order with anomaly_ts_step, what the stored state must then equal.
+sub series_fixture
+{
+	my ($node, $db, $model, $points) = @_;
+
+	$node->safe_psql($db, qq{
+	CREATE TABLE metrics AS
+	  SELECT 's'::text AS host, timestamptz '2026-01-01 00:00+00' + i * interval '1 hour' AS ts,
+	         100 + 20 * sin(2 * pi() * i / 24) + 2 * sin(i * 1.7) * cos(i * 0.31) AS value
+	    FROM generate_series(0, 299) i;
+	SELECT anomaly_ts_train('$model', 'metrics', 'ts', 'value', ARRAY['host'], '{"learning": 100}');
+	CREATE TABLE trained AS SELECT state FROM anomaly_ts_state;
+	CREATE TABLE $points (ts timestamptz PRIMARY KEY, value float8);
+	CREATE FUNCTION by_hand() RETURNS bytea LANGUAGE plpgsql AS \$\$
+	DECLARE
+	    s bytea := (SELECT state FROM trained);
+	    a record;
+	BEGIN
+	    FOR a IN SELECT * FROM $points ORDER BY ts LOOP
+	        s := (anomaly_ts_step(s, a.value)).state;
+	    END LOOP;
+	    RETURN s;
+	END \$\$;
+	});
 	return;
 }
 
