@@ -162,8 +162,6 @@ set_word(an_series_options *opt, an_ts_gap_options *gap, const char *key, const 
 				 errmsg("series option \"season\" must be a number of points, \"auto\" or \"none\"")));
 	else if (is_number_key(key))
 		wrong_type(key, "a number");
-	else if (gap != NULL && strcmp(key, "interval") == 0)
-		wrong_type(key, "an interval such as \"1 hour\"");
 	else
 		unknown_key(key);
 }
