@@ -10,7 +10,8 @@ CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
 	src/core/metrics.o src/core/model.o src/core/neighbors.o src/core/ocsvm.o \
 	src/core/order_stats.o src/core/params.o src/core/prng.o src/core/readable.o src/core/monitor_page.o src/core/report.o src/core/report_features.o \
 	src/core/robust_scale.o src/core/row_sample.o src/core/sample.o src/core/segmented.o src/core/series.o \
-	src/core/series_bytes.o src/core/series_season.o src/core/series_context.o src/core/zscore.o
+	src/core/series_bytes.o src/core/series_season.o src/core/series_context.o src/core/series_sequence.o \
+	src/core/zscore.o
 GLUE_OBJS = src/anomaly.o src/options.o src/row_input.o src/numeric_cell.o src/row_map.o src/fit.o src/source.o \
 	src/explain.o src/evaluate.o src/report.o src/monitor.o src/drift.o \
 	src/model_cache.o src/model_name.o src/score.o src/bytea_models.o src/train.o src/sample_srf.o \

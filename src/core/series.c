@@ -26,6 +26,11 @@
  * novel value is not halved (an incident that reaches new extremes is
  * reported again, as the NAB detector's rule scores it whatever came
  * before).
+ * auto's score is the mean of that score and the sequence part's
+ * (series_sequence.c: which level followed which short run of levels,
+ * scored as CAD OSE scores its contexts, raised to the novelty score for a
+ * novel value too): the likelihood sees how far a value is from expected,
+ * the sequence part whether the pattern it ends was ever seen.
  * The constants were chosen on NAB as README's Time series section says.
  * band scores the distance from the seasonal baseline in robust sds (z /
  * (2 band), so the band's edge is score 0.5); mad does the same against the
@@ -393,18 +398,25 @@ take_value(an_series *s, double value, double error)
 	if (s->n == 0 || value > s->max_seen)
 		s->max_seen = value;
 	s->n++;
-	if (s->n == (uint64_t) s->opt.learning && s->opt.season == 0)
+	if (s->n == (uint64_t) s->opt.learning &&
+		(s->opt.season == 0 || s->opt.method == AN_SERIES_AUTO))
 	{
 		double		x[AN_SERIES_HISTORY];
 		int			m = (int) (s->n < AN_SERIES_HISTORY ? s->n : AN_SERIES_HISTORY);
 
 		for (int k = 0; k < m; k++)
 			x[m - 1 - k] = back(s, (uint64_t) k + 1);
-		s->season = an_series_detect_season(x, m, AN_SERIES_MAX_SEASON);
-		if (s->opt.method != AN_SERIES_MAD && s->season > 0)
-			relearn_errors(s, x, m);
+		if (s->opt.season == 0)
+		{
+			s->season = an_series_detect_season(x, m, AN_SERIES_MAX_SEASON);
+			if (s->opt.method != AN_SERIES_MAD && s->season > 0)
+				relearn_errors(s, x, m);
+		}
+		if (s->opt.method == AN_SERIES_AUTO)
+			an_sequence_learn(&s->seq, x, m);
 	}
 }
+
 
 /* Whether value lies outside the range seen so far by the novelty tolerance. */
 static int
@@ -444,6 +456,8 @@ an_series_fill(an_series *s, int missing)
 			rolling_median_mad(s, &expected, &mad);
 		else
 			expected = baseline(s);
+		if (s->seq.ready)
+			an_sequence_fill(&s->seq, expected);
 		/* an error equal to the scale leaves the scale as it is */
 		take_value(s, expected, s->scale);
 	}
@@ -506,6 +520,8 @@ an_series_update(an_series *s, double value, an_series_point *out)
 	{
 		int			novel = !learning && is_novel(s, value);
 
+		double		sequence = 0;
+
 		score = fmax(likelihood_score(s, raw_error(s, error)),
 					 point_score(error, POINT_SDS * spread));
 		if (novel)
@@ -519,6 +535,12 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		}
 		else if (!novel)
 			score *= QUIET_FACTOR;
+		if (s->seq.ready)
+			sequence = an_sequence_update(&s->seq, value, s->n,
+											  an_sequence_rest(s->opt.learning));
+		if (novel)
+			sequence = fmax(sequence, NOVELTY_SCORE);
+		score = (score + sequence) / 2;
 	}
 	else if (s->opt.method == AN_SERIES_CONTEXT)
 	{

@@ -9,7 +9,8 @@
  * the counters and moments, the values still needed and the last raw
  * errors: a state read back continues bit for bit as the one written would
  * have.
- * The context method appends its detector's contexts (series_context.c).
+ * The auto method appends its sequence part (series_sequence.c), the
+ * context method its detector's contexts (series_context.c).
  * Reading trusts nothing: every count, option and value is checked.
  */
 #include "series_impl.h"
@@ -101,6 +102,8 @@ an_series_write(const an_series *s, an_ctx *ctx, unsigned char **bytes, size_t *
 		an_put_f64(p, s->history[(s->n - k) % AN_SERIES_HISTORY]);
 	for (int i = 0; i < AN_SERIES_SHORT; i++, p += 8)
 		an_put_f64(p, s->recent[i]);
+	if (s->opt.method == AN_SERIES_AUTO)
+		an_sequence_write(&s->seq, &w);
 	if (s->context)
 		an_context_write(s->context, &w);
 	an_patch_u32(&w, 20, (uint32_t) w.len);
@@ -265,6 +268,10 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 		return CORRUPT("series model has a value that is not finite, or is truncated");
 	if ((st = check_recent(ctx, s)) != AN_OK)
 		return st;
+	if (s->opt.method == AN_SERIES_AUTO &&
+		(!an_sequence_read(&s->seq, &r, s->n, an_sequence_rest(s->opt.learning)) ||
+		 s->seq.ready != (s->n >= (uint64_t) s->opt.learning)))
+		return CORRUPT("series model has an impossible sequence part, or is truncated");
 	if (s->opt.method == AN_SERIES_CONTEXT &&
 		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)
 		return AN_ERR_CORRUPT;

@@ -7,6 +7,7 @@
 
 #include "series.h"
 #include "series_context.h"
+#include "series_sequence.h"
 
 #define AN_SERIES_HISTORY 2048	/* values kept: 3 seasons of the longest */
 #define AN_SERIES_ERRORS 1024	/* span of the likelihood's weighted moments */
@@ -32,6 +33,7 @@ struct an_series
 	double		recent[AN_SERIES_SHORT];	/* ring of the last raw errors */
 	uint64_t	n_recent;
 	an_context *context;		/* the context method's detector, else NULL */
+	an_sequence seq;			/* auto's sequence part (series_sequence.c) */
 };
 
 #endif

@@ -1,0 +1,222 @@
+/*
+ * test_series_sequence.c - unit tests of auto's sequence part
+ * (src/core/series_sequence.c): the levels over the learning range, a
+ * pattern it learnt scores 0, a level that followed none of the runs before
+ * it scores 1 and starts a rest, the raw score's parts by hand, a filled
+ * value is learnt unscored, extreme ranges give a usable level width, the
+ * bytes continue bit for bit, and damaged bytes are refused.
+ */
+#include "an_core.h"
+#include "bytes.h"
+#include "series_sequence.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define REST 4
+
+/* The values 0..7 as levels over a learnt range of [0, 7]: lo 0, step 1. */
+static void
+learn_pattern(an_sequence *q, const int *pattern, int n, int repeats)
+{
+	double		x[256];
+	int			m = 0;
+
+	memset(q, 0, sizeof(*q));
+	for (int r = 0; r < repeats; r++)
+		for (int i = 0; i < n; i++)
+			x[m++] = pattern[i];
+	x[0] = 0;					/* the range spans 0..7 */
+	x[1] = 7;
+	an_sequence_learn(q, x, m);
+}
+
+/* A learnt cycle scores 0; a level after runs that never led to it scores
+ * 1, then the rest silences the next REST points. */
+static void
+test_pattern_and_rest(void)
+{
+	static const int cycle[] = {0, 7, 2, 5, 3, 6, 1, 4};
+	an_sequence q;
+	uint64_t	t = 100;
+	double		score;
+
+	learn_pattern(&q, cycle, 8, 8);
+	CHECK(q.ready && q.lo == 0 && q.step == 1, "range: lo %g step %g", q.lo, q.step);
+	/* the cycle continues where the learning values left it: 4 -> 0 */
+	for (int i = 0; i < 16; i++)
+	{
+		score = an_sequence_update(&q, cycle[i % 8], t++, REST);
+		CHECK(score == 0, "learnt cycle at %d scores %g", i, score);
+	}
+	/* after ... 6, 1, 4 came 0 only; 4 -> 3 is new at every order */
+	score = an_sequence_update(&q, 3, t++, REST);
+	CHECK(score == 1, "an unforeseen level scores %g", score);
+	for (int i = 0; i < REST; i++)
+	{
+		score = an_sequence_update(&q, (i % 2) ? 7 : 2, t++, REST);
+		CHECK(score == 0, "rest point %d scores %g", i, score);
+	}
+	score = an_sequence_update(&q, 6, t++, REST);
+	CHECK(score > 0, "after the rest an unforeseen level scores again: %g", score);
+}
+
+/* The raw score's parts: some orders foresee, the longest does not. */
+static void
+test_partial(void)
+{
+	/* 1 -> 2 and 0 -> 1 -> 2 are learnt, but never 3 -> 1 -> 2 */
+	static const int learnt[] = {0, 1, 2, 7, 3, 1, 5, 0, 1, 2, 6};
+	an_sequence q;
+	double		score;
+
+	learn_pattern(&q, learnt, 11, 1);
+	/* last levels 2, 6; feed 3, 1 (3 -> 1 seen; 6 -> 3 and 2,6 -> 3 not) */
+	(void) an_sequence_update(&q, 3, 50, REST);
+	(void) an_sequence_update(&q, 5, 51, 0);
+	(void) an_sequence_update(&q, 0, 52, 0);
+	/* now 5, 0 then 1: runs [0] -> 1 seen, [5,0] -> 1 seen, [3,5,0] -> 1 not */
+	score = an_sequence_update(&q, 1, 60, 0);
+	/* selected 2 of 3 runs seen, both foresaw: (1 - 2/2 + 1/3) / 2 */
+	CHECK(fabs(score - (1.0 / 3) / 2) < 1e-15, "one new order of three scores %g", score);
+	/* [1] -> 2, [0,1] -> 2 and [5,0,1] -> 2 were all learnt */
+	score = an_sequence_update(&q, 2, 61, 0);
+	CHECK(score == 0, "runs seen before score %g", score);
+}
+
+/* A filled value is learnt without a score and without a rest. */
+static void
+test_fill(void)
+{
+	static const int cycle[] = {0, 7, 2, 5};
+	an_sequence q;
+	double		score;
+
+	learn_pattern(&q, cycle, 4, 4);
+	/* 5 -> 6 is new: learnt silently, no rest starts; then the cycle */
+	an_sequence_fill(&q, 6);
+	for (int i = 0; i < 4; i++)
+		an_sequence_fill(&q, cycle[i]);
+	CHECK(q.rest_until == 0, "fills start no rest");
+	/* 5 -> 6, 2,5 -> 6 and 7,2,5 -> 6 were filled in: foreseen */
+	score = an_sequence_update(&q, 6, 80, REST);
+	CHECK(score == 0, "a transition learnt from fills scores %g", score);
+}
+
+/* Constant learning values get a unit level; the largest doubles a finite
+ * width; values beyond the range take the end levels. */
+static void
+test_ranges(void)
+{
+	double		flat[5] = {3, 3, 3, 3, 3};
+	double		wide[3] = {-DBL_MAX, 0, DBL_MAX};
+	an_sequence q;
+	double		score;
+
+	memset(&q, 0, sizeof(q));
+	an_sequence_learn(&q, flat, 5);
+	CHECK(q.step == 1 && q.lo == 3, "a constant range: lo %g step %g", q.lo, q.step);
+	score = an_sequence_update(&q, 3.5, 10, REST);
+	CHECK(score == 0, "the same level scores %g", score);
+	score = an_sequence_update(&q, 1e300, 11, REST);
+	CHECK(score == 1, "far above: the top level, never seen: %g", score);
+	memset(&q, 0, sizeof(q));
+	an_sequence_learn(&q, wide, 3);
+	CHECK(isfinite(q.step) && q.step > 0, "the widest range has step %g", q.step);
+	score = an_sequence_update(&q, DBL_MAX, 10, REST);
+	CHECK(score >= 0 && score <= 1, "DBL_MAX scores %g", score);
+	score = an_sequence_update(&q, -DBL_MAX, 11, REST);
+	CHECK(score >= 0 && score <= 1, "-DBL_MAX scores %g", score);
+}
+
+/* Written bytes read back into a state that continues bit for bit. */
+static void
+test_round_trip(void)
+{
+	static const int cycle[] = {0, 7, 2, 5, 3, 6, 1, 4};
+	an_ctx		ctx = new_ctx();
+	an_sequence q,
+				r;
+	an_writer	w;
+	an_reader	rd;
+
+	learn_pattern(&q, cycle, 8, 3);
+	(void) an_sequence_update(&q, 3, 30, REST);	/* a rest is running */
+	an_writer_init(&w, &ctx, 64);
+	an_sequence_write(&q, &w);
+	an_reader_init(&rd, w.data, w.len);
+	memset(&r, 0xff, sizeof(r));
+	CHECK(an_sequence_read(&r, &rd, 31, REST), "the bytes read back");
+	CHECK(an_reader_left(&rd) == 0, "every byte is read");
+	CHECK(q.ready == r.ready && q.lo == r.lo && q.step == r.step && q.n_last == r.n_last &&
+		  memcmp(q.last, r.last, sizeof(q.last)) == 0 && q.rest_until == r.rest_until &&
+		  memcmp(q.seen, r.seen, sizeof(q.seen)) == 0, "the same state");
+	for (int i = 0; i < 40; i++)
+	{
+		double		a = an_sequence_update(&q, (i * 5) % 9, 31 + (uint64_t) i, REST);
+		double		b = an_sequence_update(&r, (i * 5) % 9, 31 + (uint64_t) i, REST);
+
+		CHECK(a == b, "point %d: %g and %g", i, a, b);
+	}
+}
+
+/* Bytes of q with the byte at off set to v, read with n points taken in. */
+static int
+read_patched(const an_sequence *q, size_t off, int v, uint64_t n, int cut)
+{
+	an_ctx		ctx = new_ctx();
+	an_writer	w;
+	an_reader	rd;
+	an_sequence r;
+
+	an_writer_init(&w, &ctx, 64);
+	an_sequence_write(q, &w);
+	if (v >= 0)
+		w.data[off] = (unsigned char) v;
+	an_reader_init(&rd, w.data, w.len - (size_t) cut);
+	return an_sequence_read(&r, &rd, n, REST);
+}
+
+/* Damaged bytes are refused: each field out of its range, and cuts. */
+static void
+test_refused(void)
+{
+	static const int cycle[] = {0, 7, 2, 5};
+	an_sequence q,
+				fresh;
+
+	learn_pattern(&q, cycle, 4, 2);
+	memset(&fresh, 0, sizeof(fresh));
+	/* layout: ready u32, lo f64, step f64, n_last u32, last[3], rest u64, seen */
+	CHECK(read_patched(&q, 0, -1, 100, 0), "the intact bytes read");
+	CHECK(!read_patched(&q, 0, 2, 100, 0), "ready 2 refused");
+	CHECK(!read_patched(&q, 20, 4, 100, 0), "4 latest levels refused");
+	CHECK(!read_patched(&q, 24, 8, 100, 0), "level 8 refused");
+	CHECK(!read_patched(&q, 19, 0x7f, 100, 0) && !read_patched(&q, 19, 0xff, 100, 0),
+		  "a step that is not finite refused");
+	CHECK(!read_patched(&q, 19, 0xbf, 100, 0), "a negative step refused");
+	CHECK(!read_patched(&q, 27 + 3, 1, 100, 0), "a rest beyond its bound refused");
+	CHECK(!read_patched(&q, 0, -1, 2, 0), "more latest levels than points refused");
+	for (int cut = 1; cut < 40; cut += 7)
+		CHECK(!read_patched(&q, 0, -1, 100, cut), "cut by %d refused", cut);
+	CHECK(read_patched(&fresh, 0, -1, 0, 0), "a fresh state reads");
+	CHECK(!read_patched(&fresh, 35 + 9, 1, 0, 0), "a fresh state with a transition refused");
+	CHECK(!read_patched(&fresh, 4, 1, 0, 0), "a fresh state with a range refused");
+}
+
+int
+main(void)
+{
+	run("pattern_and_rest", test_pattern_and_rest);
+	run("partial", test_partial);
+	run("fill", test_fill);
+	run("ranges", test_ranges);
+	run("round_trip", test_round_trip);
+	run("refused", test_refused);
+	return finish();
+}
