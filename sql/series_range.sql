@@ -1,5 +1,6 @@
--- The series option "range" of the method context: the value range its
--- quantizer uses, given instead of learnt from the learning period.  Two
+-- The series option "range" of the methods context and auto: the value
+-- range their quantizer uses (auto's sequence part), given instead of learnt
+-- from the learning period.  Two
 -- seeded series with a season of 24 points whose troughs, after the learning
 -- period, reach a little below the learning period's lowest value; a spike
 -- at 400 in a.
@@ -86,8 +87,45 @@ SELECT get_byte(state, 8) AS stored_format, count(*)
   FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
  WHERE m.name = 'rng_model' GROUP BY 1;
 
+-- auto: given exactly the range the learning period learns, every row
+-- scores as with the learnt range (the learning values are taken as they
+-- come instead of at the end, the same runs of levels); given another
+-- range, the scores differ; the spike still scores highest in a
+WITH learnt AS (
+  SELECT sensor, min(value) AS lo, max(value) AS hi FROM rng_readings WHERE i < 150 GROUP BY sensor),
+moved AS (
+  SELECT d.sensor, d.ts, d.i, d.value - l.lo AS value, l.hi - l.lo AS hi
+    FROM rng_readings d JOIN learnt l USING (sensor))
+SELECT r.sensor, count(*) AS n,
+       count(*) FILTER (WHERE r.learnt_score IS DISTINCT FROM r.same_score) AS differ_same,
+       count(*) FILTER (WHERE r.learnt_score IS DISTINCT FROM r.wide_score) AS differ_wide,
+       (array_agg(i ORDER BY wide_score DESC, i))[1] AS highest_given_wide
+  FROM (SELECT sensor, i,
+               anomaly_ts_score(value, '{"learning": 150}') OVER w AS learnt_score,
+               anomaly_ts_score(value, jsonb_build_object('learning', 150,
+                                                          'range', jsonb_build_array(0, hi))) OVER w AS same_score,
+               anomaly_ts_score(value, '{"learning": 150, "range": [-30, 60]}') OVER w AS wide_score
+          FROM moved WINDOW w AS (PARTITION BY sensor ORDER BY ts)) r
+ GROUP BY r.sensor ORDER BY r.sensor;
+
+-- an auto model keeps its range through its stored state (format 2), and
+-- carries on as the window function scores
+SELECT anomaly_ts_train('rng_auto', 'rng_train', 'ts', 'value', ARRAY['sensor'],
+                        '{"learning": 150, "range": [70, 130]}') > 0 AS trained;
+SELECT get_byte(state, 8) AS stored_format, count(*)
+  FROM anomaly_ts_state s JOIN anomaly_models m ON m.id = s.model_id
+ WHERE m.name = 'rng_auto' GROUP BY 1;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE l.score IS DISTINCT FROM (w.d).score) AS differ
+  FROM (SELECT m.sensor, m.ts, p.* FROM (SELECT * FROM rng_readings WHERE i >= 500 ORDER BY sensor, ts) m,
+               LATERAL anomaly_ts_update('rng_auto', m.sensor, m.ts, m.value) p) l
+  JOIN (SELECT sensor, ts,
+               anomaly_ts_detect(value, '{"learning": 150, "range": [70, 130]}')
+                 OVER (PARTITION BY sensor ORDER BY ts) AS d FROM rng_readings) w USING (sensor, ts);
+SELECT anomaly_drop('rng_auto');
+
 -- every bad form is an error with a hint
-SELECT anomaly_ts_score(1.0, '{"range": [0, 100]}') OVER ();
+SELECT anomaly_ts_score(1.0, '{"method": "band", "range": [0, 100]}') OVER ();
 SELECT anomaly_ts_score(1.0, '{"method": "mad", "range": [0, 100]}') OVER ();
 SELECT anomaly_ts_score(1.0, '{"method": "context", "range": "0..100"}') OVER ();
 SELECT anomaly_ts_score(1.0, '{"method": "context", "range": 100}') OVER ();
@@ -102,7 +140,7 @@ SELECT anomaly_ts_score(1.0, '{"method": "context", "range": [0, 1e400]}') OVER 
 SELECT anomaly_ts_score(1.0, '{"method": "context", "range": [-1e400, 0]}') OVER ();
 SELECT anomaly_ts_score(1.0, '{"method": "context", "range": [0, 5e-324]}') OVER ();
 SELECT anomaly_ts_score(1.0, '{"method": "context", "range": null}') OVER ();
-SELECT anomaly_ts_new('{"range": [0, 100]}');
+SELECT anomaly_ts_new('{"method": "band", "range": [0, 100]}');
 SELECT anomaly_ts_train('rng_bad', 'rng_train', 'ts', 'value', ARRAY['sensor'],
                         '{"method": "context", "range": [100, 0]}');
 SELECT count(*) AS bad_versions FROM anomaly_models WHERE name = 'rng_bad';

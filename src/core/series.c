@@ -70,14 +70,15 @@ an_series_default_options(an_series_options *opt)
 	opt->window = 60;
 }
 
-/* Check a given value range: finite, lo < hi with room for the context
- * detector's levels between them, and only with the method that uses it. */
+/* Check a given value range: finite, lo < hi with room for the levels
+ * between them, and only with the methods that quantize (auto's sequence
+ * part and context). */
 static an_status
 check_range(an_ctx *ctx, const an_series_options *opt)
 {
-	if (opt->method != AN_SERIES_CONTEXT)
-		return an_fail(ctx, AN_ERR_PARAM, "Add \"method\": \"context\", or leave \"range\" out.",
-					   "series option \"range\" is only used by method context");
+	if (opt->method != AN_SERIES_CONTEXT && opt->method != AN_SERIES_AUTO)
+		return an_fail(ctx, AN_ERR_PARAM, "Use method auto or context, or leave \"range\" out.",
+					   "series option \"range\" is only used by methods auto and context");
 	if (!isfinite(opt->range_lo) || !isfinite(opt->range_hi))
 		return an_fail(ctx, AN_ERR_PARAM, "Give two finite numbers, such as [0, 100] for a percentage.",
 					   "series option \"range\" must hold finite numbers, not [%g, %g]",
@@ -88,7 +89,7 @@ check_range(an_ctx *ctx, const an_series_options *opt)
 					   opt->range_lo, opt->range_hi);
 	if (!(an_context_level_step(opt->range_lo, opt->range_hi) > 0))
 		return an_fail(ctx, AN_ERR_PARAM, "Give a wider range, or leave \"range\" out to learn it.",
-					   "range [%g, %g] is too narrow for the context method's levels",
+					   "range [%g, %g] is too narrow for the detector's levels",
 					   opt->range_lo, opt->range_hi);
 	return AN_OK;
 }
@@ -144,8 +145,10 @@ an_series_create(an_ctx *ctx, const an_series_options *opt, an_series **out)
 	s->season = opt->season > 0 ? opt->season : 0;
 	if (opt->method == AN_SERIES_CONTEXT)
 		s->context = an_context_create(ctx, opt->learning);
-	if (opt->has_range)
+	if (opt->has_range && opt->method == AN_SERIES_CONTEXT)
 		an_context_fix_range(s->context, opt->range_lo, opt->range_hi);
+	if (opt->has_range && opt->method == AN_SERIES_AUTO)
+		an_sequence_fix_range(&s->seq, opt->range_lo, opt->range_hi);
 	*out = s;
 	return AN_OK;
 }
@@ -412,7 +415,7 @@ take_value(an_series *s, double value, double error)
 			if (s->opt.method != AN_SERIES_MAD && s->season > 0)
 				relearn_errors(s, x, m);
 		}
-		if (s->opt.method == AN_SERIES_AUTO)
+		if (s->opt.method == AN_SERIES_AUTO && !s->opt.has_range)
 			an_sequence_learn(&s->seq, x, m);
 	}
 }
@@ -535,7 +538,9 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		}
 		else if (!novel)
 			score *= QUIET_FACTOR;
-		if (s->seq.ready)
+		if (s->seq.ready && learning)
+			an_sequence_fill(&s->seq, value);	/* a given range: learnt as it comes */
+		else if (s->seq.ready)
 			sequence = an_sequence_update(&s->seq, value, s->n,
 											  an_sequence_rest(s->opt.learning));
 		if (novel)

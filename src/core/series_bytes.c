@@ -4,7 +4,7 @@
  * The header is the one every model has (magic, format, reserved, writer
  * version, total length, CRC32C over the rest; see model.c), so the same
  * checksum guards it.  Format 1 is a state without a given value range;
- * format 2 (the option "range" of the context method) adds the range's two
+ * format 2 (the option "range" of the methods auto and context) adds the range's two
  * doubles after the options and is otherwise the same.  Then the options,
  * the counters and moments, the values still needed and the last raw
  * errors: a state read back continues bit for bit as the one written would
@@ -270,12 +270,13 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 		return st;
 	if (s->opt.method == AN_SERIES_AUTO &&
 		(!an_sequence_read(&s->seq, &r, s->n, an_sequence_rest(s->opt.learning)) ||
-		 s->seq.ready != (s->n >= (uint64_t) s->opt.learning)))
+		 s->seq.ready != (s->opt.has_range || s->n >= (uint64_t) s->opt.learning) ||
+		 (s->opt.has_range && !an_sequence_range_is(&s->seq, s->opt.range_lo, s->opt.range_hi))))
 		return CORRUPT("series model has an impossible sequence part, or is truncated");
 	if (s->opt.method == AN_SERIES_CONTEXT &&
 		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)
 		return AN_ERR_CORRUPT;
-	if (s->opt.has_range && !an_context_range_is(s->context, s->opt.range_lo, s->opt.range_hi))
+	if (s->opt.has_range && s->context && !an_context_range_is(s->context, s->opt.range_lo, s->opt.range_hi))
 		return CORRUPT("series model's context detector does not use its given range");
 	if (an_reader_left(&r) != 0)
 		return CORRUPT("series model has %zu bytes after its end", an_reader_left(&r));

@@ -32,6 +32,14 @@ typedef struct an_sequence
  * runs they hold. */
 void		an_sequence_learn(an_sequence *q, const double *x, int m);
 
+/* Fix the range to a given [lo, hi] (whose level width is > 0) instead of
+ * learning it: the learning values are then taken one by one, unscored
+ * (an_sequence_fill). */
+void		an_sequence_fix_range(an_sequence *q, double lo, double hi);
+
+/* Whether q quantizes over the range [lo, hi]. */
+int			an_sequence_range_is(const an_sequence *q, double lo, double hi);
+
 /* Points of rest after a high score for a learning period: a fifth of it,
  * at least 1 (CAD OSE's). */
 int			an_sequence_rest(int learning);

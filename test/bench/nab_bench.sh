@@ -11,7 +11,7 @@
 # is merged into the options of every file, the same for all of them, e.g.
 # NAB_OPTIONS='{"method": "context"}'; NAB_TIMED=1 gives the rows' times too (for
 # the "gap" rule).  NAB_RANGE=1 passes each file's minimum and maximum as the
-# option "range" (method context only), exactly what NAB's harness gives
+# option "range" (methods auto and context), exactly what NAB's harness gives
 # every detector (inputMin and inputMax in nab/detectors/base.py); not
 # causal, so off by default.  A constant file (art_flatline) has no range to
 # give (min = max): it learns one, a level a unit from its value, as CAD does.  NAB is looked for beside the repository

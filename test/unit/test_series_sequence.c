@@ -3,7 +3,8 @@
  * (src/core/series_sequence.c): the levels over the learning range, a
  * pattern it learnt scores 0, a level that followed none of the runs before
  * it scores 1 and starts a rest, the raw score's parts by hand, a filled
- * value is learnt unscored, extreme ranges give a usable level width, the
+ * value is learnt unscored, extreme ranges give a usable level width, a
+ * given range learns the runs a learnt one replays, the
  * bytes continue bit for bit, and damaged bytes are refused.
  */
 #include "an_core.h"
@@ -134,6 +135,33 @@ test_ranges(void)
 	CHECK(score >= 0 && score <= 1, "-DBL_MAX scores %g", score);
 }
 
+/* A given range quantizes from the first value: learning values filled in
+ * one by one leave the same state as the learnt range's replay of them. */
+static void
+test_given_range(void)
+{
+	double		x[40];
+	an_sequence learnt,
+				given;
+
+	for (int i = 0; i < 40; i++)
+		x[i] = 10 + 5 * sin(i * 0.9) + (i == 17 ? 3 : 0);
+	memset(&learnt, 0, sizeof(learnt));
+	an_sequence_learn(&learnt, x, 40);
+	memset(&given, 0, sizeof(given));
+	an_sequence_fix_range(&given, learnt.lo, learnt.lo + 7 * learnt.step);
+	CHECK(given.ready && an_sequence_range_is(&given, learnt.lo, learnt.lo + 7 * learnt.step),
+		  "the given range is in use");
+	CHECK(!an_sequence_range_is(&given, learnt.lo, learnt.lo + 8 * learnt.step),
+		  "another range is not");
+	for (int i = 0; i < 40; i++)
+		an_sequence_fill(&given, x[i]);
+	CHECK(given.step == learnt.step && given.n_last == learnt.n_last &&
+		  memcmp(given.last, learnt.last, sizeof(given.last)) == 0 &&
+		  memcmp(given.seen, learnt.seen, sizeof(given.seen)) == 0,
+		  "the same runs as the learnt range's");
+}
+
 /* Written bytes read back into a state that continues bit for bit. */
 static void
 test_round_trip(void)
@@ -216,6 +244,7 @@ main(void)
 	run("partial", test_partial);
 	run("fill", test_fill);
 	run("ranges", test_ranges);
+	run("given_range", test_given_range);
 	run("round_trip", test_round_trip);
 	run("refused", test_refused);
 	return finish();
