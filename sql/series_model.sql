@@ -62,8 +62,10 @@ SELECT host, ts, value, round(score::numeric, 3) AS score FROM ts_incoming ORDER
 -- a second training is a new version; dropping the model drops its states
 SELECT anomaly_ts_train('latency', 'metrics', 'ts', 'value') > 0 AS trained_again;
 SELECT version, metrics->'series' AS series FROM anomaly_models WHERE name = 'latency' ORDER BY version;
+CREATE TEMP TABLE latency_ids AS SELECT id FROM anomaly_models WHERE name = 'latency';
+SELECT count(*) AS states_before FROM anomaly_ts_state WHERE model_id IN (SELECT id FROM latency_ids);
 SELECT anomaly_drop('latency');
-SELECT count(*) AS states_left FROM anomaly_ts_state;
+SELECT count(*) AS states_left FROM anomaly_ts_state WHERE model_id IN (SELECT id FROM latency_ids);
 
 -- the gap rule: the next point of web-2 comes 12 hours after its last one;
 -- "fill" fills the 11 missing hours and keeps the season's phase, the default
