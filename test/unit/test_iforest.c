@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "model_check.h"
 
 #define N_ROWS 600
 #define N_DIMS 4
@@ -65,16 +66,6 @@ forest_bytes(an_ctx *ctx, const void *model, size_t *len)
 	an_iforest_ops.write(model, &w);
 	*len = w.len;
 	return w.data;
-}
-
-/* Read bytes as a forest over d features. */
-static an_status
-forest_read(an_ctx *ctx, const unsigned char *bytes, size_t len, size_t d, void **model)
-{
-	an_reader	r;
-
-	an_reader_init(&r, bytes, len);
-	return an_iforest_ops.read(ctx, &r, 1, d, model);
 }
 
 /* The score of x by a plain walk over serialized trees (the reference). */
@@ -164,7 +155,7 @@ test_matches_reference(void)
 		p.common[AN_P_SEED] = (double) (k + 1);
 		CHECK_STATUS(an_iforest_ops.fit(&ctx, &p, X, N_ROWS, N_DIMS, &fitted), AN_OK);
 		bytes = forest_bytes(&ctx, fitted, &len);
-		CHECK_STATUS(forest_read(&ctx, bytes, len, N_DIMS, &back), AN_OK);
+		CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bytes, len, N_DIMS, &back), AN_OK);
 		for (int i = 0; i < N_ROWS; i++)
 		{
 			double		want = reference_score(bytes, len, &X[i * N_DIMS]);
@@ -229,7 +220,7 @@ test_explain(void)
 
 	CHECK_STATUS(an_iforest_ops.fit(&ctx, &p, X, N_ROWS, N_DIMS, &fitted), AN_OK);
 	bytes = forest_bytes(&ctx, fitted, &len);
-	CHECK_STATUS(forest_read(&ctx, bytes, len, N_DIMS, &back), AN_OK);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bytes, len, N_DIMS, &back), AN_OK);
 	for (int i = 0; i < N_ROWS; i += 7)
 	{
 		double		x[N_DIMS];
@@ -357,32 +348,32 @@ test_reader_rejects(void)
 	bad = test_alloc(NULL, len);
 
 	for (size_t cut = 0; cut < len; cut++)
-		CHECK_STATUS(forest_read(&ctx, bytes, cut, N_DIMS, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bytes, cut, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* a leaf's right child must be 0 */
 	memcpy(bad, bytes, len);
 	put_u32(bad, node_field(bad, leaf, 12), leaf);
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* a leaf's feature is -1, not another negative value */
 	memcpy(bad, bytes, len);
 	put_u32(bad, node_field(bad, leaf, 8), UINT32_MAX - 1);
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* a split on a feature the model does not have */
 	memcpy(bad, bytes, len);
 	put_u32(bad, node_field(bad, inner, 8), N_DIMS);
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* a right child that does not lie ahead */
 	memcpy(bad, bytes, len);
 	put_u32(bad, node_field(bad, inner, 12), inner + 1);
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* trees deeper than the header's max_depth */
 	memcpy(bad, bytes, len);
 	put_u32(bad, 8, 1);
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 	CHECK(strstr(ctx.message, "max_depth") != NULL, "message: %s", ctx.message);
 
 	/* a leaf with a negative path length */
@@ -392,10 +383,10 @@ test_reader_rejects(void)
 
 		memcpy(bad + node_field(bad, leaf, 0), &minus, 8);
 	}
-	CHECK_STATUS(forest_read(&ctx, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bad, len, N_DIMS, &back), AN_ERR_CORRUPT);
 
 	/* the bytes as written still read */
-	CHECK_STATUS(forest_read(&ctx, bytes, len, N_DIMS, &back), AN_OK);
+	CHECK_STATUS(read_model(&ctx, &an_iforest_ops, bytes, len, N_DIMS, &back), AN_OK);
 }
 
 int

@@ -5,6 +5,7 @@
  * non-zero on failure (the checks and allocator are in harness.h).
  */
 #include "harness.h"
+#include "model_check.h"
 
 #include "bytes.h"
 #include "detector.h"
@@ -84,17 +85,6 @@ model_bytes(an_ctx *ctx, const void *model)
 	an_writer_init(&w, ctx, 256);
 	ops->write(model, &w);
 	return w;
-}
-
-/* Read len bytes as a model over d features. */
-static an_status
-read_bytes(an_ctx *ctx, const unsigned char *bytes, size_t len, size_t d,
-		   void **model)
-{
-	an_reader	r;
-
-	an_reader_init(&r, bytes, len);
-	return ops->read(ctx, &r, 1, d, model);
 }
 
 /* Overwrite the little-endian double at offset pos. */
@@ -247,7 +237,7 @@ test_round_trip(void)
 
 	model = fit_or_die(&ctx, &p, X, n, d);
 	w = model_bytes(&ctx, model);
-	CHECK_STATUS(read_bytes(&ctx, w.data, w.len, d, &back), AN_OK);
+	CHECK_STATUS(read_model(&ctx, ops, w.data, w.len, d, &back), AN_OK);
 	if (back == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -313,7 +303,7 @@ test_corrupt(void)
 
 		b = test_alloc(NULL, len + 1);
 		memcpy(b, w.data, len);
-		CHECK_STATUS(read_bytes(&ctx, b, len, d, &m), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, b, len, d, &m), AN_ERR_CORRUPT);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
@@ -326,7 +316,7 @@ test_corrupt(void)
 			put_u32(b, bad[i].pos, (uint32_t) bad[i].value);
 		else
 			put_f64(b, bad[i].pos, bad[i].value);
-		st = read_bytes(&ctx, b, w.len, d, &m);
+		st = read_model(&ctx, ops, b, w.len, d, &m);
 		CHECK(st == AN_ERR_CORRUPT, "%s: status %d", bad[i].what, (int) st);
 	}
 	/* coefficients that no longer sum to 1 */
@@ -336,7 +326,7 @@ test_corrupt(void)
 		b = test_alloc(NULL, w.len);
 		memcpy(b, w.data, w.len);
 		put_f64(b, coef0, get_f64(b, coef0) * 0.5);
-		CHECK_STATUS(read_bytes(&ctx, b, w.len, d, &m), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, b, w.len, d, &m), AN_ERR_CORRUPT);
 	}
 	/* an unknown layout version, and a feature count out of range */
 	{
@@ -363,7 +353,7 @@ test_corrupt(void)
 			memcpy(b, w.data, w.len);
 			for (int k = 0; k < 3; k++)
 				b[an_prng_below(&rng, w.len)] ^= (unsigned char) (1 + an_prng_below(&rng, 255));
-			if (read_bytes(&ctx, b, w.len, d, &m) == AN_OK)
+			if (read_model(&ctx, ops, b, w.len, d, &m) == AN_OK)
 			{
 				double		x[2] = {1e308, -1e308};
 
@@ -435,7 +425,7 @@ test_tiny_and_huge(void)
 			if (model == NULL)
 				continue;
 			w = model_bytes(&ctx, model);
-			CHECK_STATUS(read_bytes(&ctx, w.data, w.len, 2, &back), AN_OK);
+			CHECK_STATUS(read_model(&ctx, ops, w.data, w.len, 2, &back), AN_OK);
 			for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 			{
 				double		s = ops->score(model, probes[i]);

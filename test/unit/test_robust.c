@@ -13,6 +13,7 @@
 #include "robust_scale.h"
 
 #include "harness.h"
+#include "model_check.h"
 
 #define N_INLIERS 600
 #define N_OUTLIERS 12
@@ -97,17 +98,6 @@ model_bytes(an_ctx *ctx, const an_detector_ops *ops, const void *model, size_t *
 	ops->write(model, &w);
 	*len = w.len;
 	return w.data;
-}
-
-/* Read len bytes as a model of ops over d features. */
-static an_status
-read_bytes(an_ctx *ctx, const an_detector_ops *ops, const unsigned char *bytes,
-		   size_t len, size_t d, void **model)
-{
-	an_reader	r;
-
-	an_reader_init(&r, bytes, len);
-	return ops->read(ctx, &r, 1, d, model);
 }
 
 /* ROC AUC of model's scores on X against labels. */
@@ -382,7 +372,7 @@ test_round_trip(void)
 		if (m == NULL)
 			continue;
 		bytes = model_bytes(&ctx, variant_ops(v), m, &len);
-		CHECK_STATUS(read_bytes(&ctx, variant_ops(v), bytes, len, DIMS, &back), AN_OK);
+		CHECK_STATUS(read_model(&ctx, variant_ops(v), bytes, len, DIMS, &back), AN_OK);
 		if (back == NULL)
 			continue;
 		for (int i = 0; i < N_ROWS; i++)
@@ -419,7 +409,7 @@ test_truncations(void)
 			unsigned char *part = dup_bytes(bytes, cut);
 			void	   *back = NULL;
 
-			refused += read_bytes(&ctx, variant_ops(v), part, cut, DIMS, &back) == AN_ERR_CORRUPT;
+			refused += read_model(&ctx, variant_ops(v), part, cut, DIMS, &back) == AN_ERR_CORRUPT;
 		}
 		CHECK(refused == (int) len, "%s: %d of %zu truncations refused",
 			  variant_names[v], refused, len);
@@ -476,24 +466,24 @@ test_corrupt_fields(void)
 		unsigned char *b = dup_bytes(zbytes, zlen);
 
 		poke_f64(b, zbad[i].at, zbad[i].v);
-		CHECK_STATUS(read_bytes(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
 	}
 	for (size_t i = 0; i < sizeof(mbad) / sizeof(mbad[0]); i++)
 	{
 		unsigned char *b = dup_bytes(mbytes, mlen);
 
 		poke_f64(b, mbad[i].at, mbad[i].v);
-		CHECK_STATUS(read_bytes(&ctx, &an_mahalanobis_ops, b, mlen, DIMS, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, &an_mahalanobis_ops, b, mlen, DIMS, &back), AN_ERR_CORRUPT);
 	}
 	/* an unknown combine rule */
 	{
 		unsigned char *b = dup_bytes(zbytes, zlen);
 
 		b[0] = 2;
-		CHECK_STATUS(read_bytes(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
 		b[0] = 0;
 		b[3] = 0x80;
-		CHECK_STATUS(read_bytes(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, &an_zscore_ops, b, zlen, DIMS, &back), AN_ERR_CORRUPT);
 	}
 	/* more features than the bytes hold, none, too many; an unknown layout */
 	for (int v = 0; v < 2; v++)
@@ -502,9 +492,9 @@ test_corrupt_fields(void)
 		unsigned char *b = v ? mbytes : zbytes;
 		size_t		len = v ? mlen : zlen;
 
-		CHECK_STATUS(read_bytes(&ctx, ops, b, len, DIMS + 1, &back), AN_ERR_CORRUPT);
-		CHECK_STATUS(read_bytes(&ctx, ops, b, len, 0, &back), AN_ERR_CORRUPT);
-		CHECK_STATUS(read_bytes(&ctx, ops, b, len, AN_MAX_COLUMNS + 1, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, b, len, DIMS + 1, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, b, len, 0, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(read_model(&ctx, ops, b, len, AN_MAX_COLUMNS + 1, &back), AN_ERR_CORRUPT);
 		an_reader_init(&r, b, len);
 		CHECK_STATUS(ops->read(&ctx, &r, 2, DIMS, &back), AN_ERR_CORRUPT);
 	}
