@@ -12,7 +12,8 @@ SELECT anomaly_score('e', '{1,2}'::int[]);
 SELECT anomaly_score('e', ARRAY[1, 2, 3]::float8[]);
 SELECT anomaly_score('e', '[1, 2]'::jsonb);
 SELECT anomaly_score('e', '{"amount": "high"}'::jsonb);
-SELECT anomaly_score('s', ARRAY[1, 2, 3]::float8[]);
+SELECT anomaly_train('e_cat', 'tx', columns => ARRAY['amount', 'hour_of_day', 'payment_method']) AS ecid \gset
+SELECT anomaly_score('e_cat', ARRAY[1, 2, 3]::float8[]);
 -- bad sources
 SELECT anomaly_train('e', 'no_such_table');
 SELECT anomaly_train('e', 'SELECT amount FROM tx WHERE false');
