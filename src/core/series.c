@@ -513,6 +513,8 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		score = an_context_update(s->context, value);
 	if (s->n == 0)
 	{
+		if (s->seq.ready)
+			an_sequence_fill(&s->seq, value);	/* a given range: learnt from the first */
 		out->expected = out->lower = out->upper = value;
 		take_value(s, value, 0);
 		return;

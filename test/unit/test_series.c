@@ -12,6 +12,7 @@
 #include "an_core.h"
 #include "prng.h"
 #include "series.h"
+#include "series_sequence.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +67,69 @@ new_detector(an_ctx *ctx, an_series_method method)
 	opt.learning = 300;
 	CHECK(an_series_create(ctx, &opt, &s) == AN_OK, "create: %s", ctx->message);
 	return s;
+}
+
+/* auto given exactly the range its learning period learns scores every
+ * point as with the learnt range; given another range, other scores. */
+static void
+test_given_range(void)
+{
+	double		x[LENGTH];
+	double		lo,
+				hi;
+	int			differ_same = 0,
+				differ_other = 0;
+	an_ctx		ctx = new_ctx();
+	an_series_options opt;
+	an_series  *learnt = new_detector(&ctx, AN_SERIES_AUTO),
+			   *same = NULL,
+			   *other = NULL;
+
+	make_series(x, LENGTH, SPIKE, 11, 20);
+	x[0] += 60;					/* the top level once: its runs only the first value starts */
+	lo = hi = x[0];
+	for (int i = 1; i < 300; i++)
+	{
+		lo = fmin(lo, x[i]);
+		hi = fmax(hi, x[i]);
+	}
+	an_series_default_options(&opt);
+	opt.learning = 300;
+	opt.has_range = 1;
+	opt.range_lo = lo;
+	opt.range_hi = hi;
+	CHECK_STATUS(an_series_create(&ctx, &opt, &same), AN_OK);
+	opt.range_hi = lo + (hi - lo) / 4;
+	CHECK_STATUS(an_series_create(&ctx, &opt, &other), AN_OK);
+	for (int i = 0; i < LENGTH && same && other; i++)
+	{
+		an_series_point a,
+					b,
+					c;
+
+		an_series_update(learnt, x[i], &a);
+		an_series_update(same, x[i], &b);
+		an_series_update(other, x[i], &c);
+		differ_same += memcmp(&a, &b, sizeof(a)) != 0;
+		differ_other += a.score != c.score;
+	}
+	CHECK(differ_same == 0, "%d points differ with the learnt range given", differ_same);
+	CHECK(differ_other > 0, "another range changes no score");
+	if (same)
+	{
+		/* an auto state ends with its sequence part (series_sequence.c):
+		 * ready, lo, step, n_last, the last levels, rest_until, the runs */
+		size_t		tail = 4 + 8 + 8 + 4 + AN_SEQ_ORDER + 8 + AN_SEQ_RUNS;
+		unsigned char *a,
+				   *b;
+		size_t		na,
+					nb;
+
+		CHECK_STATUS(an_series_write(learnt, &ctx, &a, &na), AN_OK);
+		CHECK_STATUS(an_series_write(same, &ctx, &b, &nb), AN_OK);
+		CHECK(na > tail && nb > tail && memcmp(a + na - tail, b + nb - tail, tail) == 0,
+			  "the sequence parts differ (a range given learns from the first value)");
+	}
 }
 
 /* The first point at or after AT that is flagged, or -1. */
@@ -331,6 +395,7 @@ main(int argc, char **argv)
 	run("clean_rate", test_clean_rate);
 	run("bad_values", test_bad_values);
 	run("gap_fill", test_gap_fill);
+	run("given_range", test_given_range);
 	run("copy", test_copy);
 	run("bad_options", test_bad_options);
 	run("bytes", test_bytes);
