@@ -458,21 +458,15 @@ left_whole(const an_context *c, int32_t l)
 	return 1;
 }
 
-/* How many facts of left side l are among the previous left facts. */
-static int
-left_crossed(const an_context *c, int32_t l)
+/* Whether sensor fact f is among the current facts (marked). */
+static inline int
+right_has(const an_context *c, uint32_t f)
 {
-	const semi_side *ls = &c->sides[LEFT];
-	const uint32_t *f = semi_facts(ls, l);
-	int			both = 0;
-
-	for (int i = 0; i < ls->len[l]; i++)
-		both += left_has(c, f[i]);
-	return both;
+	return (int) ((c->right_bits[f >> 6] >> (f & 63)) & 1);
 }
 
-/* How many facts of right side r are among the current facts (marked),
- * counted once a step. */
+/* How many facts of right side r are among the current facts, counted once
+ * a step. */
 static int
 right_crossed(an_context *c, int32_t r)
 {
@@ -484,39 +478,49 @@ right_crossed(an_context *c, int32_t r)
 		int			both = 0;
 
 		for (int i = 0; i < rs->len[r]; i++)
-			both += (int) ((c->right_bits[f[i] >> 6] >> (f[i] & 63)) & 1);
+			both += right_has(c, f[i]);
 		rs->crossed[r] = (uint8_t) both;
 		rs->crossed_at[r] = c->steps;
 	}
 	return rs->crossed[r];
 }
 
-/* The facts of semi-context id of side sd that are among f[0..n), into out;
- * how many. */
+/* The facts of left side l that are among the previous left facts, in
+ * order, into out; how many, but it stops at PARTIAL_MAX + 1 (too many to
+ * propose). */
 static int
-overlap(const semi_side *sd, int32_t id, const uint32_t *f, int n, uint32_t *out)
+left_overlap(const an_context *c, int32_t l, uint32_t *out)
 {
-	const uint32_t *g = semi_facts(sd, id);
-	int			i = 0,
-				j = 0,
-				k = 0;
+	const semi_side *ls = &c->sides[LEFT];
+	const uint32_t *f = semi_facts(ls, l);
+	int			k = 0;
 
-	while (i < sd->len[id] && j < n)
-	{
-		if (g[i] == f[j])
-			out[k++] = g[i];
-		if (g[i] <= f[j])
-			i++;
-		else
-			j++;
-	}
+	for (int i = 0; i < ls->len[l] && k <= PARTIAL_MAX; i++)
+		if (left_has(c, f[i]))
+			out[k++] = f[i];
 	return k;
 }
 
-/* Record the proposal made of left semi-context l's overlap with the
- * previous left facts and right semi-context r's with the current facts. */
+/* The facts of right side r that are among the current facts, in order,
+ * into out; how many. */
+static int
+right_overlap(const an_context *c, int32_t r, uint32_t *out)
+{
+	const semi_side *rs = &c->sides[RIGHT];
+	const uint32_t *f = semi_facts(rs, r);
+	int			k = 0;
+
+	for (int i = 0; i < rs->len[r]; i++)
+		if (right_has(c, f[i]))
+			out[k++] = f[i];
+	return k;
+}
+
+/* Record the proposal made of the left facts lf[0..ln) (a left side's
+ * overlap with the previous left facts) and right semi-context r's overlap
+ * with the current facts. */
 static void
-propose(an_context *c, int32_t l, int32_t r, const uint32_t *facts, int n)
+propose(an_context *c, const uint32_t *lf, int ln, int32_t r)
 {
 	proposal   *p;
 
@@ -538,10 +542,9 @@ propose(an_context *c, int32_t l, int32_t r, const uint32_t *facts, int n)
 	}
 	p = &c->proposals[c->n_proposals++];
 	p->first = c->n_proposal_facts;
-	p->n_left = (uint8_t) overlap(&c->sides[LEFT], l, c->left, c->n_left,
-								  c->proposal_facts + p->first);
-	p->n_right = (uint8_t) overlap(&c->sides[RIGHT], r, facts, n,
-								   c->proposal_facts + p->first + p->n_left);
+	p->n_left = (uint8_t) ln;
+	memcpy(c->proposal_facts + p->first, lf, (size_t) ln * sizeof(uint32_t));
+	p->n_right = (uint8_t) right_overlap(c, r, c->proposal_facts + p->first + p->n_left);
 	c->n_proposal_facts += (uint32_t) p->n_left + p->n_right;
 }
 
@@ -636,7 +639,7 @@ select_contexts(an_context *c, int32_t skip)
  * are crossed.
  */
 static void
-propose_all(an_context *c, int32_t skip, const uint32_t *facts, int n)
+propose_all(an_context *c, int32_t skip)
 {
 	const semi_side *ls = &c->sides[LEFT];
 	const semi_side *rs = &c->sides[RIGHT];
@@ -648,15 +651,16 @@ propose_all(an_context *c, int32_t skip, const uint32_t *facts, int n)
 		for (uint64_t bits = c->zero_lefts[w], b = 0; bits != 0; bits >>= 1, b++)
 		{
 			int32_t		l = (w << 6) + (int32_t) b;
-			int			crossed,
+			uint32_t	lf[PARTIAL_MAX + 1];
+			int			ln,
 						whole;
 
 			if ((bits & 1) == 0)
 				continue;
-			crossed = left_crossed(c, l);
-			if (crossed == 0 || crossed > PARTIAL_MAX)
+			ln = left_overlap(c, l, lf);
+			if (ln == 0 || ln > PARTIAL_MAX)
 				continue;
-			whole = crossed == ls->len[l];
+			whole = ln == ls->len[l];
 			for (int32_t id = ls->head[l]; id >= 0; id = c->contexts[id].next)
 			{
 				const context_rec *x = &c->contexts[id];
@@ -666,7 +670,7 @@ propose_all(an_context *c, int32_t skip, const uint32_t *facts, int n)
 					continue;
 				right = right_crossed(c, x->right);
 				if (right > 0 && !(whole && right == rs->len[x->right]))
-					propose(c, l, x->right, facts, n);
+					propose(c, lf, ln, x->right);
 			}
 		}
 }
@@ -749,7 +753,7 @@ step(an_context *c, const uint32_t *facts, int n)
 	mark(c, c->left_bits, c->left, c->n_left, 1);
 	selected = select_contexts(c, novel ? zero : -1);
 	if (novel)
-		propose_all(c, zero, facts, n);
+		propose_all(c, zero);
 	mark(c, c->left_bits, c->left, c->n_left, 0);
 	mark(c, c->right_bits, facts, n, 0);
 	active_share = selected > 0 ? (double) c->n_active / selected : 0;
