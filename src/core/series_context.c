@@ -138,8 +138,7 @@ struct an_context
 	uint64_t   *zero_lefts;		/* bit map: left sides of a zero-level context */
 	int32_t		cap_zero_lefts;	/* words */
 	/* scratch of one step */
-	uint64_t	left_bits[SENSOR_WORDS];	/* the previous left facts: sensor */
-	uint64_t   *neuron_bits;	/* and neuron facts, by context id */
+	uint64_t   *left_bits;		/* the previous left facts, by left_bit */
 	uint64_t	right_bits[SENSOR_WORDS];	/* the current facts */
 	context_rec *contexts;
 	int32_t		n_contexts;
@@ -420,28 +419,41 @@ context_get(an_context *c, const uint32_t *lf, int ln, const uint32_t *rf, int r
 	return context_add(c, left, right, zero);
 }
 
-/* Set (on) or clear the bits of the facts f[0..n) in the bit maps of
- * sensor facts (sensor) and of neuron facts. */
-static void
-mark(an_context *c, uint64_t *sensor, const uint32_t *f, int n, int on)
+/* The bit of fact f in left_bits: sensor facts (< 384) first, then neuron
+ * facts by context id; without a branch. */
+static inline uint32_t
+left_bit(uint32_t f)
 {
-	for (int i = 0; i < n; i++)
-	{
-		uint64_t   *word = f[i] >= NEURON_FACT
-			? &c->neuron_bits[(f[i] - NEURON_FACT) >> 6] : &sensor[f[i] >> 6];
-		uint64_t	bit = UINT64_C(1) << (f[i] & 63);
+	return (f & ~NEURON_FACT) + (f >> 31) * (SENSOR_WORDS * 64);
+}
 
-		*word = on ? *word | bit : *word & ~bit;
-	}
+/* Set (on) or clear bit i of the bit map bits. */
+static inline void
+set_bit(uint64_t *bits, uint32_t i, int on)
+{
+	uint64_t	bit = UINT64_C(1) << (i & 63);
+
+	bits[i >> 6] = on ? bits[i >> 6] | bit : bits[i >> 6] & ~bit;
+}
+
+/* Mark (on) or clear the previous left facts in left_bits and the current
+ * facts f[0..n) in right_bits. */
+static void
+mark(an_context *c, const uint32_t *f, int n, int on)
+{
+	for (int i = 0; i < c->n_left; i++)
+		set_bit(c->left_bits, left_bit(c->left[i]), on);
+	for (int i = 0; i < n; i++)
+		set_bit(c->right_bits, f[i], on);
 }
 
 /* Whether fact f is among the previous left facts (marked). */
 static inline int
 left_has(const an_context *c, uint32_t f)
 {
-	if (f >= NEURON_FACT)
-		return (int) ((c->neuron_bits[(f - NEURON_FACT) >> 6] >> (f & 63)) & 1);
-	return (int) ((c->left_bits[f >> 6] >> (f & 63)) & 1);
+	uint32_t	i = left_bit(f);
+
+	return (int) ((c->left_bits[i >> 6] >> (i & 63)) & 1);
 }
 
 /* Whether every fact of left side l is among the previous left facts (its
@@ -749,13 +761,11 @@ step(an_context *c, const uint32_t *facts, int n)
 			c->contexts[zero].stamp = c->steps;
 		}
 	}
-	mark(c, c->right_bits, facts, n, 1);
-	mark(c, c->left_bits, c->left, c->n_left, 1);
+	mark(c, facts, n, 1);
 	selected = select_contexts(c, novel ? zero : -1);
 	if (novel)
 		propose_all(c, zero);
-	mark(c, c->left_bits, c->left, c->n_left, 0);
-	mark(c, c->right_bits, facts, n, 0);
+	mark(c, facts, n, 0);
 	active_share = selected > 0 ? (double) c->n_active / selected : 0;
 	next_left(c, facts, n);
 	if (novel)
@@ -886,7 +896,7 @@ an_context_create(an_ctx *ctx, int learning)
 	if (c->range_need < 1)
 		c->range_need = 1;
 	c->range_values = an_alloc(ctx, (size_t) c->range_need * sizeof(double));
-	c->neuron_bits = an_alloc(ctx, AN_CONTEXT_MAX / 8);
+	c->left_bits = an_alloc(ctx, SENSOR_WORDS * sizeof(uint64_t) + AN_CONTEXT_MAX / 8);
 	return c;
 }
 
