@@ -137,9 +137,12 @@ struct an_context
 	an_buckets	by_neuron;		/* left sides under one neuron fact (id + 1) */
 	uint64_t   *zero_lefts;		/* bit map: left sides of a zero-level context */
 	int32_t		cap_zero_lefts;	/* words */
+	uint64_t   *left_sigs;		/* each left side's signature (facts_sig) */
+	int32_t		cap_left_sigs;
 	/* scratch of one step */
 	uint64_t   *left_bits;		/* the previous left facts, by left_bit */
 	uint64_t	right_bits[SENSOR_WORDS];	/* the current facts */
+	uint64_t	left_sig;		/* the previous left facts' signature */
 	context_rec *contexts;
 	int32_t		n_contexts;
 	int32_t		cap_contexts;
@@ -368,6 +371,23 @@ context_add(an_context *c, int32_t left, int32_t right, int zero)
 }
 
 /*
+ * The signature of the facts f[0..n): a sensor fact below 32 sets its own
+ * bit, any other fact one of the high 32 bits chosen by a multiplicative
+ * hash.  A set whose signature has a bit the signature of another lacks is
+ * not a subset of it: most left sides that are not wholly among the previous
+ * left facts are told so without reading their facts.
+ */
+static uint64_t
+facts_sig(const uint32_t *f, int n)
+{
+	uint64_t	sig = 0;
+
+	for (int i = 0; i < n; i++)
+		sig |= f[i] < 32 ? UINT64_C(1) << f[i] : UINT64_C(1) << (32 + ((f[i] * 2654435761u) >> 27));
+	return sig;
+}
+
+/*
  * List left side l in the index by_neuron: under the one of its neuron
  * facts whose bucket is the smallest then (the first of equals), or under
  * SENSOR_ONLY without one.  A left side can be wholly among the previous
@@ -391,6 +411,17 @@ index_left(an_context *c, int32_t l)
 				key = k;
 		}
 	an_buckets_add(c->ctx, &c->by_neuron, key, l);
+	if (l >= c->cap_left_sigs)
+	{
+		int32_t		cap = c->cap_left_sigs ? 2 * c->cap_left_sigs : 64;
+
+		while (cap <= l)
+			cap *= 2;
+		c->left_sigs = grow(c->ctx, c->left_sigs, (size_t) c->cap_left_sigs * sizeof(uint64_t),
+							(size_t) cap * sizeof(uint64_t));
+		c->cap_left_sigs = cap;
+	}
+	c->left_sigs[l] = facts_sig(f, ls->len[l]);
 }
 
 /*
@@ -445,6 +476,7 @@ mark(an_context *c, const uint32_t *f, int n, int on)
 		set_bit(c->left_bits, left_bit(c->left[i]), on);
 	for (int i = 0; i < n; i++)
 		set_bit(c->right_bits, f[i], on);
+	c->left_sig = on ? facts_sig(c->left, c->n_left) : 0;
 }
 
 /* Whether fact f is among the previous left facts (marked). */
@@ -456,14 +488,16 @@ left_has(const an_context *c, uint32_t f)
 	return (int) ((c->left_bits[i >> 6] >> (i & 63)) & 1);
 }
 
-/* Whether every fact of left side l is among the previous left facts (its
- * neuron facts, last, are tested first: they fail most). */
+/* Whether every fact of left side l is among the previous left facts: its
+ * signature first, then its neuron facts, last, which fail most. */
 static int
 left_whole(const an_context *c, int32_t l)
 {
 	const semi_side *ls = &c->sides[LEFT];
 	const uint32_t *f = semi_facts(ls, l);
 
+	if ((c->left_sigs[l] & ~c->left_sig) != 0)
+		return 0;
 	for (int i = ls->len[l] - 1; i >= 0; i--)
 		if (!left_has(c, f[i]))
 			return 0;
