@@ -74,7 +74,8 @@
 #define SENSOR_WORDS 6			/* bit map words of the sensor facts, < 384 */
 #define SENSOR_ONLY 0			/* the bucket of left sides without a neuron */
 
-/* One side's semi-contexts: their facts, crossing counts and lookup table. */
+/* One side's semi-contexts: their facts, lists of contexts (left side),
+ * crossing counts (right side) and lookup table. */
 typedef struct semi_side
 {
 	uint32_t   *facts;			/* pool: each semi-context's facts, sorted */
@@ -133,6 +134,11 @@ struct an_context
 	uint32_t	left[MAX_LEFT]; /* the previous step's left facts */
 	int			n_left;
 	semi_side	sides[2];
+	context_rec *contexts;
+	int32_t		n_contexts;
+	int32_t		cap_contexts;
+	int32_t    *table;			/* contexts by (left, right): id + 1 */
+	uint32_t	table_cap;
 	/* derived from the above, rebuilt when read, never written: */
 	an_buckets	by_neuron;		/* left sides under one neuron fact (id + 1) */
 	uint64_t   *zero_lefts;		/* bit map: left sides of a zero-level context */
@@ -143,11 +149,6 @@ struct an_context
 	uint64_t   *left_bits;		/* the previous left facts, by left_bit */
 	uint64_t	right_bits[SENSOR_WORDS];	/* the current facts */
 	uint64_t	left_sig;		/* the previous left facts' signature */
-	context_rec *contexts;
-	int32_t		n_contexts;
-	int32_t		cap_contexts;
-	int32_t    *table;			/* contexts by (left, right): id + 1 */
-	uint32_t	table_cap;
 	active_rec	top[NEURONS];	/* the active contexts ranked first */
 	int32_t		n_top;
 	int32_t		n_active;
