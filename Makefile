@@ -3,7 +3,7 @@
 EXTENSION = anomaly
 MODULE_big = anomaly
 
-CORE_OBJS = src/core/an_core.o src/core/bytes.o src/core/checksum.o \
+CORE_OBJS = src/core/an_core.o src/core/buckets.o src/core/bytes.o src/core/checksum.o \
 	src/core/copod.o src/core/decimal.o src/core/detector.o src/core/drift.o src/core/ecdf.o src/core/ecod.o \
 	src/core/ensemble.o src/core/explain.o src/core/fcforest.o src/core/fitstate.o src/core/hbos.o src/core/html.o src/core/iforest.o \
 	src/core/knn.o src/core/linalg.o src/core/lof.o src/core/mahalanobis.o \

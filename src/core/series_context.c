@@ -38,8 +38,20 @@
  * semi-contexts a side.  At the cap no context is made any more; a proposal
  * that is not in memory still counts as new (it was not foreseen), so the
  * score keeps its meaning while learning stops.
+ *
+ * What a step reads is found without crossing every semi-context: a context
+ * is selected only when its left side is wholly among the previous left
+ * facts, so such sides are looked up through an index of the left sides by
+ * one of their neuron facts (index_left); proposals come only from
+ * zero-level contexts, so a novel step crosses only the left sides of those
+ * (zero_lefts), in the order of their ids as before; a right side is crossed
+ * when a context met needs it.  The index and zero_lefts are derived from
+ * the state, rebuilt when it is read and never written, so the bytes and
+ * every score are the same as when every semi-context was crossed.
  */
 #include "series_context.h"
+
+#include "buckets.h"
 
 #include <math.h>
 #include <string.h>
@@ -59,8 +71,11 @@
 #define NEURON_FACT 0x80000000u /* + context id */
 #define LEFT 0
 #define RIGHT 1
+#define SENSOR_WORDS 6			/* bit map words of the sensor facts, < 384 */
+#define SENSOR_ONLY 0			/* the bucket of left sides without a neuron */
 
-/* One side's semi-contexts: their facts, crossing counts and lookup table. */
+/* One side's semi-contexts: their facts, lists of contexts (left side),
+ * crossing counts (right side) and lookup table. */
 typedef struct semi_side
 {
 	uint32_t   *facts;			/* pool: each semi-context's facts, sorted */
@@ -68,7 +83,8 @@ typedef struct semi_side
 	uint32_t	cap_facts;
 	uint32_t   *first;			/* semi-context i: facts[first[i]..+len[i]) */
 	uint8_t    *len;
-	uint8_t    *crossed;		/* its facts present at this step */
+	uint8_t    *crossed;		/* right side: its facts present at step */
+	uint64_t   *crossed_at;		/* the step crossed was counted at */
 	int32_t    *head;			/* left side: its first and last context */
 	int32_t    *tail;
 	int32_t		n;
@@ -118,17 +134,24 @@ struct an_context
 	uint32_t	left[MAX_LEFT]; /* the previous step's left facts */
 	int			n_left;
 	semi_side	sides[2];
-	uint64_t	sensor_bits[6]; /* facts being crossed: sensor facts < 384 */
-	uint64_t   *neuron_bits;	/* and neuron facts, by context id */
 	context_rec *contexts;
 	int32_t		n_contexts;
 	int32_t		cap_contexts;
 	int32_t    *table;			/* contexts by (left, right): id + 1 */
 	uint32_t	table_cap;
+	/* derived from the above, rebuilt when read, never written: */
+	an_buckets	by_neuron;		/* left sides under one neuron fact (id + 1) */
+	uint64_t   *zero_lefts;		/* bit map: left sides of a zero-level context */
+	int32_t		cap_zero_lefts;	/* words */
+	uint64_t   *left_sigs;		/* each left side's signature (facts_sig) */
+	int32_t		cap_left_sigs;
 	/* scratch of one step */
-	active_rec *active;
+	uint64_t   *left_bits;		/* the previous left facts, by left_bit */
+	uint64_t	right_bits[SENSOR_WORDS];	/* the current facts */
+	uint64_t	left_sig;		/* the previous left facts' signature */
+	active_rec	top[NEURONS];	/* the active contexts ranked first */
+	int32_t		n_top;
 	int32_t		n_active;
-	int32_t		cap_active;
 	proposal   *proposals;
 	int32_t		n_proposals;
 	int32_t		cap_proposals;
@@ -211,6 +234,8 @@ semi_reserve(an_ctx *ctx, semi_side *sd, int n)
 		sd->first = grow(ctx, sd->first, n * sizeof(uint32_t), (size_t) cap * sizeof(uint32_t));
 		sd->len = grow(ctx, sd->len, n, (size_t) cap);
 		sd->crossed = grow(ctx, sd->crossed, n, (size_t) cap);
+		sd->crossed_at = grow(ctx, sd->crossed_at, n * sizeof(uint64_t),
+							  (size_t) cap * sizeof(uint64_t));
 		sd->head = grow(ctx, sd->head, n * sizeof(int32_t), (size_t) cap * sizeof(int32_t));
 		sd->tail = grow(ctx, sd->tail, n * sizeof(int32_t), (size_t) cap * sizeof(int32_t));
 		sd->cap = cap;
@@ -289,6 +314,25 @@ context_find(const an_context *c, int32_t left, int32_t right)
 	return -1;
 }
 
+/* Note that left side l has a zero-level context (bit l of zero_lefts). */
+static void
+mark_zero_left(an_context *c, int32_t l)
+{
+	int32_t		word = l >> 6;
+
+	if (word >= c->cap_zero_lefts)
+	{
+		int32_t		cap = c->cap_zero_lefts ? 2 * c->cap_zero_lefts : 64;
+
+		while (cap <= word)
+			cap *= 2;
+		c->zero_lefts = grow(c->ctx, c->zero_lefts, (size_t) c->cap_zero_lefts * sizeof(uint64_t),
+							 (size_t) cap * sizeof(uint64_t));
+		c->cap_zero_lefts = cap;
+	}
+	c->zero_lefts[word] |= UINT64_C(1) << (l & 63);
+}
+
 /* Append the context (left, right), last of its left side's list; its id. */
 static int32_t
 context_add(an_context *c, int32_t left, int32_t right, int zero)
@@ -316,6 +360,8 @@ context_add(an_context *c, int32_t left, int32_t right, int zero)
 	c->contexts[id].right = right;
 	c->contexts[id].next = -1;
 	c->contexts[id].zero = (uint8_t) zero;
+	if (zero)
+		mark_zero_left(c, left);
 	if (ls->tail[left] >= 0)
 		c->contexts[ls->tail[left]].next = id;
 	else
@@ -323,6 +369,60 @@ context_add(an_context *c, int32_t left, int32_t right, int zero)
 	ls->tail[left] = id;
 	context_index(c, id);
 	return id;
+}
+
+/*
+ * The signature of the facts f[0..n): a sensor fact below 32 sets its own
+ * bit, any other fact one of the high 32 bits chosen by a multiplicative
+ * hash.  A set whose signature has a bit the signature of another lacks is
+ * not a subset of it: most left sides that are not wholly among the previous
+ * left facts are told so without reading their facts.
+ */
+static uint64_t
+facts_sig(const uint32_t *f, int n)
+{
+	uint64_t	sig = 0;
+
+	for (int i = 0; i < n; i++)
+		sig |= f[i] < 32 ? UINT64_C(1) << f[i] : UINT64_C(1) << (32 + ((f[i] * 2654435761u) >> 27));
+	return sig;
+}
+
+/*
+ * List left side l in the index by_neuron: under the one of its neuron
+ * facts whose bucket is the smallest then (the first of equals), or under
+ * SENSOR_ONLY without one.  A left side can be wholly among the previous
+ * left facts only when that neuron is among them, so the buckets of their
+ * neurons (at most NEURONS) and SENSOR_ONLY hold every candidate.
+ */
+static void
+index_left(an_context *c, int32_t l)
+{
+	const semi_side *ls = &c->sides[LEFT];
+	const uint32_t *f = semi_facts(ls, l);
+	int32_t		key = SENSOR_ONLY;
+
+	for (int i = 0; i < ls->len[l]; i++)
+		if (f[i] >= NEURON_FACT)
+		{
+			int32_t		k = (int32_t) (f[i] - NEURON_FACT) + 1;
+
+			if (key == SENSOR_ONLY ||
+				an_buckets_size(&c->by_neuron, k) < an_buckets_size(&c->by_neuron, key))
+				key = k;
+		}
+	an_buckets_add(c->ctx, &c->by_neuron, key, l);
+	if (l >= c->cap_left_sigs)
+	{
+		int32_t		cap = c->cap_left_sigs ? 2 * c->cap_left_sigs : 64;
+
+		while (cap <= l)
+			cap *= 2;
+		c->left_sigs = grow(c->ctx, c->left_sigs, (size_t) c->cap_left_sigs * sizeof(uint64_t),
+							(size_t) cap * sizeof(uint64_t));
+		c->cap_left_sigs = cap;
+	}
+	c->left_sigs[l] = facts_sig(f, ls->len[l]);
 }
 
 /*
@@ -342,79 +442,132 @@ context_get(an_context *c, const uint32_t *lf, int ln, const uint32_t *rf, int r
 	if (id >= 0 || c->n_contexts >= AN_CONTEXT_MAX)
 		return id;
 	if (left < 0)
+	{
 		left = semi_add(c->ctx, &c->sides[LEFT], lf, ln);
+		index_left(c, left);
+	}
 	if (right < 0)
 		right = semi_add(c->ctx, &c->sides[RIGHT], rf, rn);
 	return context_add(c, left, right, zero);
 }
 
-/* Set (on) or clear the bits of the facts f[0..n) in the membership maps. */
+/* The bit of fact f in left_bits: sensor facts (< 384) first, then neuron
+ * facts by context id; without a branch. */
+static inline uint32_t
+left_bit(uint32_t f)
+{
+	return (f & ~NEURON_FACT) + (f >> 31) * (SENSOR_WORDS * 64);
+}
+
+/* Set (on) or clear bit i of the bit map bits. */
+static inline void
+set_bit(uint64_t *bits, uint32_t i, int on)
+{
+	uint64_t	bit = UINT64_C(1) << (i & 63);
+
+	bits[i >> 6] = on ? bits[i >> 6] | bit : bits[i >> 6] & ~bit;
+}
+
+/* Mark (on) or clear the previous left facts in left_bits and the current
+ * facts f[0..n) in right_bits. */
 static void
 mark(an_context *c, const uint32_t *f, int n, int on)
 {
+	for (int i = 0; i < c->n_left; i++)
+		set_bit(c->left_bits, left_bit(c->left[i]), on);
 	for (int i = 0; i < n; i++)
-	{
-		uint64_t   *word = f[i] >= NEURON_FACT
-			? &c->neuron_bits[(f[i] - NEURON_FACT) >> 6] : &c->sensor_bits[f[i] >> 6];
-		uint64_t	bit = UINT64_C(1) << (f[i] & 63);
-
-		*word = on ? *word | bit : *word & ~bit;
-	}
+		set_bit(c->right_bits, f[i], on);
+	c->left_sig = on ? facts_sig(c->left, c->n_left) : 0;
 }
 
-/* Whether fact f is marked. */
+/* Whether fact f is among the previous left facts (marked). */
 static inline int
-marked(const an_context *c, uint32_t f)
+left_has(const an_context *c, uint32_t f)
 {
-	if (f >= NEURON_FACT)
-		return (int) ((c->neuron_bits[(f - NEURON_FACT) >> 6] >> (f & 63)) & 1);
-	return (int) ((c->sensor_bits[f >> 6] >> (f & 63)) & 1);
+	uint32_t	i = left_bit(f);
+
+	return (int) ((c->left_bits[i >> 6] >> (i & 63)) & 1);
 }
 
-/* Count, for each semi-context of side sd, its facts among f[0..n): the
- * facts are marked in bit maps, so each test is one bit. */
-static void
-cross(an_context *c, semi_side *sd, const uint32_t *f, int n)
+/* Whether every fact of left side l is among the previous left facts: its
+ * signature first, then its neuron facts, last, which fail most. */
+static int
+left_whole(const an_context *c, int32_t l)
 {
-	mark(c, f, n, 1);
-	for (int32_t id = 0; id < sd->n; id++)
+	const semi_side *ls = &c->sides[LEFT];
+	const uint32_t *f = semi_facts(ls, l);
+
+	if ((c->left_sigs[l] & ~c->left_sig) != 0)
+		return 0;
+	for (int i = ls->len[l] - 1; i >= 0; i--)
+		if (!left_has(c, f[i]))
+			return 0;
+	return 1;
+}
+
+/* Whether sensor fact f is among the current facts (marked). */
+static inline int
+right_has(const an_context *c, uint32_t f)
+{
+	return (int) ((c->right_bits[f >> 6] >> (f & 63)) & 1);
+}
+
+/* How many facts of right side r are among the current facts, counted once
+ * a step. */
+static int
+right_crossed(an_context *c, int32_t r)
+{
+	semi_side  *rs = &c->sides[RIGHT];
+
+	if (rs->crossed_at[r] != c->steps)
 	{
-		const uint32_t *g = semi_facts(sd, id);
+		const uint32_t *f = semi_facts(rs, r);
 		int			both = 0;
 
-		for (int i = 0; i < sd->len[id]; i++)
-			both += marked(c, g[i]);
-		sd->crossed[id] = (uint8_t) both;
+		for (int i = 0; i < rs->len[r]; i++)
+			both += right_has(c, f[i]);
+		rs->crossed[r] = (uint8_t) both;
+		rs->crossed_at[r] = c->steps;
 	}
-	mark(c, f, n, 0);
+	return rs->crossed[r];
 }
 
-/* The facts of semi-context id of side sd that are among f[0..n), into out;
- * how many. */
+/* The facts of left side l that are among the previous left facts, in
+ * order, into out; how many, but it stops at PARTIAL_MAX + 1 (too many to
+ * propose). */
 static int
-overlap(const semi_side *sd, int32_t id, const uint32_t *f, int n, uint32_t *out)
+left_overlap(const an_context *c, int32_t l, uint32_t *out)
 {
-	const uint32_t *g = semi_facts(sd, id);
-	int			i = 0,
-				j = 0,
-				k = 0;
+	const semi_side *ls = &c->sides[LEFT];
+	const uint32_t *f = semi_facts(ls, l);
+	int			k = 0;
 
-	while (i < sd->len[id] && j < n)
-	{
-		if (g[i] == f[j])
-			out[k++] = g[i];
-		if (g[i] <= f[j])
-			i++;
-		else
-			j++;
-	}
+	for (int i = 0; i < ls->len[l] && k <= PARTIAL_MAX; i++)
+		if (left_has(c, f[i]))
+			out[k++] = f[i];
 	return k;
 }
 
-/* Record the proposal made of left semi-context l's overlap with the
- * previous left facts and right semi-context r's with the current facts. */
+/* The facts of right side r that are among the current facts, in order,
+ * into out; how many. */
+static int
+right_overlap(const an_context *c, int32_t r, uint32_t *out)
+{
+	const semi_side *rs = &c->sides[RIGHT];
+	const uint32_t *f = semi_facts(rs, r);
+	int			k = 0;
+
+	for (int i = 0; i < rs->len[r]; i++)
+		if (right_has(c, f[i]))
+			out[k++] = f[i];
+	return k;
+}
+
+/* Record the proposal made of the left facts lf[0..ln) (a left side's
+ * overlap with the previous left facts) and right semi-context r's overlap
+ * with the current facts. */
 static void
-propose(an_context *c, int32_t l, int32_t r, const uint32_t *facts, int n)
+propose(an_context *c, const uint32_t *lf, int ln, int32_t r)
 {
 	proposal   *p;
 
@@ -436,68 +589,10 @@ propose(an_context *c, int32_t l, int32_t r, const uint32_t *facts, int n)
 	}
 	p = &c->proposals[c->n_proposals++];
 	p->first = c->n_proposal_facts;
-	p->n_left = (uint8_t) overlap(&c->sides[LEFT], l, c->left, c->n_left,
-								  c->proposal_facts + p->first);
-	p->n_right = (uint8_t) overlap(&c->sides[RIGHT], r, facts, n,
-								   c->proposal_facts + p->first + p->n_left);
+	p->n_left = (uint8_t) ln;
+	memcpy(c->proposal_facts + p->first, lf, (size_t) ln * sizeof(uint32_t));
+	p->n_right = (uint8_t) right_overlap(c, r, c->proposal_facts + p->first + p->n_left);
 	c->n_proposal_facts += (uint32_t) p->n_left + p->n_right;
-}
-
-/* Keep active context id (its count just grown) for the neurons. */
-static void
-keep_active(an_context *c, int32_t id)
-{
-	if (c->n_active == c->cap_active)
-	{
-		int32_t		cap = c->cap_active ? 2 * c->cap_active : 64;
-
-		c->active = grow(c->ctx, c->active, (size_t) c->n_active * sizeof(active_rec),
-						 (size_t) cap * sizeof(active_rec));
-		c->cap_active = cap;
-	}
-	c->active[c->n_active].id = id;
-	c->active[c->n_active].count = c->contexts[id].count;
-	c->n_active++;
-}
-
-/*
- * Walk the contexts whose left side overlaps the previous left facts: count
- * the selected ones, grow and keep the active ones, and (when the zero-level
- * context was new) record the proposals.  Returns the number selected.
- */
-static int
-select_contexts(an_context *c, int32_t skip, int novel, const uint32_t *facts, int n)
-{
-	semi_side  *ls = &c->sides[LEFT];
-	semi_side  *rs = &c->sides[RIGHT];
-	int			selected = 0;
-
-	for (int32_t l = 0; l < ls->n; l++)
-	{
-		int			whole_left = ls->crossed[l] == ls->len[l];
-
-		if (ls->crossed[l] == 0)
-			continue;
-		for (int32_t id = ls->head[l]; id >= 0; id = c->contexts[id].next)
-		{
-			context_rec *x = &c->contexts[id];
-			int32_t		r = x->right;
-
-			if (id == skip)
-				continue;
-			selected += whole_left;
-			if (rs->crossed[r] == 0)
-				continue;
-			if (whole_left && rs->crossed[r] == rs->len[r])
-			{
-				x->count++;
-				keep_active(c, id);
-			}
-			else if (x->zero && novel && ls->crossed[l] <= PARTIAL_MAX)
-				propose(c, l, r, facts, n);
-		}
-	}
-	return selected;
 }
 
 /* Whether active a ranks before b: counted more, then older. */
@@ -507,34 +602,136 @@ ranks_before(const active_rec *a, const active_rec *b)
 	return a->count > b->count || (a->count == b->count && a->id < b->id);
 }
 
+/* Count active context id (its count just grown), and keep it in top, in
+ * rank order, when it ranks among the first NEURONS so far. */
+static void
+keep_active(an_context *c, int32_t id)
+{
+	active_rec	a;
+	int			j;
+
+	a.id = id;
+	a.count = c->contexts[id].count;
+	c->n_active++;
+	if (c->n_top == NEURONS && !ranks_before(&a, &c->top[NEURONS - 1]))
+		return;
+	j = c->n_top < NEURONS ? c->n_top++ : NEURONS - 1;
+	for (; j > 0 && ranks_before(&a, &c->top[j - 1]); j--)
+		c->top[j] = c->top[j - 1];
+	c->top[j] = a;
+}
+
+/* Count the contexts of left side l, wholly among the previous left facts,
+ * but skip as selected; grow and keep those whose right side is wholly among
+ * the current facts (active).  Returns how many were selected. */
+static int
+select_left(an_context *c, int32_t l, int32_t skip)
+{
+	const semi_side *rs = &c->sides[RIGHT];
+	int			selected = 0;
+
+	for (int32_t id = c->sides[LEFT].head[l]; id >= 0; id = c->contexts[id].next)
+	{
+		context_rec *x = &c->contexts[id];
+
+		if (id == skip)
+			continue;
+		selected++;
+		if (right_crossed(c, x->right) == rs->len[x->right])
+		{
+			x->count++;
+			keep_active(c, id);
+		}
+	}
+	return selected;
+}
+
+/* Select from the left sides of one bucket of by_neuron those wholly among
+ * the previous left facts; how many contexts were selected. */
+static int
+select_bucket(an_context *c, int32_t key, int32_t skip)
+{
+	int			selected = 0;
+
+	for (int32_t l = an_buckets_first(&c->by_neuron, key); l >= 0; l = an_buckets_next(&c->by_neuron, l))
+		if (left_whole(c, l))
+			selected += select_left(c, l, skip);
+	return selected;
+}
+
+/*
+ * Count the selected contexts (left side wholly among the previous left
+ * facts), but skip; grow and keep the active ones.  Only the buckets of the
+ * neurons among the previous left facts and SENSOR_ONLY can hold such a left
+ * side (index_left).  The order they are met in does not matter: each
+ * context is counted once, and the neurons are ranked by count and id.
+ * Returns the number selected.
+ */
+static int
+select_contexts(an_context *c, int32_t skip)
+{
+	int			selected = select_bucket(c, SENSOR_ONLY, skip);
+
+	for (int i = c->n_left - 1; i >= 0 && c->left[i] >= NEURON_FACT; i--)
+		selected += select_bucket(c, (int32_t) (c->left[i] - NEURON_FACT) + 1, skip);
+	return selected;
+}
+
+/*
+ * Record the proposals of this (novel) step, in the order of the left
+ * sides' ids and then of their contexts': each zero-level context but skip
+ * whose left side overlaps the previous left facts in 1 to PARTIAL_MAX facts
+ * and whose right side overlaps the current facts, without both sides being
+ * wholly present.  Only the left sides of zero-level contexts (zero_lefts)
+ * are crossed.
+ */
+static void
+propose_all(an_context *c, int32_t skip)
+{
+	const semi_side *ls = &c->sides[LEFT];
+	const semi_side *rs = &c->sides[RIGHT];
+	int32_t		words = (ls->n + 63) >> 6;
+
+	if (words > c->cap_zero_lefts)
+		words = c->cap_zero_lefts;
+	for (int32_t w = 0; w < words; w++)
+		for (uint64_t bits = c->zero_lefts[w], b = 0; bits != 0; bits >>= 1, b++)
+		{
+			int32_t		l = (w << 6) + (int32_t) b;
+			uint32_t	lf[PARTIAL_MAX + 1];
+			int			ln,
+						whole;
+
+			if ((bits & 1) == 0)
+				continue;
+			ln = left_overlap(c, l, lf);
+			if (ln == 0 || ln > PARTIAL_MAX)
+				continue;
+			whole = ln == ls->len[l];
+			for (int32_t id = ls->head[l]; id >= 0; id = c->contexts[id].next)
+			{
+				const context_rec *x = &c->contexts[id];
+				int			right;
+
+				if (!x->zero || id == skip)
+					continue;
+				right = right_crossed(c, x->right);
+				if (right > 0 && !(whole && right == rs->len[x->right]))
+					propose(c, lf, ln, x->right);
+			}
+		}
+}
+
 /* The next left facts: the current facts and the NEURONS contexts active
- * most, as facts of their own, sorted. */
+ * most (top), as facts of their own, sorted. */
 static void
 next_left(an_context *c, const uint32_t *facts, int n)
 {
-	int			k = c->n_active < NEURONS ? c->n_active : NEURONS;
-
-	/* partial selection sort of the top k */
-	for (int i = 0; i < k; i++)
-	{
-		int			best = i;
-
-		for (int j = i + 1; j < c->n_active; j++)
-			if (ranks_before(&c->active[j], &c->active[best]))
-				best = j;
-		if (best != i)
-		{
-			active_rec	t = c->active[i];
-
-			c->active[i] = c->active[best];
-			c->active[best] = t;
-		}
-	}
 	memcpy(c->left, facts, (size_t) n * sizeof(uint32_t));
 	c->n_left = n;
-	for (int i = 0; i < k; i++)
+	for (int i = 0; i < c->n_top; i++)
 	{
-		uint32_t	f = NEURON_FACT + (uint32_t) c->active[i].id;
+		uint32_t	f = NEURON_FACT + (uint32_t) c->top[i].id;
 		int			j = c->n_left++;
 
 		/* insertion keeps the facts sorted (neuron facts follow sensor ones) */
@@ -586,6 +783,7 @@ step(an_context *c, const uint32_t *facts, int n)
 
 	c->steps++;
 	c->n_active = 0;
+	c->n_top = 0;
 	c->n_proposals = 0;
 	c->n_proposal_facts = 0;
 	if (c->n_left > 0)
@@ -594,12 +792,15 @@ step(an_context *c, const uint32_t *facts, int n)
 		if (zero >= 0)
 		{
 			c->contexts[zero].zero = 1;
+			mark_zero_left(c, c->contexts[zero].left);
 			c->contexts[zero].stamp = c->steps;
 		}
 	}
-	cross(c, &c->sides[RIGHT], facts, n);
-	cross(c, &c->sides[LEFT], c->left, c->n_left);
-	selected = select_contexts(c, novel ? zero : -1, novel, facts, n);
+	mark(c, facts, n, 1);
+	selected = select_contexts(c, novel ? zero : -1);
+	if (novel)
+		propose_all(c, zero);
+	mark(c, facts, n, 0);
 	active_share = selected > 0 ? (double) c->n_active / selected : 0;
 	next_left(c, facts, n);
 	if (novel)
@@ -730,7 +931,7 @@ an_context_create(an_ctx *ctx, int learning)
 	if (c->range_need < 1)
 		c->range_need = 1;
 	c->range_values = an_alloc(ctx, (size_t) c->range_need * sizeof(double));
-	c->neuron_bits = an_alloc(ctx, AN_CONTEXT_MAX / 8);
+	c->left_bits = an_alloc(ctx, SENSOR_WORDS * sizeof(uint64_t) + AN_CONTEXT_MAX / 8);
 	return c;
 }
 
@@ -895,6 +1096,8 @@ an_context_read(an_ctx *ctx, an_reader *r, int learning)
 		!read_side(ctx, r, &c->sides[RIGHT], MAX_SENSOR, n_contexts) ||
 		!read_contexts(r, c, n_contexts))
 		return CORRUPT("series model's context detector has bad contexts");
+	for (int32_t l = 0; l < c->sides[LEFT].n; l++)
+		index_left(c, l);
 	return c;
 }
 
