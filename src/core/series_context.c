@@ -172,6 +172,21 @@ grow(an_ctx *ctx, void *old, size_t old_bytes, size_t new_bytes)
 	return p;
 }
 
+/* Grow *words (of *cap entries) by doubling, from 64, until index at fits. */
+static void
+reserve_words(an_ctx *ctx, uint64_t **words, int32_t *cap, int32_t at)
+{
+	int32_t		n;
+
+	if (at < *cap)
+		return;
+	n = *cap ? 2 * *cap : 64;
+	while (n <= at)
+		n *= 2;
+	*words = grow(ctx, *words, (size_t) *cap * sizeof(uint64_t), (size_t) n * sizeof(uint64_t));
+	*cap = n;
+}
+
 /* FNV-1a hash of a fact set. */
 static uint32_t
 facts_hash(const uint32_t *f, int n)
@@ -320,16 +335,7 @@ mark_zero_left(an_context *c, int32_t l)
 {
 	int32_t		word = l >> 6;
 
-	if (word >= c->cap_zero_lefts)
-	{
-		int32_t		cap = c->cap_zero_lefts ? 2 * c->cap_zero_lefts : 64;
-
-		while (cap <= word)
-			cap *= 2;
-		c->zero_lefts = grow(c->ctx, c->zero_lefts, (size_t) c->cap_zero_lefts * sizeof(uint64_t),
-							 (size_t) cap * sizeof(uint64_t));
-		c->cap_zero_lefts = cap;
-	}
+	reserve_words(c->ctx, &c->zero_lefts, &c->cap_zero_lefts, word);
 	c->zero_lefts[word] |= UINT64_C(1) << (l & 63);
 }
 
@@ -412,16 +418,7 @@ index_left(an_context *c, int32_t l)
 				key = k;
 		}
 	an_buckets_add(c->ctx, &c->by_neuron, key, l);
-	if (l >= c->cap_left_sigs)
-	{
-		int32_t		cap = c->cap_left_sigs ? 2 * c->cap_left_sigs : 64;
-
-		while (cap <= l)
-			cap *= 2;
-		c->left_sigs = grow(c->ctx, c->left_sigs, (size_t) c->cap_left_sigs * sizeof(uint64_t),
-							(size_t) cap * sizeof(uint64_t));
-		c->cap_left_sigs = cap;
-	}
+	reserve_words(c->ctx, &c->left_sigs, &c->cap_left_sigs, l);
 	c->left_sigs[l] = facts_sig(f, ls->len[l]);
 }
 
