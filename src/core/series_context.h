@@ -2,7 +2,8 @@
  * series_context.h - the contextual anomaly detector behind the series
  * method "context" (series_context.c): values become sets of facts, and the
  * score says how far the current facts were not foreseen by the contexts
- * learnt so far.  Only series.c and series_bytes.c include it.
+ * learnt so far.  Only series.c, series_bytes.c and series_sequence.c
+ * (for the level width) include it.
  */
 #ifndef AN_SERIES_CONTEXT_H
 #define AN_SERIES_CONTEXT_H

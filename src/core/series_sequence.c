@@ -27,6 +27,7 @@
  * README's Time series section for the runs and the variants not kept.
  */
 #include "series_sequence.h"
+#include "series_context.h"
 
 #include <math.h>
 #include <string.h>
@@ -101,23 +102,12 @@ take_level(an_sequence *q, int level)
 			(longest_new ? (double) fresh / orders : 0)) / 2;
 }
 
-/* CAD OSE's level width over [lo, hi], (hi - lo) / 7; each end divided
- * first when the span overflows; 0 when there is no room. */
-static double
-level_step(double lo, double hi)
-{
-	if (!(hi > lo))
-		return 0;
-	return isfinite(hi - lo) ? (hi - lo) / (AN_SEQ_LEVELS - 1)
-		: hi / (AN_SEQ_LEVELS - 1) - lo / (AN_SEQ_LEVELS - 1);
-}
-
 /* Fix the range to the one given. */
 void
 an_sequence_fix_range(an_sequence *q, double lo, double hi)
 {
 	q->lo = lo;
-	q->step = level_step(lo, hi);
+	q->step = an_context_level_step(lo, hi);
 	q->ready = 1;
 }
 
@@ -125,7 +115,7 @@ an_sequence_fix_range(an_sequence *q, double lo, double hi)
 int
 an_sequence_range_is(const an_sequence *q, double lo, double hi)
 {
-	return q->ready && q->lo == lo && q->step == level_step(lo, hi);
+	return q->ready && q->lo == lo && q->step == an_context_level_step(lo, hi);
 }
 
 /* Set the range from the learning values and learn their runs. */
@@ -141,7 +131,7 @@ an_sequence_learn(an_sequence *q, const double *x, int m)
 		hi = fmax(hi, x[i]);
 	}
 	q->lo = lo;
-	q->step = level_step(lo, hi);
+	q->step = an_context_level_step(lo, hi);
 	if (!(q->step > 0))
 		q->step = 1.0;			/* no spread: a level is a unit, as CAD's */
 	q->ready = 1;
