@@ -8,8 +8,10 @@
  *
  * A value is quantized to one of AN_SEQ_LEVELS levels, (value - min) /
  * ((max - min) / 7), over the range of the learning values (CAD OSE's
- * levels; a value beyond the range takes the nearest end level, the
- * novelty rule of series.c scoring it instead).  The runs of the last 1, 2
+ * levels).  A later value beyond the range widens it (the range seen so
+ * far, where NAB's harness gives CAD OSE the whole file's): what was
+ * learnt moves with it, each old level to the new level its centre falls
+ * in, so levels only merge and no transition is forgotten.  The runs of the last 1, 2
  * and 3 levels each remember which levels have followed them: one bit a
  * level, 584 bytes in all, so the state stays small and a step costs three
  * lookups.  At each point, over the orders o = 1..3 that have a run of o
@@ -102,20 +104,100 @@ take_level(an_sequence *q, int level)
 			(longest_new ? (double) fresh / orders : 0)) / 2;
 }
 
+/* The level width over [lo, hi]: CAD OSE's, or a unit when there is no
+ * spread (as CAD's); 0 when a spread is too small to divide. */
+static double
+width_of(double lo, double hi)
+{
+	return hi > lo ? an_context_level_step(lo, hi) : 1.0;
+}
+
+/* Set the range to [lo, hi]. */
+static void
+set_range(an_sequence *q, double lo, double hi)
+{
+	q->lo = lo;
+	q->hi = hi;
+	q->step = width_of(lo, hi);
+	q->ready = 1;
+}
+
+/* The bits of followers moved through the level map to. */
+static uint8_t
+move_bits(uint8_t bits, const uint8_t *to)
+{
+	uint8_t		moved = 0;
+
+	for (int j = 0; j < AN_SEQ_LEVELS; j++)
+		if (bits & (1u << j))
+			moved |= (uint8_t) (1u << to[j]);
+	return moved;
+}
+
+/* Widen the range to take value, moving what was learnt: each old level
+ * goes to the new level its centre falls in. */
+static void
+widen(an_sequence *q, double value)
+{
+	double		lo = fmin(q->lo, value),
+				hi = fmax(q->hi, value);
+	uint8_t		to[AN_SEQ_LEVELS],
+				seen[AN_SEQ_RUNS];
+	an_sequence old = *q;
+	int			base = 0,
+				count = 1;
+
+	if (!(width_of(lo, hi) > 0))
+		return;					/* a spread below what a double divides */
+	set_range(q, lo, hi);
+	for (int l = 0; l < AN_SEQ_LEVELS; l++)
+		to[l] = (uint8_t) level_of(q, old.lo + (l + 0.5) * old.step);
+	memset(seen, 0, sizeof(seen));
+	for (int o = 1; o <= AN_SEQ_ORDER; o++)
+	{
+		count *= AN_SEQ_LEVELS;
+		for (int i = 0; i < count; i++)
+		{
+			int			moved = 0,
+						digits = i;
+
+			if (old.seen[base + i] == 0)
+				continue;
+			for (int d = 1, place = 1; d <= o; d++, place *= AN_SEQ_LEVELS)
+			{
+				moved += to[digits % AN_SEQ_LEVELS] * place;
+				digits /= AN_SEQ_LEVELS;
+			}
+			seen[base + moved] |= move_bits(old.seen[base + i], to);
+		}
+		base += count;
+	}
+	memcpy(q->seen, seen, sizeof(seen));
+	for (int i = 0; i < q->n_last; i++)
+		q->last[i] = to[q->last[i]];
+}
+
+/* The level of value, the range widened first to take it. */
+static int
+level_taking(an_sequence *q, double value)
+{
+	if (value < q->lo || value > q->hi)
+		widen(q, value);
+	return level_of(q, value);
+}
+
 /* Fix the range to the one given. */
 void
 an_sequence_fix_range(an_sequence *q, double lo, double hi)
 {
-	q->lo = lo;
-	q->step = an_context_level_step(lo, hi);
-	q->ready = 1;
+	set_range(q, lo, hi);
 }
 
-/* Whether q quantizes over the range [lo, hi]. */
+/* Whether q's range covers [lo, hi]. */
 int
-an_sequence_range_is(const an_sequence *q, double lo, double hi)
+an_sequence_covers(const an_sequence *q, double lo, double hi)
 {
-	return q->ready && q->lo == lo && q->step == an_context_level_step(lo, hi);
+	return q->ready && q->lo <= lo && q->hi >= hi;
 }
 
 /* Set the range from the learning values and learn their runs. */
@@ -130,11 +212,9 @@ an_sequence_learn(an_sequence *q, const double *x, int m)
 		lo = fmin(lo, x[i]);
 		hi = fmax(hi, x[i]);
 	}
-	q->lo = lo;
-	q->step = an_context_level_step(lo, hi);
+	set_range(q, lo, hi);
 	if (!(q->step > 0))
-		q->step = 1.0;			/* no spread: a level is a unit, as CAD's */
-	q->ready = 1;
+		set_range(q, lo, lo);	/* a spread too small to divide: none */
 	for (int i = 0; i < m; i++)
 		(void) take_level(q, level_of(q, x[i]));
 }
@@ -150,7 +230,7 @@ an_sequence_rest(int learning)
 double
 an_sequence_update(an_sequence *q, double value, uint64_t t, int rest)
 {
-	double		raw = take_level(q, level_of(q, value));
+	double		raw = take_level(q, level_taking(q, value));
 
 	if (t < q->rest_until)
 		return 0;
@@ -159,11 +239,11 @@ an_sequence_update(an_sequence *q, double value, uint64_t t, int rest)
 	return raw;
 }
 
-/* Take the value filled in for a missing point: learnt, not scored. */
+/* Take a value unscored. */
 void
 an_sequence_fill(an_sequence *q, double value)
 {
-	(void) take_level(q, level_of(q, value));
+	(void) take_level(q, level_taking(q, value));
 }
 
 /* Append the state to w. */
@@ -172,7 +252,7 @@ an_sequence_write(const an_sequence *q, an_writer *w)
 {
 	an_write_u32(w, (uint32_t) q->ready);
 	an_write_f64(w, q->lo);
-	an_write_f64(w, q->step);
+	an_write_f64(w, q->hi);
 	an_write_u32(w, (uint32_t) q->n_last);
 	an_write_bytes(w, q->last, AN_SEQ_ORDER);
 	an_write_u64(w, q->rest_until);
@@ -189,7 +269,7 @@ an_sequence_read(an_sequence *q, an_reader *r, uint64_t n, int rest)
 			   *seen;
 
 	q->lo = an_read_f64(r);
-	q->step = an_read_f64(r);
+	q->hi = an_read_f64(r);
 	n_last = an_read_u32(r);
 	last = an_read_bytes(r, AN_SEQ_ORDER);
 	q->rest_until = an_read_u64(r);
@@ -210,7 +290,11 @@ an_sequence_read(an_sequence *q, an_reader *r, uint64_t n, int rest)
 		for (int i = 0; i < AN_SEQ_RUNS; i++)
 			if (q->seen[i] != 0)
 				return 0;
-		return q->lo == 0 && q->step == 0 && q->n_last == 0 && q->rest_until == 0;
+		q->step = 0;
+		return q->lo == 0 && q->hi == 0 && q->n_last == 0 && q->rest_until == 0;
 	}
-	return isfinite(q->lo) && isfinite(q->step) && q->step > 0;
+	if (!(isfinite(q->lo) && isfinite(q->hi) && q->hi >= q->lo))
+		return 0;
+	q->step = width_of(q->lo, q->hi);
+	return q->step > 0;
 }

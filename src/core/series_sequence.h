@@ -1,7 +1,7 @@
 /*
  * series_sequence.h - the sequence part of the series method auto
- * (series_sequence.c): values quantized to eight levels over the learning
- * period's range, and which level followed which short run of levels.  Its
+ * (series_sequence.c): values quantized to eight levels over the range seen
+ * so far, and which level followed which short run of levels.  Its
  * score says how far the current level was not foreseen by the runs before
  * it.  A plain struct of fixed size, so it lives inside the series state;
  * only series.c and series_bytes.c include it.
@@ -12,7 +12,7 @@
 #include "an_core.h"
 #include "bytes.h"
 
-#define AN_SEQ_LEVELS 8			/* levels 0..7 span the learning range */
+#define AN_SEQ_LEVELS 8			/* levels 0..7 span the range */
 #define AN_SEQ_ORDER 3			/* longest run of levels that foresees one */
 #define AN_SEQ_RUNS (AN_SEQ_LEVELS + AN_SEQ_LEVELS * AN_SEQ_LEVELS + \
 					 AN_SEQ_LEVELS * AN_SEQ_LEVELS * AN_SEQ_LEVELS)
@@ -21,7 +21,8 @@ typedef struct an_sequence
 {
 	int			ready;			/* the range is set */
 	double		lo;				/* the range's minimum */
-	double		step;			/* one level, > 0 */
+	double		hi;				/* the range's maximum, >= lo */
+	double		step;			/* one level, > 0: derived from lo and hi */
 	int			n_last;			/* levels in last (at most AN_SEQ_ORDER) */
 	uint8_t		last[AN_SEQ_ORDER];	/* the latest levels, newest last */
 	uint64_t	rest_until;		/* first point scored after a high score */
@@ -37,8 +38,8 @@ void		an_sequence_learn(an_sequence *q, const double *x, int m);
  * (an_sequence_fill). */
 void		an_sequence_fix_range(an_sequence *q, double lo, double hi);
 
-/* Whether q quantizes over the range [lo, hi]. */
-int			an_sequence_range_is(const an_sequence *q, double lo, double hi);
+/* Whether q's range covers [lo, hi] (a given range only widens). */
+int			an_sequence_covers(const an_sequence *q, double lo, double hi);
 
 /* Points of rest after a high score for a learning period: a fifth of it,
  * at least 1 (CAD OSE's). */
@@ -46,10 +47,11 @@ int			an_sequence_rest(int learning);
 
 /* Take one finite value, the point's position t (points before it), after
  * learning; returns its score in [0, 1]: 0 within rest points after a raw
- * score of 0.75 or more. */
+ * score of 0.75 or more.  A value beyond the range widens it first. */
 double		an_sequence_update(an_sequence *q, double value, uint64_t t, int rest);
 
-/* Take the value filled in for a missing point: learnt, not scored. */
+/* Take a value unscored (filled in for a missing point, or learnt in the
+ * learning period when the range is given); it too widens the range. */
 void		an_sequence_fill(an_sequence *q, double value);
 
 /* Append the state to w. */

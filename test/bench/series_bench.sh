@@ -3,7 +3,8 @@
 # baselines measured in the same run (medians of BENCH_REPEAT timed runs after
 # one warm-up, in one session; psql's \timing):
 #   1. anomaly_ts_score over SERIES series x POINTS points against the same
-#      window query with avg(value) OVER (...), per point;
+#      window query with avg(value) OVER (...), per point; and over the same
+#      series made to climb (a new maximum at every point), per point;
 #   2. a row trigger calling anomaly_ts_update on a stored series model
 #      against a plain insert, per row (TRIGGER_ROWS rows, one series each
 #      of TRIGGER_SERIES), all rows in one transaction;
@@ -65,6 +66,10 @@ echo "== $SERIES series x $POINTS points: anomaly_ts_score (options $OPTS) again
 AVG=$(timed avg "SELECT sum(a) FROM (SELECT avg(value) OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
 TS=$(timed score "SELECT sum(a) FROM (SELECT anomaly_ts_score(value, '$OPTS') OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
 echo "  avg() OVER $AVG ms; anomaly_ts_score $TS ms; $(per "$TS" "$AVG" "$N") us a point above avg (target <= 1)"
+# 1b. climbing series, every point a new maximum: auto's sequence part widens its range (and moves what
+# it learnt) at every point, its worst case
+CLIMB=$(timed climb "SELECT sum(a) FROM (SELECT anomaly_ts_score(100 * i + value, '$OPTS') OVER (PARTITION BY s ORDER BY i) AS a FROM pts) q;")
+echo "  climbing (100 * i + value, a new maximum at every point): anomaly_ts_score $CLIMB ms; $(per "$CLIMB" "$AVG" "$N") us a point above avg"
 
 echo "== $TRIGGER_ROWS rows inserted one statement each: a trigger calling anomaly_ts_update against a plain insert"
 INS="SELECT 'h' || (i % $TRIGGER_SERIES), timestamptz '2026-01-02' + (i / $TRIGGER_SERIES) * interval '1 minute', 100 + sin(i)"

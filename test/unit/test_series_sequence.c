@@ -149,17 +149,47 @@ test_given_range(void)
 	memset(&learnt, 0, sizeof(learnt));
 	an_sequence_learn(&learnt, x, 40);
 	memset(&given, 0, sizeof(given));
-	an_sequence_fix_range(&given, learnt.lo, learnt.lo + 7 * learnt.step);
-	CHECK(given.ready && an_sequence_range_is(&given, learnt.lo, learnt.lo + 7 * learnt.step),
+	an_sequence_fix_range(&given, learnt.lo, learnt.hi);
+	CHECK(given.ready && an_sequence_covers(&given, learnt.lo, learnt.hi),
 		  "the given range is in use");
-	CHECK(!an_sequence_range_is(&given, learnt.lo, learnt.lo + 8 * learnt.step),
-		  "another range is not");
+	CHECK(!an_sequence_covers(&given, learnt.lo, learnt.hi + learnt.step),
+		  "a wider range is not covered");
 	for (int i = 0; i < 40; i++)
 		an_sequence_fill(&given, x[i]);
-	CHECK(given.step == learnt.step && given.n_last == learnt.n_last &&
+	CHECK(given.step == learnt.step && given.hi == learnt.hi && given.n_last == learnt.n_last &&
 		  memcmp(given.last, learnt.last, sizeof(given.last)) == 0 &&
 		  memcmp(given.seen, learnt.seen, sizeof(given.seen)) == 0,
 		  "the same runs as the learnt range's");
+}
+
+/* A value beyond the range widens it, and what was learnt moves along: a
+ * rising ramp over [0, 7], widened to [0, 14], still foresees the ramp
+ * (each old level lands where its centre falls, two by two); a value
+ * below widens the other end. */
+static void
+test_widen(void)
+{
+	static const int ramp[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	an_sequence q;
+	uint64_t	t = 100;
+	double		score;
+
+	learn_pattern(&q, ramp, 8, 4);
+	(void) an_sequence_update(&q, 14, t++, 0);
+	CHECK(q.lo == 0 && q.hi == 14 && q.step == 2, "widened to [%g, %g], step %g", q.lo, q.hi, q.step);
+	CHECK(q.last[q.n_last - 1] == 7 && q.last[q.n_last - 2] == 3,
+		  "the latest levels moved: %d after %d", q.last[q.n_last - 1], q.last[q.n_last - 2]);
+	for (int v = 0; v < 8; v++)
+		(void) an_sequence_update(&q, v, t++, 0);	/* runs after 14 are new */
+	for (int i = 0; i < 16; i++)
+	{
+		score = an_sequence_update(&q, ramp[i % 8], t++, 0);
+		CHECK(score == 0, "ramp value %d after widening scores %g", ramp[i % 8], score);
+	}
+	score = an_sequence_update(&q, -14, t++, 0);
+	CHECK(q.lo == -14 && q.hi == 14 && q.step == 4 && score == 1,
+		  "widened below to [%g, %g], step %g, score %g", q.lo, q.hi, q.step, score);
+	CHECK(an_sequence_covers(&q, -14, 14) && !an_sequence_covers(&q, -15, 14), "covers");
 }
 
 /* Written bytes read back into a state that continues bit for bit. */
@@ -181,7 +211,7 @@ test_round_trip(void)
 	memset(&r, 0xff, sizeof(r));
 	CHECK(an_sequence_read(&r, &rd, 31, REST), "the bytes read back");
 	CHECK(an_reader_left(&rd) == 0, "every byte is read");
-	CHECK(q.ready == r.ready && q.lo == r.lo && q.step == r.step && q.n_last == r.n_last &&
+	CHECK(q.ready == r.ready && q.lo == r.lo && q.hi == r.hi && q.step == r.step && q.n_last == r.n_last &&
 		  memcmp(q.last, r.last, sizeof(q.last)) == 0 && q.rest_until == r.rest_until &&
 		  memcmp(q.seen, r.seen, sizeof(q.seen)) == 0, "the same state");
 	for (int i = 0; i < 40; i++)
@@ -216,18 +246,23 @@ test_refused(void)
 {
 	static const int cycle[] = {0, 7, 2, 5};
 	an_sequence q,
+				bad,
 				fresh;
 
 	learn_pattern(&q, cycle, 4, 2);
 	memset(&fresh, 0, sizeof(fresh));
-	/* layout: ready u32, lo f64, step f64, n_last u32, last[3], rest u64, seen */
+	/* layout: ready u32, lo f64, hi f64, n_last u32, last[3], rest u64, seen */
 	CHECK(read_patched(&q, 0, -1, 100, 0), "the intact bytes read");
 	CHECK(!read_patched(&q, 0, 2, 100, 0), "ready 2 refused");
 	CHECK(!read_patched(&q, 20, 4, 100, 0), "4 latest levels refused");
 	CHECK(!read_patched(&q, 24, 8, 100, 0), "level 8 refused");
-	CHECK(!read_patched(&q, 19, 0x7f, 100, 0) && !read_patched(&q, 19, 0xff, 100, 0),
-		  "a step that is not finite refused");
-	CHECK(!read_patched(&q, 19, 0xbf, 100, 0), "a negative step refused");
+	CHECK(!read_patched(&q, 19, 0xbf, 100, 0), "a maximum below the minimum refused");
+	CHECK(!read_patched(&q, 11, 0x7f, 100, 0), "a minimum above the maximum refused");
+	bad = q;
+	bad.hi = INFINITY;
+	CHECK(!read_patched(&bad, 0, -1, 100, 0), "an infinite maximum refused");
+	bad.hi = NAN;
+	CHECK(!read_patched(&bad, 0, -1, 100, 0), "a NaN maximum refused");
 	CHECK(!read_patched(&q, 27 + 3, 1, 100, 0), "a rest beyond its bound refused");
 	CHECK(!read_patched(&q, 0, -1, 2, 0), "more latest levels than points refused");
 	for (int cut = 1; cut < 40; cut += 7)
@@ -245,6 +280,7 @@ main(void)
 	run("fill", test_fill);
 	run("ranges", test_ranges);
 	run("given_range", test_given_range);
+	run("widen", test_widen);
 	run("round_trip", test_round_trip);
 	run("refused", test_refused);
 	return finish();
