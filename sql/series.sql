@@ -20,7 +20,7 @@ SELECT sensor, count(*) AS n, min(score) >= 0 AND max(score) <= 1 AS in_range,
 -- every earlier one (458, 460: the novelty rule is never halved).  The
 -- score is the mean of the likelihood's and the sequence part's, so a
 -- level that followed none of the runs of levels before it in the short
--- learning period (130 and 151 in both, 579 in a) scores just above 0.5
+-- learning period (202 in both) scores just above 0.5
 -- although it lies near the expected value
 SELECT sensor, (extract(epoch FROM ts - '2026-01-01') / 3600)::int AS i, round(value::numeric, 2) AS value,
        round((d).expected::numeric, 2) AS expected, round((d).lower::numeric, 2) AS lower,

@@ -88,8 +88,8 @@ SELECT get_byte(state, 8) AS stored_format, count(*)
  WHERE m.name = 'rng_model' GROUP BY 1;
 
 -- auto: given exactly the range the learning period learns, every row
--- scores as with the learnt range (the learning values are taken as they
--- come instead of at the end, the same runs of levels); given another
+-- scores as with the learnt range (the learning values are quantized over
+-- it at the end of learning, as over the learnt one); given another
 -- range, the scores differ; the spike still scores highest in a
 WITH learnt AS (
   SELECT sensor, min(value) AS lo, max(value) AS hi FROM rng_readings WHERE i < 150 GROUP BY sensor),

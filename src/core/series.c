@@ -188,6 +188,14 @@ back(const an_series *s, uint64_t k)
 	return s->history[(s->n - k) % AN_SERIES_HISTORY];
 }
 
+/* The value a season before the next point, NaN without a season or
+ * before a whole season has passed. */
+static double
+season_back(const an_series *s)
+{
+	return s->season > 0 && s->n >= (uint64_t) s->season ? back(s, (uint64_t) s->season) : NAN;
+}
+
 /* Median of a, b and c. */
 static double
 median3(double a, double b, double c)
@@ -415,8 +423,8 @@ take_value(an_series *s, double value, double error)
 			if (s->opt.method != AN_SERIES_MAD && s->season > 0)
 				relearn_errors(s, x, m);
 		}
-		if (s->opt.method == AN_SERIES_AUTO && !s->opt.has_range)
-			an_sequence_learn(&s->seq, x, m);
+		if (s->opt.method == AN_SERIES_AUTO)
+			an_sequence_learn(&s->seq, x, m, s->season);
 	}
 }
 
@@ -460,7 +468,7 @@ an_series_fill(an_series *s, int missing)
 		else
 			expected = baseline(s);
 		if (s->seq.ready)
-			an_sequence_fill(&s->seq, expected);
+			an_sequence_fill(&s->seq, expected, season_back(s));
 		/* an error equal to the scale leaves the scale as it is */
 		take_value(s, expected, s->scale);
 	}
@@ -513,8 +521,6 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		score = an_context_update(s->context, value);
 	if (s->n == 0)
 	{
-		if (s->seq.ready)
-			an_sequence_fill(&s->seq, value);	/* a given range: learnt from the first */
 		out->expected = out->lower = out->upper = value;
 		take_value(s, value, 0);
 		return;
@@ -540,11 +546,9 @@ an_series_update(an_series *s, double value, an_series_point *out)
 		}
 		else if (!novel)
 			score *= QUIET_FACTOR;
-		if (s->seq.ready && learning)
-			an_sequence_fill(&s->seq, value);	/* a given range: learnt as it comes */
-		else if (s->seq.ready)
-			sequence = an_sequence_update(&s->seq, value, s->n,
-											  an_sequence_rest(s->opt.learning));
+		if (s->seq.ready)
+			sequence = an_sequence_update(&s->seq, value, season_back(s), s->n,
+										  an_sequence_rest(s->opt.learning));
 		if (novel)
 			sequence = fmax(sequence, NOVELTY_SCORE);
 		score = (score + sequence) / 2;

@@ -13,16 +13,18 @@
  * learnt moves with it, each old level to the new level its centre falls
  * in, so levels only merge and no transition is forgotten.  The runs of the last 1, 2
  * and 3 levels each remember which levels have followed them: one bit a
- * level, 584 bytes in all, so the state stays small and a step costs three
- * lookups.  At each point, over the orders o = 1..3 that have a run of o
- * levels before it:
+ * level, 584 bytes in all, so the state stays small and a step costs a
+ * few lookups.  With a season of p points, one more run: the pair (level p
+ * points back, previous level), 64 bytes, so that a level normal at one
+ * phase of the season and strange at another is told apart (the value p
+ * back comes from the series' own history).  At each point, over the runs
+ * it has (orders o = 1..3 with o levels before it, and the seasonal one):
  *   - selected: runs seen before; foreseen: those that have been followed
  *     by the current level;
- *   - new: orders whose run was not yet followed by the current level (an
- *     unseen run counts too), counted only when the longest run's
- *     transition is new (CAD OSE counts new contexts only when its
- *     zero-level context is new);
- *   - raw score = (1 - foreseen / selected + new / orders) / 2.
+ *   - new: runs not yet followed by the current level (an unseen run counts
+ *     too), counted only when the longest order's transition is new (CAD
+ *     OSE counts new contexts only when its zero-level context is new);
+ *   - raw score = (1 - foreseen / selected + new / runs) / 2.
  * After a raw score of 0.75 or more the score is 0 for a rest of a fifth of
  * the learning period (CAD OSE's rest), so one incident is reported once.
  * On NAB its mean with auto's likelihood score beat either alone; see the
@@ -67,12 +69,27 @@ run_index(const an_sequence *q, int o)
 	return base + index;
 }
 
-/* Learn one level: score how far the runs before it foresaw it, then
- * remember it after them; the raw score. */
+/* Count one run's bits for level (bit) and mark it as followed by it. */
+static void
+cross_run(uint8_t *seen, uint8_t bit, int *selected, int *foreseen, int *fresh)
+{
+	if (*seen != 0)
+		(*selected)++;
+	if (*seen & bit)
+		(*foreseen)++;
+	else
+		(*fresh)++;
+	*seen |= bit;
+}
+
+/* Learn one level, back the level a season before it (-1 for none): score
+ * how far the runs before it foresaw it, then remember it after them; the
+ * raw score. */
 static double
-take_level(an_sequence *q, int level)
+take_level(an_sequence *q, int level, int back)
 {
 	int			orders = q->n_last,
+				runs = orders,
 				selected = 0,
 				foreseen = 0,
 				fresh = 0,
@@ -81,19 +98,17 @@ take_level(an_sequence *q, int level)
 
 	for (int o = 1; o <= orders; o++)
 	{
-		uint8_t    *seen = &q->seen[run_index(q, o)];
+		int			before = fresh;
 
-		if (*seen != 0)
-			selected++;
-		if (*seen & bit)
-			foreseen++;
-		else
-		{
-			fresh++;
-			if (o == orders)
-				longest_new = 1;
-		}
-		*seen |= bit;
+		cross_run(&q->seen[run_index(q, o)], bit, &selected, &foreseen, &fresh);
+		if (o == orders && fresh > before)
+			longest_new = 1;
+	}
+	if (back >= 0 && orders > 0)
+	{
+		cross_run(&q->seasonal[back * AN_SEQ_LEVELS + q->last[q->n_last - 1]], bit,
+				  &selected, &foreseen, &fresh);
+		runs++;
 	}
 	if (q->n_last == AN_SEQ_ORDER)
 		memmove(q->last, q->last + 1, AN_SEQ_ORDER - 1);
@@ -101,7 +116,7 @@ take_level(an_sequence *q, int level)
 		q->n_last++;
 	q->last[q->n_last - 1] = (uint8_t) level;
 	return ((1 - (selected > 0 ? (double) foreseen / selected : 0)) +
-			(longest_new ? (double) fresh / orders : 0)) / 2;
+			(longest_new ? (double) fresh / runs : 0)) / 2;
 }
 
 /* The level width over [lo, hi]: CAD OSE's, or a unit when there is no
@@ -119,7 +134,6 @@ set_range(an_sequence *q, double lo, double hi)
 	q->lo = lo;
 	q->hi = hi;
 	q->step = width_of(lo, hi);
-	q->ready = 1;
 }
 
 /* The bits of followers moved through the level map to. */
@@ -173,6 +187,12 @@ widen(an_sequence *q, double value)
 		base += count;
 	}
 	memcpy(q->seen, seen, sizeof(seen));
+	memset(seen, 0, AN_SEQ_SEASONAL);
+	for (int i = 0; i < AN_SEQ_SEASONAL; i++)
+		if (old.seasonal[i] != 0)
+			seen[to[i / AN_SEQ_LEVELS] * AN_SEQ_LEVELS + to[i % AN_SEQ_LEVELS]] |=
+				move_bits(old.seasonal[i], to);
+	memcpy(q->seasonal, seen, AN_SEQ_SEASONAL);
 	for (int i = 0; i < q->n_last; i++)
 		q->last[i] = to[q->last[i]];
 }
@@ -197,26 +217,42 @@ an_sequence_fix_range(an_sequence *q, double lo, double hi)
 int
 an_sequence_covers(const an_sequence *q, double lo, double hi)
 {
-	return q->ready && q->lo <= lo && q->hi >= hi;
+	return q->step > 0 && q->lo <= lo && q->hi >= hi;
 }
 
-/* Set the range from the learning values and learn their runs. */
-void
-an_sequence_learn(an_sequence *q, const double *x, int m)
+/* The level of the value a season before x[i] of the learning values, or
+ * -1 when there is none. */
+static int
+back_level(const an_sequence *q, const double *x, int i, int season)
 {
-	double		lo = x[0],
-				hi = x[0];
+	return season > 0 && i >= season ? level_of(q, x[i - season]) : -1;
+}
 
-	for (int i = 1; i < m; i++)
-	{
-		lo = fmin(lo, x[i]);
-		hi = fmax(hi, x[i]);
-	}
-	set_range(q, lo, hi);
+/* At the end of learning: the range unless given, then the runs. */
+void
+an_sequence_learn(an_sequence *q, const double *x, int m, int season)
+{
 	if (!(q->step > 0))
-		set_range(q, lo, lo);	/* a spread too small to divide: none */
+	{
+		double		lo = x[0],
+					hi = x[0];
+
+		for (int i = 1; i < m; i++)
+		{
+			lo = fmin(lo, x[i]);
+			hi = fmax(hi, x[i]);
+		}
+		set_range(q, lo, hi);
+		if (!(q->step > 0))
+			set_range(q, lo, lo);	/* a spread too small to divide: none */
+	}
 	for (int i = 0; i < m; i++)
-		(void) take_level(q, level_of(q, x[i]));
+	{
+		int			level = level_taking(q, x[i]);
+
+		(void) take_level(q, level, back_level(q, x, i, season));
+	}
+	q->ready = 1;
 }
 
 /* Points of rest after a high score: a fifth of the learning period. */
@@ -226,11 +262,19 @@ an_sequence_rest(int learning)
 	return learning / 5 > 1 ? learning / 5 : 1;
 }
 
+/* The level of back, the value a season before, or -1 when it is NaN. */
+static int
+level_back(const an_sequence *q, double back)
+{
+	return isnan(back) ? -1 : level_of(q, back);
+}
+
 /* Take one finite value after learning; its score. */
 double
-an_sequence_update(an_sequence *q, double value, uint64_t t, int rest)
+an_sequence_update(an_sequence *q, double value, double back, uint64_t t, int rest)
 {
-	double		raw = take_level(q, level_taking(q, value));
+	int			level = level_taking(q, value);
+	double		raw = take_level(q, level, level_back(q, back));
 
 	if (t < q->rest_until)
 		return 0;
@@ -241,9 +285,11 @@ an_sequence_update(an_sequence *q, double value, uint64_t t, int rest)
 
 /* Take a value unscored. */
 void
-an_sequence_fill(an_sequence *q, double value)
+an_sequence_fill(an_sequence *q, double value, double back)
 {
-	(void) take_level(q, level_taking(q, value));
+	int			level = level_taking(q, value);
+
+	(void) take_level(q, level, level_back(q, back));
 }
 
 /* Append the state to w. */
@@ -257,6 +303,17 @@ an_sequence_write(const an_sequence *q, an_writer *w)
 	an_write_bytes(w, q->last, AN_SEQ_ORDER);
 	an_write_u64(w, q->rest_until);
 	an_write_bytes(w, q->seen, AN_SEQ_RUNS);
+	an_write_bytes(w, q->seasonal, AN_SEQ_SEASONAL);
+}
+
+/* Whether n bytes are all 0. */
+static int
+all_zero(const uint8_t *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
 }
 
 /* Read a state written by an_sequence_write; 0 when it is not one. */
@@ -266,7 +323,8 @@ an_sequence_read(an_sequence *q, an_reader *r, uint64_t n, int rest)
 	uint32_t	ready = an_read_u32(r);
 	uint32_t	n_last;
 	const uint8_t *last,
-			   *seen;
+			   *seen,
+			   *seasonal;
 
 	q->lo = an_read_f64(r);
 	q->hi = an_read_f64(r);
@@ -274,6 +332,7 @@ an_sequence_read(an_sequence *q, an_reader *r, uint64_t n, int rest)
 	last = an_read_bytes(r, AN_SEQ_ORDER);
 	q->rest_until = an_read_u64(r);
 	seen = an_read_bytes(r, AN_SEQ_RUNS);
+	seasonal = an_read_bytes(r, AN_SEQ_SEASONAL);
 	if (r->failed || ready > 1 || n_last > AN_SEQ_ORDER || n_last > n ||
 		q->rest_until > n + (uint64_t) rest)
 		return 0;
@@ -281,17 +340,19 @@ an_sequence_read(an_sequence *q, an_reader *r, uint64_t n, int rest)
 	q->n_last = (int) n_last;
 	memcpy(q->last, last, AN_SEQ_ORDER);
 	memcpy(q->seen, seen, AN_SEQ_RUNS);
+	memcpy(q->seasonal, seasonal, AN_SEQ_SEASONAL);
 	for (int i = 0; i < AN_SEQ_ORDER; i++)
 		if (q->last[i] >= (i < q->n_last ? AN_SEQ_LEVELS : 1))
 			return 0;
+	q->step = 0;
 	if (!ready)
 	{
-		/* nothing is learnt before the range is set */
-		for (int i = 0; i < AN_SEQ_RUNS; i++)
-			if (q->seen[i] != 0)
-				return 0;
-		q->step = 0;
-		return q->lo == 0 && q->hi == 0 && q->n_last == 0 && q->rest_until == 0;
+		/* nothing is learnt before the end of learning; a range given is set */
+		if (!all_zero(q->seen, AN_SEQ_RUNS) || !all_zero(q->seasonal, AN_SEQ_SEASONAL) ||
+			q->n_last != 0 || q->rest_until != 0)
+			return 0;
+		if (q->lo == 0 && q->hi == 0)
+			return 1;
 	}
 	if (!(isfinite(q->lo) && isfinite(q->hi) && q->hi >= q->lo))
 		return 0;

@@ -118,8 +118,8 @@ test_given_range(void)
 	if (same)
 	{
 		/* an auto state ends with its sequence part (series_sequence.c):
-		 * ready, lo, step, n_last, the last levels, rest_until, the runs */
-		size_t		tail = 4 + 8 + 8 + 4 + AN_SEQ_ORDER + 8 + AN_SEQ_RUNS;
+		 * ready, lo, hi, n_last, the last levels, rest_until, the runs */
+		size_t		tail = 4 + 8 + 8 + 4 + AN_SEQ_ORDER + 8 + AN_SEQ_RUNS + AN_SEQ_SEASONAL;
 		unsigned char *a,
 				   *b;
 		size_t		na,

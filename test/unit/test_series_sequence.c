@@ -34,7 +34,7 @@ learn_pattern(an_sequence *q, const int *pattern, int n, int repeats)
 			x[m++] = pattern[i];
 	x[0] = 0;					/* the range spans 0..7 */
 	x[1] = 7;
-	an_sequence_learn(q, x, m);
+	an_sequence_learn(q, x, m, 0);
 }
 
 /* A learnt cycle scores 0; a level after runs that never led to it scores
@@ -52,18 +52,18 @@ test_pattern_and_rest(void)
 	/* the cycle continues where the learning values left it: 4 -> 0 */
 	for (int i = 0; i < 16; i++)
 	{
-		score = an_sequence_update(&q, cycle[i % 8], t++, REST);
+		score = an_sequence_update(&q, cycle[i % 8], NAN, t++, REST);
 		CHECK(score == 0, "learnt cycle at %d scores %g", i, score);
 	}
 	/* after ... 6, 1, 4 came 0 only; 4 -> 3 is new at every order */
-	score = an_sequence_update(&q, 3, t++, REST);
+	score = an_sequence_update(&q, 3, NAN, t++, REST);
 	CHECK(score == 1, "an unforeseen level scores %g", score);
 	for (int i = 0; i < REST; i++)
 	{
-		score = an_sequence_update(&q, (i % 2) ? 7 : 2, t++, REST);
+		score = an_sequence_update(&q, (i % 2) ? 7 : 2, NAN, t++, REST);
 		CHECK(score == 0, "rest point %d scores %g", i, score);
 	}
-	score = an_sequence_update(&q, 6, t++, REST);
+	score = an_sequence_update(&q, 6, NAN, t++, REST);
 	CHECK(score > 0, "after the rest an unforeseen level scores again: %g", score);
 }
 
@@ -78,15 +78,15 @@ test_partial(void)
 
 	learn_pattern(&q, learnt, 11, 1);
 	/* last levels 2, 6; feed 3, 1 (3 -> 1 seen; 6 -> 3 and 2,6 -> 3 not) */
-	(void) an_sequence_update(&q, 3, 50, REST);
-	(void) an_sequence_update(&q, 5, 51, 0);
-	(void) an_sequence_update(&q, 0, 52, 0);
+	(void) an_sequence_update(&q, 3, NAN, 50, REST);
+	(void) an_sequence_update(&q, 5, NAN, 51, 0);
+	(void) an_sequence_update(&q, 0, NAN, 52, 0);
 	/* now 5, 0 then 1: runs [0] -> 1 seen, [5,0] -> 1 seen, [3,5,0] -> 1 not */
-	score = an_sequence_update(&q, 1, 60, 0);
+	score = an_sequence_update(&q, 1, NAN, 60, 0);
 	/* selected 2 of 3 runs seen, both foresaw: (1 - 2/2 + 1/3) / 2 */
 	CHECK(fabs(score - (1.0 / 3) / 2) < 1e-15, "one new order of three scores %g", score);
 	/* [1] -> 2, [0,1] -> 2 and [5,0,1] -> 2 were all learnt */
-	score = an_sequence_update(&q, 2, 61, 0);
+	score = an_sequence_update(&q, 2, NAN, 61, 0);
 	CHECK(score == 0, "runs seen before score %g", score);
 }
 
@@ -100,12 +100,12 @@ test_fill(void)
 
 	learn_pattern(&q, cycle, 4, 4);
 	/* 5 -> 6 is new: learnt silently, no rest starts; then the cycle */
-	an_sequence_fill(&q, 6);
+	an_sequence_fill(&q, 6, NAN);
 	for (int i = 0; i < 4; i++)
-		an_sequence_fill(&q, cycle[i]);
+		an_sequence_fill(&q, cycle[i], NAN);
 	CHECK(q.rest_until == 0, "fills start no rest");
 	/* 5 -> 6, 2,5 -> 6 and 7,2,5 -> 6 were filled in: foreseen */
-	score = an_sequence_update(&q, 6, 80, REST);
+	score = an_sequence_update(&q, 6, NAN, 80, REST);
 	CHECK(score == 0, "a transition learnt from fills scores %g", score);
 }
 
@@ -120,23 +120,23 @@ test_ranges(void)
 	double		score;
 
 	memset(&q, 0, sizeof(q));
-	an_sequence_learn(&q, flat, 5);
+	an_sequence_learn(&q, flat, 5, 0);
 	CHECK(q.step == 1 && q.lo == 3, "a constant range: lo %g step %g", q.lo, q.step);
-	score = an_sequence_update(&q, 3.5, 10, REST);
+	score = an_sequence_update(&q, 3.5, NAN, 10, REST);
 	CHECK(score == 0, "the same level scores %g", score);
-	score = an_sequence_update(&q, 1e300, 11, REST);
+	score = an_sequence_update(&q, 1e300, NAN, 11, REST);
 	CHECK(score == 1, "far above: the top level, never seen: %g", score);
 	memset(&q, 0, sizeof(q));
-	an_sequence_learn(&q, wide, 3);
+	an_sequence_learn(&q, wide, 3, 0);
 	CHECK(isfinite(q.step) && q.step > 0, "the widest range has step %g", q.step);
-	score = an_sequence_update(&q, DBL_MAX, 10, REST);
+	score = an_sequence_update(&q, DBL_MAX, NAN, 10, REST);
 	CHECK(score >= 0 && score <= 1, "DBL_MAX scores %g", score);
-	score = an_sequence_update(&q, -DBL_MAX, 11, REST);
+	score = an_sequence_update(&q, -DBL_MAX, NAN, 11, REST);
 	CHECK(score >= 0 && score <= 1, "-DBL_MAX scores %g", score);
 }
 
-/* A given range quantizes from the first value: learning values filled in
- * one by one leave the same state as the learnt range's replay of them. */
+/* A given range quantizes the learning values at the end of learning as
+ * the learnt range does: the same state. */
 static void
 test_given_range(void)
 {
@@ -147,15 +147,14 @@ test_given_range(void)
 	for (int i = 0; i < 40; i++)
 		x[i] = 10 + 5 * sin(i * 0.9) + (i == 17 ? 3 : 0);
 	memset(&learnt, 0, sizeof(learnt));
-	an_sequence_learn(&learnt, x, 40);
+	an_sequence_learn(&learnt, x, 40, 0);
 	memset(&given, 0, sizeof(given));
 	an_sequence_fix_range(&given, learnt.lo, learnt.hi);
-	CHECK(given.ready && an_sequence_covers(&given, learnt.lo, learnt.hi),
+	CHECK(!given.ready && an_sequence_covers(&given, learnt.lo, learnt.hi),
 		  "the given range is in use");
 	CHECK(!an_sequence_covers(&given, learnt.lo, learnt.hi + learnt.step),
 		  "a wider range is not covered");
-	for (int i = 0; i < 40; i++)
-		an_sequence_fill(&given, x[i]);
+	an_sequence_learn(&given, x, 40, 0);
 	CHECK(given.step == learnt.step && given.hi == learnt.hi && given.n_last == learnt.n_last &&
 		  memcmp(given.last, learnt.last, sizeof(given.last)) == 0 &&
 		  memcmp(given.seen, learnt.seen, sizeof(given.seen)) == 0,
@@ -175,21 +174,55 @@ test_widen(void)
 	double		score;
 
 	learn_pattern(&q, ramp, 8, 4);
-	(void) an_sequence_update(&q, 14, t++, 0);
+	(void) an_sequence_update(&q, 14, NAN, t++, 0);
 	CHECK(q.lo == 0 && q.hi == 14 && q.step == 2, "widened to [%g, %g], step %g", q.lo, q.hi, q.step);
 	CHECK(q.last[q.n_last - 1] == 7 && q.last[q.n_last - 2] == 3,
 		  "the latest levels moved: %d after %d", q.last[q.n_last - 1], q.last[q.n_last - 2]);
 	for (int v = 0; v < 8; v++)
-		(void) an_sequence_update(&q, v, t++, 0);	/* runs after 14 are new */
+		(void) an_sequence_update(&q, v, NAN, t++, 0);	/* runs after 14 are new */
 	for (int i = 0; i < 16; i++)
 	{
-		score = an_sequence_update(&q, ramp[i % 8], t++, 0);
+		score = an_sequence_update(&q, ramp[i % 8], NAN, t++, 0);
 		CHECK(score == 0, "ramp value %d after widening scores %g", ramp[i % 8], score);
 	}
-	score = an_sequence_update(&q, -14, t++, 0);
+	score = an_sequence_update(&q, -14, NAN, t++, 0);
 	CHECK(q.lo == -14 && q.hi == 14 && q.step == 4 && score == 1,
 		  "widened below to [%g, %g], step %g, score %g", q.lo, q.hi, q.step, score);
 	CHECK(an_sequence_covers(&q, -14, 14) && !an_sequence_covers(&q, -15, 14), "covers");
+}
+
+/* The seasonal run tells phases apart: over a season of 4 whose levels go
+ * 0, 7, 0, 3, a 3 after (7, 0) is what the runs of 1..3 levels foresee;
+ * with the level a season back 3 (its phase) it scores 0, with 7 (the
+ * other phase after a 0) the pair (7, 0) never led to 3 and it scores
+ * (1 - 3/4) / 2; learnt without a season, the pair is not there. */
+static void
+test_seasonal(void)
+{
+	static const int phases[] = {0, 7, 0, 3};
+	double		x[40];
+	an_sequence q,
+				at_phase,
+				off_phase,
+				plain;
+	double		score;
+
+	for (int i = 0; i < 40; i++)
+		x[i] = phases[i % 4];
+	memset(&q, 0, sizeof(q));
+	an_sequence_learn(&q, x, 39, 4);	/* the last levels: 0, 7, 0 */
+	at_phase = off_phase = q;
+	score = an_sequence_update(&at_phase, 3, 3, 39, REST);
+	CHECK(score == 0, "a 3 at its phase scores %g", score);
+	score = an_sequence_update(&off_phase, 3, 7, 39, REST);
+	CHECK(score == 0.125, "a 3 where a 7 was a season back scores %g", score);
+	memset(&plain, 0, sizeof(plain));
+	an_sequence_learn(&plain, x, 39, 0);
+	score = an_sequence_update(&plain, 3, NAN, 39, REST);
+	CHECK(score == 0 && memcmp(plain.seen, q.seen, sizeof(q.seen)) == 0,
+		  "without a season, the same runs and a score of %g", score);
+	for (int i = 0; i < AN_SEQ_SEASONAL; i++)
+		CHECK(plain.seasonal[i] == 0, "a seasonal pair learnt without a season");
 }
 
 /* Written bytes read back into a state that continues bit for bit. */
@@ -204,7 +237,7 @@ test_round_trip(void)
 	an_reader	rd;
 
 	learn_pattern(&q, cycle, 8, 3);
-	(void) an_sequence_update(&q, 3, 30, REST);	/* a rest is running */
+	(void) an_sequence_update(&q, 3, 5, 30, REST);	/* a rest is running */
 	an_writer_init(&w, &ctx, 64);
 	an_sequence_write(&q, &w);
 	an_reader_init(&rd, w.data, w.len);
@@ -213,11 +246,12 @@ test_round_trip(void)
 	CHECK(an_reader_left(&rd) == 0, "every byte is read");
 	CHECK(q.ready == r.ready && q.lo == r.lo && q.hi == r.hi && q.step == r.step && q.n_last == r.n_last &&
 		  memcmp(q.last, r.last, sizeof(q.last)) == 0 && q.rest_until == r.rest_until &&
-		  memcmp(q.seen, r.seen, sizeof(q.seen)) == 0, "the same state");
+		  memcmp(q.seen, r.seen, sizeof(q.seen)) == 0 &&
+		  memcmp(q.seasonal, r.seasonal, sizeof(q.seasonal)) == 0, "the same state");
 	for (int i = 0; i < 40; i++)
 	{
-		double		a = an_sequence_update(&q, (i * 5) % 9, 31 + (uint64_t) i, REST);
-		double		b = an_sequence_update(&r, (i * 5) % 9, 31 + (uint64_t) i, REST);
+		double		a = an_sequence_update(&q, (i * 5) % 9, i % 7, 31 + (uint64_t) i, REST);
+		double		b = an_sequence_update(&r, (i * 5) % 9, i % 7, 31 + (uint64_t) i, REST);
 
 		CHECK(a == b, "point %d: %g and %g", i, a, b);
 	}
@@ -251,7 +285,7 @@ test_refused(void)
 
 	learn_pattern(&q, cycle, 4, 2);
 	memset(&fresh, 0, sizeof(fresh));
-	/* layout: ready u32, lo f64, hi f64, n_last u32, last[3], rest u64, seen */
+	/* layout: ready u32, lo f64, hi f64, n_last u32, last[3], rest u64, seen, seasonal */
 	CHECK(read_patched(&q, 0, -1, 100, 0), "the intact bytes read");
 	CHECK(!read_patched(&q, 0, 2, 100, 0), "ready 2 refused");
 	CHECK(!read_patched(&q, 20, 4, 100, 0), "4 latest levels refused");
@@ -269,6 +303,8 @@ test_refused(void)
 		CHECK(!read_patched(&q, 0, -1, 100, cut), "cut by %d refused", cut);
 	CHECK(read_patched(&fresh, 0, -1, 0, 0), "a fresh state reads");
 	CHECK(!read_patched(&fresh, 35 + 9, 1, 0, 0), "a fresh state with a transition refused");
+	CHECK(!read_patched(&fresh, 35 + AN_SEQ_RUNS + 5, 1, 0, 0),
+		  "a fresh state with a seasonal pair refused");
 	CHECK(!read_patched(&fresh, 4, 1, 0, 0), "a fresh state with a range refused");
 }
 
@@ -281,6 +317,7 @@ main(void)
 	run("ranges", test_ranges);
 	run("given_range", test_given_range);
 	run("widen", test_widen);
+	run("seasonal", test_seasonal);
 	run("round_trip", test_round_trip);
 	run("refused", test_refused);
 	return finish();
