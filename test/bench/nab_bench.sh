@@ -21,6 +21,7 @@
 #   NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
 #   NAB_TIMED=1 NAB_OPTIONS='{"gap": "fill"}' bash test/bench/nab_bench.sh
 #   NAB_RANGE=1 NAB_OPTIONS='{"method": "context"}' bash test/bench/nab_bench.sh
+#   NAB_HALVES=1 bash test/bench/nab_bench.sh     # and each half of the files apart
 source "$(dirname "$0")/../lib.sh"
 
 NAB=${NAB_DIR:-$REPO/../shared/nab}
@@ -82,5 +83,45 @@ for f in $files; do
     echo "\\copy (SELECT ts AS timestamp, value, coalesce(score, 0) AS anomaly_score, 0 AS label FROM nab_scores WHERE file = '$f' ORDER BY ord) TO '$dir/${NAME}_$(basename "$f")' CSV HEADER"
 done | psql_q
 "$NAB/score.sh" "$work/results" "$NAME"
+# NAB_HALVES=1 also scores two halves of NAB's files apart, a check that a gain is not one
+# half's: within each category, sorted by name, half A takes the 1st, 3rd, ... file, half B the
+# 2nd, 4th, ...; each half is a corpus of its own for NAB's scorer (its labels, its null
+# detector's baseline, the threshold optimized on it alone)
+if [ "${NAB_HALVES:-0}" = 1 ]; then
+    for half in A B; do
+        h=$work/half$half
+        mkdir -p "$h/labels" "$h/results/null" "$h/data" "$h/scored/$NAME"
+        cp -r "$NAB/nab" "$NAB/config" "$NAB/score.sh" "$h/"
+        /usr/bin/python3 - "$NAB" "$h" "$half" "$work/results/$NAME" "$NAME" <<'PY'
+import csv, json, os, sys
+nab, h, half, results, name = sys.argv[1:]
+files = sorted(os.path.join(c, f) for c in os.listdir(nab + "/data")
+               if os.path.isdir(os.path.join(nab, "data", c))
+               for f in os.listdir(os.path.join(nab, "data", c)) if f.endswith(".csv"))
+by_category = {}
+for f in files:
+    by_category.setdefault(os.path.dirname(f), []).append(f)
+mine = [f for c in sorted(by_category) for i, f in enumerate(by_category[c]) if i % 2 == "AB".index(half)]
+for labels in ("combined_windows.json", "combined_labels.json"):
+    whole = json.load(open(os.path.join(nab, "labels", labels)))
+    json.dump({f: whole[f] for f in mine}, open(os.path.join(h, "labels", labels), "w"))
+for f in mine:
+    os.makedirs(os.path.join(h, "data", os.path.dirname(f)), exist_ok=True)
+    os.symlink(os.path.join(nab, "data", f), os.path.join(h, "data", f))
+    out = os.path.join(h, "scored", name, os.path.dirname(f))
+    os.makedirs(out, exist_ok=True)
+    base = name + "_" + os.path.basename(f)
+    os.symlink(os.path.join(results, os.path.dirname(f), base), os.path.join(out, base))
+for profile in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
+    rows = list(csv.reader(open(os.path.join(nab, "results", "null", "null_%s_scores.csv" % profile))))
+    body = [r for r in rows[1:] if r[2] in mine]
+    total = rows[-1][:4] + [repr(sum(float(r[k]) for r in body)) for k in range(4, 10)]
+    with open(os.path.join(h, "results", "null", "null_%s_scores.csv" % profile), "w", newline="") as o:
+        csv.writer(o).writerows([rows[0]] + body + [total])
+print("half %s: %d files" % (half, len(mine)))
+PY
+        "$h/score.sh" "$h/scored" "$NAME"
+    done
+fi
 # NAB_KEEP=DIR keeps a copy of the results (DIR/NAME/...), e.g. to combine runs
 if [ -n "${NAB_KEEP:-}" ]; then mkdir -p "$NAB_KEEP" && cp -r "$work/results/$NAME" "$NAB_KEEP/"; fi
