@@ -38,11 +38,13 @@
 
 #define HIGH_SCORE 0.75			/* a raw score that starts a rest */
 
-/* The level of value over the range, clamped to 0..AN_SEQ_LEVELS - 1. */
+/* The level of value over the range, clamped to 0..AN_SEQ_LEVELS - 1 (each
+ * end divided first when the difference overflows). */
 static int
 level_of(const an_sequence *q, double value)
 {
-	double		d = (value - q->lo) / q->step;
+	double		d = isfinite(value - q->lo) ? (value - q->lo) / q->step
+		: value / q->step - q->lo / q->step;
 
 	if (!(d >= 0))
 		return 0;
@@ -148,8 +150,23 @@ move_bits(uint8_t bits, const uint8_t *to)
 	return moved;
 }
 
-/* Widen the range to take value, moving what was learnt: each old level
- * goes to the new level its centre falls in. */
+/* The centre of level l's band, lo + (l + 1/2) step (from hi, which lies
+ * 7 steps above lo, when that overflows: only near the top of the widest
+ * ranges), or the one value of a range without spread. */
+static double
+band_centre(const an_sequence *q, int l)
+{
+	double		c = q->lo + (l + 0.5) * q->step;
+
+	if (!(q->hi > q->lo))
+		return q->lo;
+	return isfinite(c) ? c : q->hi + (l + 0.5 - (AN_SEQ_LEVELS - 1)) * q->step;
+}
+
+/* Widen the range to take value, moving what was learnt: each old level, a
+ * band of one width from lo (the top one from the maximum up), goes to the
+ * new level its centre falls in; a range without spread has one value, which
+ * stands for all its levels. */
 static void
 widen(an_sequence *q, double value)
 {
@@ -165,7 +182,7 @@ widen(an_sequence *q, double value)
 		return;					/* a spread below what a double divides */
 	set_range(q, lo, hi);
 	for (int l = 0; l < AN_SEQ_LEVELS; l++)
-		to[l] = (uint8_t) level_of(q, old.lo + (l + 0.5) * old.step);
+		to[l] = (uint8_t) level_of(q, band_centre(&old, l));
 	memset(seen, 0, sizeof(seen));
 	for (int o = 1; o <= AN_SEQ_ORDER; o++)
 	{
@@ -213,10 +230,12 @@ an_sequence_fix_range(an_sequence *q, double lo, double hi)
 	set_range(q, lo, hi);
 }
 
-/* Whether q's range covers [lo, hi]. */
+/* Whether q's range is [lo, hi] before the end of learning, or covers it. */
 int
-an_sequence_covers(const an_sequence *q, double lo, double hi)
+an_sequence_has_range(const an_sequence *q, double lo, double hi)
 {
+	if (!q->ready)
+		return q->step > 0 && q->lo == lo && q->hi == hi;
 	return q->step > 0 && q->lo <= lo && q->hi >= hi;
 }
 

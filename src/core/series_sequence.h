@@ -35,8 +35,9 @@ typedef struct an_sequence
  * learning it from the learning values. */
 void		an_sequence_fix_range(an_sequence *q, double lo, double hi);
 
-/* Whether q's range covers [lo, hi] (a given range only widens). */
-int			an_sequence_covers(const an_sequence *q, double lo, double hi);
+/* Whether q's range is [lo, hi] (before the end of learning), or covers it
+ * (after: a given range only widens). */
+int			an_sequence_has_range(const an_sequence *q, double lo, double hi);
 
 /* At the end of learning: set the range from the learning values x[0..m)
  * (m >= 1) unless it is given, and learn the runs they hold, with a season

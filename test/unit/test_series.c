@@ -10,6 +10,7 @@
  *                            state in learning and one after) into DIR, exit
  */
 #include "an_core.h"
+#include "model.h"
 #include "prng.h"
 #include "series.h"
 #include "series_sequence.h"
@@ -128,7 +129,7 @@ test_given_range(void)
 		CHECK_STATUS(an_series_write(learnt, &ctx, &a, &na), AN_OK);
 		CHECK_STATUS(an_series_write(same, &ctx, &b, &nb), AN_OK);
 		CHECK(na > tail && nb > tail && memcmp(a + na - tail, b + nb - tail, tail) == 0,
-			  "the sequence parts differ (a range given learns from the first value)");
+			  "the sequence parts differ (a range given is quantized as the learnt one)");
 	}
 }
 
@@ -373,6 +374,63 @@ test_bytes(void)
 	}
 }
 
+/* The status of reading s's state with its sequence part's range set to
+ * [lo, hi] (the checksum made right again). */
+static an_status
+read_with_sequence_range(an_ctx *ctx, an_series *s, double lo, double hi)
+{
+	/* an auto state ends with its sequence part: ready, lo, hi, ... */
+	size_t		part = 4 + 8 + 8 + 4 + AN_SEQ_ORDER + 8 + AN_SEQ_RUNS + AN_SEQ_SEASONAL;
+	unsigned char *bytes;
+	size_t		len;
+	an_series  *t = NULL;
+
+	if (an_series_write(s, ctx, &bytes, &len) != AN_OK)
+		return AN_ERR_PARAM;	/* never: the test then fails */
+	an_put_f64(bytes + len - part + 4, lo);
+	an_put_f64(bytes + len - part + 12, hi);
+	an_put_u32(bytes + 24, an_model_checksum(bytes, len));
+	return an_series_read(ctx, bytes, len, &t);
+}
+
+/* The sequence part's range must agree with the options: none before the
+ * end of learning unless one is given; a given one exactly until then, and
+ * covered after (it only widens). */
+static void
+test_sequence_range_read(void)
+{
+	an_ctx		ctx = new_ctx();
+	double		x[400];
+	an_series_options opt;
+	an_series  *learnt = new_detector(&ctx, AN_SERIES_AUTO),
+			   *given = NULL;
+	an_series_point p;
+
+	make_series(x, 400, CLEAN, 3, 20);
+	an_series_default_options(&opt);
+	opt.learning = 300;
+	opt.has_range = 1;
+	opt.range_lo = 70;
+	opt.range_hi = 130;
+	CHECK_STATUS(an_series_create(&ctx, &opt, &given), AN_OK);
+	for (int i = 0; i < 50; i++)
+	{
+		an_series_update(learnt, x[i], &p);
+		an_series_update(given, x[i], &p);
+	}
+	CHECK(read_with_sequence_range(&ctx, learnt, 0, 0) == AN_OK, "no range in learning reads");
+	CHECK(read_with_sequence_range(&ctx, learnt, 1, 2) == AN_ERR_CORRUPT,
+		  "a range in learning without one given read");
+	CHECK(read_with_sequence_range(&ctx, given, 70, 130) == AN_OK, "the given range reads");
+	CHECK(read_with_sequence_range(&ctx, given, 60, 130) == AN_ERR_CORRUPT,
+		  "a range in learning other than the given one read");
+	for (int i = 50; i < 400; i++)
+		an_series_update(given, x[i], &p);
+	CHECK(read_with_sequence_range(&ctx, given, 60, 140) == AN_OK, "a widened given range reads");
+	CHECK(read_with_sequence_range(&ctx, given, 75, 130) == AN_ERR_CORRUPT,
+		  "a range that does not cover the given one read");
+}
+
 /* Write the states after 50 and 400 points of a seasonal series with a
  * spike as fuzz seeds into dir. */
 static int
@@ -399,5 +457,6 @@ main(int argc, char **argv)
 	run("copy", test_copy);
 	run("bad_options", test_bad_options);
 	run("bytes", test_bytes);
+	run("sequence_range_read", test_sequence_range_read);
 	return finish();
 }

@@ -9,6 +9,7 @@
  */
 #include "an_core.h"
 #include "bytes.h"
+#include "prng.h"
 #include "series_sequence.h"
 
 #include <float.h>
@@ -109,22 +110,28 @@ test_fill(void)
 	CHECK(score == 0, "a transition learnt from fills scores %g", score);
 }
 
-/* Constant learning values get a unit level; the largest doubles a finite
- * width; values beyond the range take the end levels. */
+/* Constant learning values get a unit level; a value above them widens the
+ * range with the constant at its bottom level, a new level that starts a
+ * rest; the widest range has a finite width, and a value a whole range
+ * away gets its true level. */
 static void
 test_ranges(void)
 {
 	double		flat[5] = {3, 3, 3, 3, 3};
 	double		wide[3] = {-DBL_MAX, 0, DBL_MAX};
+	double		half[2] = {-DBL_MAX, 0};
 	an_sequence q;
 	double		score;
 
 	memset(&q, 0, sizeof(q));
 	an_sequence_learn(&q, flat, 5, 0);
 	CHECK(q.step == 1 && q.lo == 3, "a constant range: lo %g step %g", q.lo, q.step);
-	score = an_sequence_update(&q, 3.5, NAN, 10, REST);
-	CHECK(score == 0, "the same level scores %g", score);
-	score = an_sequence_update(&q, 1e300, NAN, 11, REST);
+	score = an_sequence_update(&q, 3.1, NAN, 10, REST);
+	CHECK(score == 1 && q.lo == 3 && q.hi == 3.1 && q.last[q.n_last - 2] == 0 &&
+		  q.last[q.n_last - 1] == 7, "a value above a constant: a new level, %g", score);
+	score = an_sequence_update(&q, 3, NAN, 11, REST);
+	CHECK(score == 0 && q.last[q.n_last - 1] == 0, "the return to the constant rests: %g", score);
+	score = an_sequence_update(&q, 1e300, NAN, 30, REST);
 	CHECK(score == 1, "far above: the top level, never seen: %g", score);
 	memset(&q, 0, sizeof(q));
 	an_sequence_learn(&q, wide, 3, 0);
@@ -133,6 +140,11 @@ test_ranges(void)
 	CHECK(score >= 0 && score <= 1, "DBL_MAX scores %g", score);
 	score = an_sequence_update(&q, -DBL_MAX, NAN, 11, REST);
 	CHECK(score >= 0 && score <= 1, "-DBL_MAX scores %g", score);
+	memset(&q, 0, sizeof(q));
+	an_sequence_learn(&q, half, 2, 0);
+	(void) an_sequence_update(&q, DBL_MAX, NAN, 10, REST);
+	CHECK(q.lo == -DBL_MAX && q.hi == DBL_MAX && q.last[q.n_last - 2] == 3 &&
+		  q.last[q.n_last - 1] == 7, "widened to every double: 0 at level %d", q.last[q.n_last - 2]);
 }
 
 /* A given range quantizes the learning values at the end of learning as
@@ -150,10 +162,10 @@ test_given_range(void)
 	an_sequence_learn(&learnt, x, 40, 0);
 	memset(&given, 0, sizeof(given));
 	an_sequence_fix_range(&given, learnt.lo, learnt.hi);
-	CHECK(!given.ready && an_sequence_covers(&given, learnt.lo, learnt.hi),
+	CHECK(!given.ready && an_sequence_has_range(&given, learnt.lo, learnt.hi),
 		  "the given range is in use");
-	CHECK(!an_sequence_covers(&given, learnt.lo, learnt.hi + learnt.step),
-		  "a wider range is not covered");
+	CHECK(!an_sequence_has_range(&given, learnt.lo, learnt.hi + learnt.step),
+		  "before learning ends, a wider range is not the range");
 	an_sequence_learn(&given, x, 40, 0);
 	CHECK(given.step == learnt.step && given.hi == learnt.hi && given.n_last == learnt.n_last &&
 		  memcmp(given.last, learnt.last, sizeof(given.last)) == 0 &&
@@ -188,7 +200,47 @@ test_widen(void)
 	score = an_sequence_update(&q, -14, NAN, t++, 0);
 	CHECK(q.lo == -14 && q.hi == 14 && q.step == 4 && score == 1,
 		  "widened below to [%g, %g], step %g, score %g", q.lo, q.hi, q.step, score);
-	CHECK(an_sequence_covers(&q, -14, 14) && !an_sequence_covers(&q, -15, 14), "covers");
+	CHECK(an_sequence_has_range(&q, -14, 14) && an_sequence_has_range(&q, -10, 10) &&
+		  !an_sequence_has_range(&q, -15, 14), "after learning, a range it covers");
+}
+
+/* Widening moves everything learnt, the seasonal pairs too, to where a
+ * learning over the wider range from the start puts it: random levels 0..7
+ * with seasons of 2..7, learnt over [0, 7] and widened by 14 (or by -7),
+ * against the same values learnt over [0, 14] (or [-7, 7]) given. */
+static void
+test_widen_as_relearnt(void)
+{
+	an_prng		r;
+
+	an_prng_seed(&r, 17);
+	for (int trial = 0; trial < 200; trial++)
+	{
+		double		x[60];
+		int			season = 2 + trial % 6;
+		double		far = trial % 2 ? -7 : 14;
+		an_sequence widened,
+					given;
+
+		for (int i = 0; i < 60; i++)
+			x[i] = (double) (an_prng_next(&r) % AN_SEQ_LEVELS);
+		x[0] = 0;				/* the learnt range is [0, 7] */
+		x[1] = 7;
+		memset(&widened, 0, sizeof(widened));
+		an_sequence_learn(&widened, x, 60, season);
+		memset(&given, 0, sizeof(given));
+		an_sequence_fix_range(&given, fmin(far, 0), fmax(far, 7));
+		an_sequence_learn(&given, x, 60, season);
+		(void) an_sequence_update(&widened, far, x[60 - season], 60, 0);
+		(void) an_sequence_update(&given, far, x[60 - season], 60, 0);
+		CHECK(widened.lo == given.lo && widened.hi == given.hi &&
+			  memcmp(widened.seen, given.seen, sizeof(given.seen)) == 0 &&
+			  memcmp(widened.seasonal, given.seasonal, sizeof(given.seasonal)) == 0 &&
+			  widened.n_last == given.n_last &&
+			  memcmp(widened.last, given.last, sizeof(given.last)) == 0,
+			  "trial %d (season %d, widened by %g): not as learnt over the wider range",
+			  trial, season, far);
+	}
 }
 
 /* The seasonal run tells phases apart: over a season of 4 whose levels go
@@ -317,6 +369,7 @@ main(void)
 	run("ranges", test_ranges);
 	run("given_range", test_given_range);
 	run("widen", test_widen);
+	run("widen_as_relearnt", test_widen_as_relearnt);
 	run("seasonal", test_seasonal);
 	run("round_trip", test_round_trip);
 	run("refused", test_refused);
