@@ -357,7 +357,7 @@ test_refused(void)
 	CHECK(!read_patched(&fresh, 35 + 9, 1, 0, 0), "a fresh state with a transition refused");
 	CHECK(!read_patched(&fresh, 35 + AN_SEQ_RUNS + 5, 1, 0, 0),
 		  "a fresh state with a seasonal pair refused");
-	CHECK(!read_patched(&fresh, 4, 1, 0, 0), "a fresh state with a range refused");
+	CHECK(!read_patched(&fresh, 4, 1, 0, 0), "a fresh state with its minimum above its maximum refused");
 }
 
 int
