@@ -173,7 +173,8 @@ widen(an_sequence *q, double value)
 	double		lo = fmin(q->lo, value),
 				hi = fmax(q->hi, value);
 	uint8_t		to[AN_SEQ_LEVELS],
-				seen[AN_SEQ_RUNS];
+				seen[AN_SEQ_RUNS],
+				seasonal[AN_SEQ_SEASONAL];
 	an_sequence old = *q;
 	int			base = 0,
 				count = 1;
@@ -204,12 +205,12 @@ widen(an_sequence *q, double value)
 		base += count;
 	}
 	memcpy(q->seen, seen, sizeof(seen));
-	memset(seen, 0, AN_SEQ_SEASONAL);
+	memset(seasonal, 0, sizeof(seasonal));
 	for (int i = 0; i < AN_SEQ_SEASONAL; i++)
 		if (old.seasonal[i] != 0)
-			seen[to[i / AN_SEQ_LEVELS] * AN_SEQ_LEVELS + to[i % AN_SEQ_LEVELS]] |=
+			seasonal[to[i / AN_SEQ_LEVELS] * AN_SEQ_LEVELS + to[i % AN_SEQ_LEVELS]] |=
 				move_bits(old.seasonal[i], to);
-	memcpy(q->seasonal, seen, AN_SEQ_SEASONAL);
+	memcpy(q->seasonal, seasonal, sizeof(seasonal));
 	for (int i = 0; i < q->n_last; i++)
 		q->last[i] = to[q->last[i]];
 }
