@@ -37,7 +37,7 @@ typedef struct an_series_options
 	int			suppress_n;
 	double		margin;			/* never flag within this distance of expected */
 	int			window;			/* points of the mad method's window */
-	int			has_range;		/* context: the value range is given, not learnt */
+	int			has_range;		/* auto, context: the value range is given, not learnt */
 	double		range_lo;		/* the given range, range_lo < range_hi */
 	double		range_hi;
 } an_series_options;

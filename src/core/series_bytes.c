@@ -271,8 +271,7 @@ an_series_read(an_ctx *ctx, const void *bytes, size_t len, an_series **out)
 	if (s->opt.method == AN_SERIES_AUTO &&
 		(!an_sequence_read(&s->seq, &r, s->n, an_sequence_rest(s->opt.learning)) ||
 		 s->seq.ready != (s->n >= (uint64_t) s->opt.learning) ||
-		 (!s->opt.has_range && !s->seq.ready && s->seq.step != 0) ||
-		 (s->opt.has_range && !an_sequence_has_range(&s->seq, s->opt.range_lo, s->opt.range_hi))))
+		 !an_sequence_range_agrees(&s->seq, s->opt.has_range, s->opt.range_lo, s->opt.range_hi)))
 		return CORRUPT("series model has an impossible sequence part, or is truncated");
 	if (s->opt.method == AN_SERIES_CONTEXT &&
 		(s->context = an_context_read(ctx, &r, s->opt.learning)) == NULL)

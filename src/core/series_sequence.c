@@ -231,10 +231,12 @@ an_sequence_fix_range(an_sequence *q, double lo, double hi)
 	set_range(q, lo, hi);
 }
 
-/* Whether q's range is [lo, hi] before the end of learning, or covers it. */
+/* Whether q's range agrees with the options. */
 int
-an_sequence_has_range(const an_sequence *q, double lo, double hi)
+an_sequence_range_agrees(const an_sequence *q, int given, double lo, double hi)
 {
+	if (!given)
+		return q->ready || q->step == 0;
 	if (!q->ready)
 		return q->step > 0 && q->lo == lo && q->hi == hi;
 	return q->step > 0 && q->lo <= lo && q->hi >= hi;

@@ -35,9 +35,11 @@ typedef struct an_sequence
  * learning it from the learning values. */
 void		an_sequence_fix_range(an_sequence *q, double lo, double hi);
 
-/* Whether q's range is [lo, hi] (before the end of learning), or covers it
- * (after: a given range only widens). */
-int			an_sequence_has_range(const an_sequence *q, double lo, double hi);
+/* Whether q's range agrees with the options: without a range given (given
+ * 0), none before the end of learning; with [lo, hi] given, exactly it
+ * before the end of learning and a range covering it after (it only
+ * widens). */
+int			an_sequence_range_agrees(const an_sequence *q, int given, double lo, double hi);
 
 /* At the end of learning: set the range from the learning values x[0..m)
  * (m >= 1) unless it is given, and learn the runs they hold, with a season

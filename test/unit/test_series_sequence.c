@@ -38,6 +38,19 @@ learn_pattern(an_sequence *q, const int *pattern, int n, int repeats)
 	an_sequence_learn(q, x, m, 0);
 }
 
+/* Feed count values of the cycle pattern[0..n) from its start, at points
+ * *t on; check each scores 0 (foreseen). */
+static void
+check_foreseen(an_sequence *q, const int *pattern, int n, int count, uint64_t *t, int rest)
+{
+	for (int i = 0; i < count; i++)
+	{
+		double		score = an_sequence_update(q, pattern[i % n], NAN, (*t)++, rest);
+
+		CHECK(score == 0, "value %d (%d of the cycle) scores %g", pattern[i % n], i, score);
+	}
+}
+
 /* A learnt cycle scores 0; a level after runs that never led to it scores
  * 1, then the rest silences the next REST points. */
 static void
@@ -51,11 +64,7 @@ test_pattern_and_rest(void)
 	learn_pattern(&q, cycle, 8, 8);
 	CHECK(q.ready && q.lo == 0 && q.step == 1, "range: lo %g step %g", q.lo, q.step);
 	/* the cycle continues where the learning values left it: 4 -> 0 */
-	for (int i = 0; i < 16; i++)
-	{
-		score = an_sequence_update(&q, cycle[i % 8], NAN, t++, REST);
-		CHECK(score == 0, "learnt cycle at %d scores %g", i, score);
-	}
+	check_foreseen(&q, cycle, 8, 16, &t, REST);
 	/* after ... 6, 1, 4 came 0 only; 4 -> 3 is new at every order */
 	score = an_sequence_update(&q, 3, NAN, t++, REST);
 	CHECK(score == 1, "an unforeseen level scores %g", score);
@@ -162,9 +171,9 @@ test_given_range(void)
 	an_sequence_learn(&learnt, x, 40, 0);
 	memset(&given, 0, sizeof(given));
 	an_sequence_fix_range(&given, learnt.lo, learnt.hi);
-	CHECK(!given.ready && an_sequence_has_range(&given, learnt.lo, learnt.hi),
+	CHECK(!given.ready && an_sequence_range_agrees(&given, 1, learnt.lo, learnt.hi),
 		  "the given range is in use");
-	CHECK(!an_sequence_has_range(&given, learnt.lo, learnt.hi + learnt.step),
+	CHECK(!an_sequence_range_agrees(&given, 1, learnt.lo, learnt.hi + learnt.step),
 		  "before learning ends, a wider range is not the range");
 	an_sequence_learn(&given, x, 40, 0);
 	CHECK(given.step == learnt.step && given.hi == learnt.hi && given.n_last == learnt.n_last &&
@@ -192,16 +201,12 @@ test_widen(void)
 		  "the latest levels moved: %d after %d", q.last[q.n_last - 1], q.last[q.n_last - 2]);
 	for (int v = 0; v < 8; v++)
 		(void) an_sequence_update(&q, v, NAN, t++, 0);	/* runs after 14 are new */
-	for (int i = 0; i < 16; i++)
-	{
-		score = an_sequence_update(&q, ramp[i % 8], NAN, t++, 0);
-		CHECK(score == 0, "ramp value %d after widening scores %g", ramp[i % 8], score);
-	}
+	check_foreseen(&q, ramp, 8, 16, &t, 0);	/* the ramp, after widening */
 	score = an_sequence_update(&q, -14, NAN, t++, 0);
 	CHECK(q.lo == -14 && q.hi == 14 && q.step == 4 && score == 1,
 		  "widened below to [%g, %g], step %g, score %g", q.lo, q.hi, q.step, score);
-	CHECK(an_sequence_has_range(&q, -14, 14) && an_sequence_has_range(&q, -10, 10) &&
-		  !an_sequence_has_range(&q, -15, 14), "after learning, a range it covers");
+	CHECK(an_sequence_range_agrees(&q, 1, -14, 14) && an_sequence_range_agrees(&q, 1, -10, 10) &&
+		  !an_sequence_range_agrees(&q, 1, -15, 14), "after learning, a range it covers");
 }
 
 /* Widening moves everything learnt, the seasonal pairs too, to where a
