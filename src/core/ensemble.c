@@ -189,10 +189,10 @@ ensemble_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		if (p->values[i] <= 0)
 			continue;
 		mb->ops = an_detector_by_name(specs[i].name);
-		mb->version = mb->ops->version;
 		if (mb->ops == NULL)
 			return an_fail(ctx, AN_ERR_PARAM, "Set its weight to 0.",
 						   "ensemble member \"%s\" is not available", specs[i].name);
+		mb->version = mb->ops->version;
 		mb->weight = p->values[i];
 		an_params_defaults(&mp, mb->ops);
 		memcpy(mp.common, p->common, sizeof(mp.common));
