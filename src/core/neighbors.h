@@ -24,9 +24,8 @@
  * order the points come in.  Ties are broken by position, so the tree and
  * brute force return the same neighbours.
  * The approximate search (an_nn_search_approx) opens only the boxes within
- * that distance over
- * 1 + eps (Arya et al., JACM 1998), so each neighbour it returns is at most
- * 1 + eps times as far as the true one of its rank.
+ * that distance over 1 + eps (Arya et al., JACM 1998), so each neighbour it
+ * returns is at most 1 + eps times as far as the true one of its rank.
  *
  * A small index (at most AN_NN_FLAT_LEAVES leaves, as auto's sample of
  * 1,024 rows) is searched without descending the tree: the distances from
