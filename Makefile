@@ -28,7 +28,7 @@ EXTRA_CLEAN = $(patsubst %.c,%,$(wildcard test/unit/test_*.c)) \
 	$(patsubst %.c,%.vg,$(wildcard test/unit/test_*.c)) test/fuzz/fuzz_model \
 	test/fuzz/fuzz_state test/fuzz/fuzz_series test/fuzz/obj test/bench/detector_bench test/bench/neighbors_bench test/bench/segment_bench test/browser/example.html test/browser/monitor.html test/browser/out
 
-REGRESS = setup sample fit fit_named citus_lookup train score detectors explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update series_context series_range series_monitor series_time series_cache upgrade
+REGRESS = setup sample fit fit_named citus_lookup train score detectors neighbors_approximate explain evaluate report monitor monitor_report drift permissions hostile errors bad_input corrupt parallel partitionwise segments lifecycle numeric_input series series_model series_update series_context series_range series_monitor series_time series_cache upgrade
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= pg_config

@@ -76,7 +76,10 @@ SELECT a, o, train_or_error(a, 'numeric_det', NULL, o::jsonb)
                ('ensemble', '{"iforest": 0, "knn": 0, "ecod": 0, "mahalanobis": 0}'), ('ensemble', '{"lof": -1}'),
                ('ensemble', '{"combine": "max"}'), ('auto', '{"nope": 1}'),
                ('fcforest', '{"ndim": 0}'), ('fcforest', '{"ntry": 101}'),
-               ('fcforest', '{"max_depth": 3}')) v(a, o);
+               ('fcforest', '{"max_depth": 3}'),
+               ('knn', '{"approximate": -0.1}'), ('lof', '{"approximate": 100.5}'),
+               ('knn', '{"approximate": "NaN"}'), ('lof', '{"approximate": "fast"}'),
+               ('knn', '{"approximate": true}'), ('iforest', '{"approximate": 0.5}')) v(a, o);
 
 -- k larger than the sample
 CREATE TABLE few AS SELECT * FROM numeric_det ORDER BY transaction_id LIMIT 15;

@@ -91,6 +91,7 @@ static const an_param_spec auto_params[P_COUNT] = {
 typedef struct member
 {
 	const an_detector_ops *ops;
+	uint16_t	version;		/* the member's layout, as fitted or read */
 	double		weight;
 	double	   *quantiles;		/* N_QUANTILES sorted training scores */
 	void	   *model;
@@ -191,6 +192,7 @@ ensemble_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		if (mb->ops == NULL)
 			return an_fail(ctx, AN_ERR_PARAM, "Set its weight to 0.",
 						   "ensemble member \"%s\" is not available", specs[i].name);
+		mb->version = mb->ops->version;
 		mb->weight = p->values[i];
 		an_params_defaults(&mp, mb->ops);
 		memcpy(mp.common, p->common, sizeof(mp.common));
@@ -360,7 +362,7 @@ ensemble_write(const void *model, an_writer *w)
 		size_t		at;
 
 		an_write_u16(w, mb->ops->id);
-		an_write_u16(w, mb->ops->version);
+		an_write_u16(w, mb->version);
 		an_write_f64(w, mb->weight);
 		for (int q = 0; q < N_QUANTILES; q++)
 			an_write_f64(w, mb->quantiles[q]);
@@ -400,6 +402,7 @@ ensemble_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **mode
 		an_status	st;
 
 		mb->ops = an_detector_by_id(id);
+		mb->version = member_version;
 		mb->weight = an_read_f64(r);
 		if (r->failed || mb->ops == NULL || mb->ops->read == ensemble_read ||
 			!(mb->weight > 0 && mb->weight <= 100))

@@ -10,6 +10,10 @@
  * Distances are Euclidean over the robustly scaled features of neighbors.h,
  * so the score is in units of about one standard deviation.  An exact
  * duplicate of x in the reference sample is a neighbour at distance 0.
+ *
+ * Option "approximate" (eps, version 2) scores with the (1 + eps)-approximate
+ * search (an_nn_search_approx): each of the k distances is at most 1 + eps
+ * times the true one.  Version 1 models, and eps = 0, search exactly.
  */
 #include "detector.h"
 #include "neighbors.h"
@@ -21,6 +25,7 @@ enum
 	P_K = 0,
 	P_METHOD,
 	P_SCALING,
+	P_APPROXIMATE,
 	P_COUNT
 };
 
@@ -42,12 +47,16 @@ static const an_param_spec knn_params[P_COUNT] = {
 	"how the k distances combine", knn_methods},
 	{"scaling", AN_NN_SCALE_ROBUST, 0, AN_NN_SCALINGS - 1, 1,
 	"how features are scaled", an_nn_scalings},
+	{"approximate", 0, 0, AN_NN_MAX_EPS, 0,
+	"eps of the (1 + eps)-approximate neighbour search, 0 for exact", NULL, 2},
 };
 
 typedef struct knn_model
 {
 	uint32_t	k;
 	uint32_t	method;
+	uint16_t	version;		/* the layout, as fitted or read */
+	double		eps;			/* of the scoring search; 0 is exact */
 	an_nn_index *ix;
 } knn_model;
 
@@ -61,6 +70,8 @@ knn_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 
 	m->k = (uint32_t) p->values[P_K];
 	m->method = (uint32_t) p->values[P_METHOD];
+	m->version = an_knn_ops.version;
+	m->eps = p->values[P_APPROXIMATE];
 	st = an_nn_check_k(ctx, "knn", m->k, n);
 	if (st != AN_OK)
 		return st;
@@ -79,7 +90,7 @@ knn_score(const void *model, const double *x)
 	double		sum = 0;
 
 	an_nn_scale(m->ix, x, q);
-	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	an_nn_search_approx(m->ix, q, m->k, m->ix->n, m->eps, hits);
 	switch (m->method)
 	{
 		case METHOD_MEAN:
@@ -124,7 +135,7 @@ knn_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 	return AN_OK;
 }
 
-/* Write k, the method and the reference sample. */
+/* Write k, the method, eps (layout 2 on) and the reference sample. */
 static void
 knn_write(const void *model, an_writer *w)
 {
@@ -132,22 +143,28 @@ knn_write(const void *model, an_writer *w)
 
 	an_write_u32(w, m->k);
 	an_write_u32(w, m->method);
+	if (m->version >= 2)
+		an_write_f64(w, m->eps);
 	an_nn_write(m->ix, w);
 }
 
-/* Read and validate a knn model over d features. */
+/* Read and validate a knn model over d features; version 1 has no eps. */
 static an_status
 knn_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 {
 	knn_model  *m = an_alloc(ctx, sizeof(knn_model));
 
-	if (version != 1)
+	if (version != 1 && version != 2)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL,
 					   "unknown knn layout version %u", version);
 	m->k = an_read_u32(r);
 	m->method = an_read_u32(r);
+	m->version = version;
+	m->eps = version >= 2 ? an_read_f64(r) : 0;
 	if (r->failed || m->k < 1 || m->k > AN_NN_MAX_K || m->method >= METHOD_COUNT)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "knn k or method is invalid");
+	if (!(m->eps >= 0 && m->eps <= AN_NN_MAX_EPS))
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "knn approximate is invalid");
 	m->ix = an_nn_read(ctx, r, d);
 	if (m->ix == NULL)
 		return AN_ERR_CORRUPT;
@@ -162,7 +179,7 @@ knn_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 const an_detector_ops an_knn_ops = {
 	.name = "knn",
 	.id = 3,
-	.version = 1,
+	.version = 2,
 	.params = knn_params,
 	.n_params = P_COUNT,
 	.auto_threshold = NAN,

@@ -18,6 +18,15 @@
  * returns LOF(x) = mean(lrd(o)) / lrd(x) (definition 7), about 1 inside a
  * cluster and larger the sparser x is than its neighbours.
  *
+ * Option "approximate" (eps, version 2) scores with the (1 + eps)-approximate
+ * search (an_nn_search_approx): x's k neighbours, and so its reachability
+ * distances, may be up to 1 + eps times farther than the true ones.  The
+ * fit stays exact: every reference point's k-distance and lrd enter the
+ * score of each x near it, so an error there would be paid on every score
+ * rather than on one, and lof_explain, which repeats a fit search, still
+ * finds what the fit found.  Training is paid once; scoring is the hot loop.
+ * Version 1 models, and eps = 0, search exactly.
+ *
  * Exactly k neighbours are used (not the paper's tie-extended neighbourhood,
  * which is unbounded with duplicates), ties broken by position.  eps = 1e-10
  * (as scikit-learn adds) keeps lrd finite when k or more duplicates make
@@ -36,6 +45,7 @@ enum
 {
 	P_K = 0,
 	P_SCALING,
+	P_APPROXIMATE,
 	P_COUNT
 };
 
@@ -43,11 +53,15 @@ static const an_param_spec lof_params[P_COUNT] = {
 	{"k", 20, 1, AN_NN_MAX_K, 1, "neighbours per point (MinPts)", NULL},
 	{"scaling", AN_NN_SCALE_STANDARD, 0, AN_NN_SCALINGS - 1, 1,
 	"how features are scaled", an_nn_scalings},
+	{"approximate", 0, 0, AN_NN_MAX_EPS, 0,
+	"eps of the (1 + eps)-approximate neighbour search, 0 for exact", NULL, 2},
 };
 
 typedef struct lof_model
 {
 	uint32_t	k;
+	uint16_t	version;		/* the layout, as fitted or read */
+	double		eps;			/* of the scoring search; 0 is exact */
 	an_nn_index *ix;
 	double	   *kdist;			/* per reference point, in tree order */
 	double	   *lrd;			/* per reference point, in tree order */
@@ -64,6 +78,8 @@ lof_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	an_status	st;
 
 	m->k = (uint32_t) p->values[P_K];
+	m->version = an_lof_ops.version;
+	m->eps = p->values[P_APPROXIMATE];
 	st = an_nn_check_k(ctx, "lof", m->k, n);
 	if (st != AN_OK)
 		return st;
@@ -108,7 +124,7 @@ lof_score(const void *model, const double *x)
 				density = 0;
 
 	an_nn_scale(m->ix, x, q);
-	an_nn_search(m->ix, q, m->k, m->ix->n, hits);
+	an_nn_search_approx(m->ix, q, m->k, m->ix->n, m->eps, hits);
 	for (uint32_t j = 0; j < m->k; j++)
 	{
 		reach += fmax(m->kdist[hits[j].pos], sqrt(hits[j].dist2));
@@ -164,13 +180,15 @@ lof_explain(an_ctx *ctx, const void *model, const double *x, size_t d,
 	return AN_OK;
 }
 
-/* Write k, the reference sample, then the k-distances and densities. */
+/* Write k, eps (layout 2 on), the sample, the k-distances and densities. */
 static void
 lof_write(const void *model, an_writer *w)
 {
 	const lof_model *m = model;
 
 	an_write_u32(w, m->k);
+	if (m->version >= 2)
+		an_write_f64(w, m->eps);
 	an_nn_write(m->ix, w);
 	for (uint32_t i = 0; i < m->ix->n; i++)
 		an_write_f64(w, m->kdist[i]);
@@ -178,19 +196,23 @@ lof_write(const void *model, an_writer *w)
 		an_write_f64(w, m->lrd[i]);
 }
 
-/* Read and validate a LOF model over d features. */
+/* Read and validate a LOF model over d features; version 1 has no eps. */
 static an_status
 lof_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 {
 	lof_model  *m = an_alloc(ctx, sizeof(lof_model));
 	uint32_t	n;
 
-	if (version != 1)
+	if (version != 1 && version != 2)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL,
 					   "unknown lof layout version %u", version);
 	m->k = an_read_u32(r);
+	m->version = version;
+	m->eps = version >= 2 ? an_read_f64(r) : 0;
 	if (r->failed || m->k < 1 || m->k > AN_NN_MAX_K)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "lof k is invalid");
+	if (!(m->eps >= 0 && m->eps <= AN_NN_MAX_EPS))
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "lof approximate is invalid");
 	m->ix = an_nn_read(ctx, r, d);
 	if (m->ix == NULL)
 		return AN_ERR_CORRUPT;
@@ -228,7 +250,7 @@ lof_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 const an_detector_ops an_lof_ops = {
 	.name = "lof",
 	.id = 2,
-	.version = 1,
+	.version = 2,
 	.params = lof_params,
 	.n_params = P_COUNT,
 	.auto_threshold = 1.5,

@@ -461,8 +461,8 @@ an_model_write(an_ctx *ctx, const an_model *m, unsigned char **bytes, size_t *le
 	an_write_u32(&w, 0);		/* CRC32C, patched below */
 	for (int i = 0; i < AN_P_COMMON; i++)
 		an_write_f64(&w, m->params.common[i]);
-	an_write_u32(&w, (uint32_t) m->ops->n_params);
-	for (int i = 0; i < m->ops->n_params; i++)
+	an_write_u32(&w, (uint32_t) an_params_stored(m->ops, m->algo_version));
+	for (int i = 0; i < an_params_stored(m->ops, m->algo_version); i++)
 		an_write_f64(&w, m->params.values[i]);
 	an_write_u64(&w, (uint64_t) m->train_rows);
 	an_write_f64(&w, m->threshold);
@@ -649,8 +649,10 @@ an_model_read(an_ctx *ctx, const void *bytes, size_t len, an_model **out)
 	for (int i = 0; i < AN_P_COMMON; i++)
 		m->params.common[i] = an_read_f64(&r);
 	n_values = an_read_u32(&r);
-	if (n_values != (uint32_t) m->ops->n_params)
-		return CORRUPT("model has %u options, expected %d", n_values, m->ops->n_params);
+	/* options added by a later version keep their defaults */
+	if (n_values != (uint32_t) an_params_stored(m->ops, m->algo_version))
+		return CORRUPT("model has %u options, expected %d", n_values,
+					   an_params_stored(m->ops, m->algo_version));
 	for (uint32_t i = 0; i < n_values; i++)
 		m->params.values[i] = an_read_f64(&r);
 	if (r.failed)

@@ -504,6 +504,7 @@ typedef struct search_state
 	uint32_t	count;
 	an_nn_hit  *hits;			/* k entries: the list or the heap */
 	double		limit;			/* INFINITY until k hits are held */
+	double		shrink;			/* 1 / (1 + eps)^2: 1 for an exact search */
 } search_state;
 
 /* A search for the k nearest points to q, leaving out position skip. */
@@ -511,7 +512,7 @@ static search_state
 new_search(const an_nn_index *ix, const double *q, uint32_t k, uint32_t skip,
 		   an_nn_hit *hits)
 {
-	search_state s = {ix, q, k, skip, 0, hits, INFINITY};
+	search_state s = {ix, q, k, skip, 0, hits, INFINITY, 1.0};
 
 	return s;
 }
@@ -615,6 +616,17 @@ static inline double
 bound(const search_state *s)
 {
 	return s->limit;
+}
+
+/*
+ * The squared distance that a box must not exceed to be opened: the bound
+ * itself for an exact search (times 1, which changes no value), the bound
+ * over (1 + eps)^2 for an approximate one (see an_nn_search_approx).
+ */
+static inline double
+box_bound(const search_state *s)
+{
+	return s->limit * s->shrink;
 }
 
 /*
@@ -785,16 +797,16 @@ search_node(search_state *s, uint32_t node, uint32_t lo, uint32_t hi,
 	/* a box as far as the bound may still hold a tie at a lower position */
 	if (dl <= dr)
 	{
-		if (dl <= bound(s))
+		if (dl <= box_bound(s))
 			search_node(s, left, lo, mid, level + 1);
-		if (dr <= bound(s))
+		if (dr <= box_bound(s))
 			search_node(s, left + 1, mid, hi, level + 1);
 	}
 	else
 	{
-		if (dr <= bound(s))
+		if (dr <= box_bound(s))
 			search_node(s, left + 1, mid, hi, level + 1);
-		if (dl <= bound(s))
+		if (dl <= box_bound(s))
 			search_node(s, left, lo, mid, level + 1);
 	}
 }
@@ -899,12 +911,12 @@ search_flat(search_state *s)
 	for (uint32_t l = 1; l < leaves; l++)
 		nearest = dist2[l] < dist2[nearest] ? l : nearest;
 	scan_leaf(s, first_leaf + nearest, ix->leaf_start[nearest], ix->leaf_start[nearest + 1]);
-	near = bound(s) * 0.25;
+	near = box_bound(s) * 0.25;
 	for (uint32_t l = 0; l < leaves; l++)
 		if (l != nearest && dist2[l] <= near)
 			scan_leaf(s, first_leaf + l, ix->leaf_start[l], ix->leaf_start[l + 1]);
 	for (uint32_t l = 0; l < leaves; l++)
-		if (l != nearest && dist2[l] > near && dist2[l] <= bound(s))
+		if (l != nearest && dist2[l] > near && dist2[l] <= box_bound(s))
 			scan_leaf(s, first_leaf + l, ix->leaf_start[l], ix->leaf_start[l + 1]);
 }
 
@@ -927,6 +939,17 @@ sort_hits(const search_state *s)
 	}
 }
 
+/* Run search s by the flat leaves or the tree, and sort its hits. */
+static void
+run_search(search_state *s)
+{
+	if (s->ix->leaf_start != NULL)
+		search_flat(s);
+	else
+		search_node(s, 0, 0, s->ix->n, 0);
+	sort_hits(s);
+}
+
 /* The k nearest points to the scaled query q, nearest first, into hits. */
 void
 an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
@@ -934,11 +957,27 @@ an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
 {
 	search_state s = new_search(ix, q, k, skip, hits);
 
-	if (ix->leaf_start != NULL)
-		search_flat(&s);
-	else
-		search_node(&s, 0, 0, ix->n, 0);
-	sort_hits(&s);
+	run_search(&s);
+}
+
+/*
+ * The (1 + eps)-approximate search of Arya, Mount, Netanyahu, Silverman and
+ * Wu ("An optimal algorithm for approximate nearest neighbor searching in
+ * fixed dimensions", JACM 1998): a box is opened only if its distance is at
+ * most the current k-th distance r over (1 + eps).  A box left closed holds
+ * no point nearer than r / (1 + eps), so when the search ends the i-th
+ * returned distance is at most (1 + eps) times the true i-th.  In squares:
+ * the box bound is r^2 / (1 + eps)^2; eps = 0 multiplies by 1 and is the
+ * exact search.
+ */
+void
+an_nn_search_approx(const an_nn_index *ix, const double *q, uint32_t k,
+					uint32_t skip, double eps, an_nn_hit *hits)
+{
+	search_state s = new_search(ix, q, k, skip, hits);
+
+	s.shrink = 1.0 / ((1.0 + eps) * (1.0 + eps));
+	run_search(&s);
 }
 
 /* The same answer by scanning every point (for tests and the benchmark). */

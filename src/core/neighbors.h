@@ -23,6 +23,9 @@
  * farther than the current k-th distance, which keeps it exact whatever
  * order the points come in.  Ties are broken by position, so the tree and
  * brute force return the same neighbours.
+ * The approximate search (an_nn_search_approx) opens only the boxes within
+ * that distance over 1 + eps (Arya et al., JACM 1998), so each neighbour it
+ * returns is at most 1 + eps times as far as the true one of its rank.
  *
  * A small index (at most AN_NN_FLAT_LEAVES leaves, as auto's sample of
  * 1,024 rows) is searched without descending the tree: the distances from
@@ -43,6 +46,7 @@
 #define AN_NN_LIMIT 1e150		/* bound of a scaled value */
 #define AN_NN_TYPICAL 3.0		/* see an_nn_search_typical */
 #define AN_NN_FLAT_LEAVES 256	/* most leaves of an index searched flat */
+#define AN_NN_MAX_EPS 100.0		/* largest eps of an approximate search */
 
 /* How features are scaled; the words of the detectors' "scaling" option. */
 enum
@@ -111,6 +115,15 @@ void		an_nn_scale(const an_nn_index *ix, const double *x, double *q);
  */
 void		an_nn_search(const an_nn_index *ix, const double *q, uint32_t k,
 						 uint32_t skip, an_nn_hit *hits);
+
+/*
+ * The same search, (1 + eps)-approximate (eps >= 0): each returned
+ * neighbour's distance is at most (1 + eps) times the true neighbour's of
+ * the same rank, and far fewer boxes are opened.  eps = 0 is an_nn_search.
+ */
+void		an_nn_search_approx(const an_nn_index *ix, const double *q,
+								uint32_t k, uint32_t skip, double eps,
+								an_nn_hit *hits);
 
 /* The same answer by scanning every point (for tests and the benchmark). */
 void		an_nn_search_brute(const an_nn_index *ix, const double *q,

@@ -151,6 +151,17 @@ an_params_set_word(an_ctx *ctx, an_params *p, const an_detector_ops *ops,
 	return choice_hint(ctx, spec);
 }
 
+/* How many of ops's options a model of detector version version stores. */
+int
+an_params_stored(const an_detector_ops *ops, uint16_t version)
+{
+	int			count = 0;
+
+	while (count < ops->n_params && ops->params[count].since <= version)
+		count++;
+	return count;
+}
+
 /* Check every value of p against its spec (for bytes read from outside). */
 an_status
 an_params_check(an_ctx *ctx, const an_params *p, const an_detector_ops *ops)

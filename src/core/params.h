@@ -20,6 +20,12 @@ typedef struct an_param_spec
 	const char *doc;
 	/* for a choice among words: their list, NULL-terminated; the value is the index */
 	const char *const *choices;
+	/*
+	 * The detector version that added the option (0: the first).  Options
+	 * added later come last; a model of an older version stores only the
+	 * options before them and reads the rest as their defaults.
+	 */
+	uint16_t	since;
 } an_param_spec;
 
 /* Indices of the options every algorithm accepts. */
@@ -55,6 +61,9 @@ an_status	an_params_set(an_ctx *ctx, an_params *p,
 an_status	an_params_set_word(an_ctx *ctx, an_params *p,
 							   const struct an_detector_ops *ops,
 							   const char *name, const char *word);
+
+/* How many of ops's options a model of detector version version stores. */
+int			an_params_stored(const struct an_detector_ops *ops, uint16_t version);
 
 /* Check every value of p against its spec (for bytes read from outside). */
 an_status	an_params_check(an_ctx *ctx, const an_params *p,

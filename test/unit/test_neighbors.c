@@ -136,6 +136,183 @@ test_tree_matches_brute(void)
 	free_all_blocks();
 }
 
+/*
+ * The squared distance from q to the point at position pos, recomputed as
+ * the search sums it: even and odd features apart, then added.
+ */
+static double
+point_dist2(const an_nn_index *ix, const double *q, uint32_t pos)
+{
+	double		row[8];
+	double		sum[2] = {0, 0};
+
+	an_nn_point(ix, pos, row);
+	for (uint32_t j = 0; j < ix->d; j++)
+		sum[j % 2] += (q[j] - row[j]) * (q[j] - row[j]);
+	return sum[0] + sum[1];
+}
+
+/*
+ * The (1 + eps)-approximate search on seeded random rows, flat (n up to
+ * 700) and by the tree (more than AN_NN_FLAT_LEAVES leaves): eps = 0 gives
+ * exactly the exact search's neighbours and distances; eps > 0 gives k
+ * distinct neighbours, skip left out, nearest first, each at its true
+ * distance and within (1 + eps) of the true neighbour of the same rank (so
+ * the k-th within (1 + eps) of the true k-th).  On the tree some query must
+ * come back with other neighbours at eps >= 1, or the option would not be
+ * searching approximately at all.
+ */
+static void
+test_approximate_search(void)
+{
+	static const double epsilons[] = {0, 0.25, 0.5, 1, 2, 5};
+	an_ctx		ctx = new_ctx();
+	an_prng		rng;
+	an_nn_hit	a[64],
+				b[64];
+
+	an_prng_seed(&rng, 1998);
+	for (int trial = 0; trial < 20; trial++)
+	{
+		int			tree = trial >= 12;
+		size_t		n = tree ? AN_NN_FLAT_LEAVES * AN_NN_LEAF + 1 + (size_t) an_prng_below(&rng, 6000)
+			: 30 + (size_t) an_prng_below(&rng, 700);
+		size_t		d = 2 + (size_t) an_prng_below(&rng, 7);
+		double	   *X = an_alloc(&ctx, sizeof(double) * n * d);
+		double		q[8];
+		an_nn_index *ix;
+		int			exact_differs = 0,
+					outside = 0,
+					malformed = 0,
+					approximated = 0;
+
+		for (size_t i = 0; i < n * d; i++)
+			X[i] = trial % 3 == 2 ? (double) an_prng_below(&rng, 5) : an_prng_normal(&rng);
+		ix = an_nn_build(&ctx, X, n, d, AN_NN_SCALE_ROBUST);
+		for (int t = 0; t < 40; t++)
+		{
+			uint32_t	skip = t % 2 ? (uint32_t) an_prng_below(&rng, n) : (uint32_t) n;
+			uint32_t	k = 1 + (uint32_t) an_prng_below(&rng, 40);
+
+			if (t % 4 == 0)
+				an_nn_point(ix, (uint32_t) an_prng_below(&rng, n), q);
+			else
+				for (size_t j = 0; j < d; j++)
+					q[j] = 1.5 * an_prng_normal(&rng);
+			an_nn_search(ix, q, k, skip, b);
+			for (size_t e = 0; e < sizeof(epsilons) / sizeof(epsilons[0]); e++)
+			{
+				double		eps = epsilons[e];
+				int			same = 1;
+
+				an_nn_search_approx(ix, q, k, skip, eps, a);
+				for (uint32_t j = 0; j < k; j++)
+				{
+					same &= a[j].pos == b[j].pos && a[j].dist2 == b[j].dist2;
+					if (a[j].pos >= ix->n || a[j].pos == skip ||
+						a[j].dist2 != point_dist2(ix, q, a[j].pos) ||
+						(j > 0 && a[j].dist2 < a[j - 1].dist2))
+						malformed = 1;
+					for (uint32_t i = 0; i < j; i++)
+						malformed |= a[i].pos == a[j].pos;
+					/* distances, not squares; a relative 1e-12 for rounding */
+					if (sqrt(a[j].dist2) > (1 + eps) * sqrt(b[j].dist2) * (1 + 1e-12))
+						outside = 1;
+				}
+				if (eps == 0)
+					exact_differs |= !same;
+				else if (eps >= 1)
+					approximated |= !same;
+			}
+		}
+		CHECK(!exact_differs, "trial %d (n %zu, d %zu): eps 0 differs from the exact search",
+			  trial, n, d);
+		CHECK(!malformed, "trial %d (n %zu, d %zu): a malformed approximate answer",
+			  trial, n, d);
+		CHECK(!outside, "trial %d (n %zu, d %zu): a neighbour beyond 1 + eps of the true one",
+			  trial, n, d);
+		if (tree && trial % 3 != 2)
+			CHECK(approximated, "trial %d (n %zu, d %zu): eps >= 1 never changed an answer",
+				  trial, n, d);
+	}
+	free_all_blocks();
+}
+
+/*
+ * The option "approximate": knn's k-th distance is at least the exact one
+ * and at most 1 + eps times it; a model keeps eps through a round trip;
+ * a version 1 layout (no eps) reads as exact, scores as a fresh exact model
+ * to the bit, and is written again as the same version 1 bytes.
+ */
+static void
+test_approximate_option(void)
+{
+	const an_detector_ops *ops_list[] = {&an_lof_ops, &an_knn_ops};
+	an_ctx		ctx = new_ctx();
+	size_t		n = 6000,
+				d = 5;
+	int		   *labels = an_alloc(&ctx, sizeof(int) * n);
+	double	   *X = planted_data(&ctx, n, d, 60, labels, 77);
+	an_prng		rng;
+
+	an_prng_seed(&rng, 4);
+	for (int o = 0; o < 2; o++)
+	{
+		const an_detector_ops *ops = ops_list[o];
+		size_t		eps_at = o == 0 ? 4 : 8;
+		void	   *fitted,
+				   *exact,
+				   *approx,
+				   *back;
+		an_writer	w,
+					v1,
+					again;
+		an_reader	r;
+		int			bounded = 1,
+					same_back = 1,
+					same_v1 = 1,
+					differs = 0;
+
+		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &fitted, NULL, 0), AN_OK);
+		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &approx, "approximate", 1), AN_OK);
+		w = write_model(&ctx, ops, approx);
+		an_reader_init(&r, w.data, w.len);
+		CHECK_STATUS(ops->read(&ctx, &r, ops->version, d, &back), AN_OK);
+		/* the exact model's bytes without its eps: the version 1 layout */
+		w = write_model(&ctx, ops, fitted);
+		an_writer_init(&v1, &ctx, w.len);
+		an_write_bytes(&v1, w.data, eps_at);
+		an_write_bytes(&v1, w.data + eps_at + 8, w.len - eps_at - 8);
+		an_reader_init(&r, v1.data, v1.len);
+		CHECK_STATUS(ops->read(&ctx, &r, 1, d, &exact), AN_OK);
+		again = write_model(&ctx, ops, exact);
+		CHECK(again.len == v1.len && memcmp(again.data, v1.data, v1.len) == 0,
+			  "%s: a version 1 layout is not written again as itself", ops->name);
+		for (int t = 0; t < 300; t++)
+		{
+			double		x[5];
+			double		s_exact,
+						s_approx;
+
+			for (size_t j = 0; j < d; j++)
+				x[j] = t % 10 == 0 ? 8 * an_prng_uniform(&rng) : an_prng_normal(&rng);
+			s_exact = ops->score(exact, x);
+			s_approx = ops->score(approx, x);
+			same_back &= ops->score(back, x) == s_approx;
+			same_v1 &= ops->score(fitted, x) == s_exact;
+			differs |= s_approx != s_exact;
+			/* knn: the k-th distance of a subset is no nearer, within 1 + eps */
+			if (o == 1 && !(s_approx >= s_exact && s_approx <= 2 * s_exact * (1 + 1e-12)))
+				bounded = 0;
+		}
+		CHECK(bounded, "%s: an approximate score outside [exact, (1 + eps) exact]", ops->name);
+		CHECK(same_back, "%s: eps lost in a round trip", ops->name);
+		CHECK(differs, "%s: approximate 1 never changed a score", ops->name);
+		CHECK(same_v1, "%s: the version 1 model scores otherwise", ops->name);
+	}
+	free_all_blocks();
+}
+
 /* Robust scaling: median and IQR / 1.349; constant columns do not blow up. */
 static void
 test_scaling(void)
@@ -403,7 +580,8 @@ test_corrupt(void)
 		an_writer	w;
 		an_reader	r;
 		unsigned char *copy;
-		size_t		header = o == 0 ? 4 : 8;	/* k, or k and method */
+		size_t		eps_at = o == 0 ? 4 : 8;	/* after k, or k and method */
+		size_t		header = eps_at + 8;
 		size_t		scaling_at = header + 4;
 		size_t		points_at = scaling_at + 16 * d;
 		int			all_rejected = 1;
@@ -429,6 +607,9 @@ test_corrupt(void)
 			{points_at + 40 * 24, -1, 0, "negative k-distance"},
 			{points_at + 40 * 24 + 40 * 8, 0, 0, "zero density"},
 			{points_at + 40 * 24 + 40 * 8, 1e11, 0, "density above 1/eps"},
+			{eps_at, -0.5, 0, "negative approximate"},
+			{eps_at, NAN, 0, "NaN approximate"},
+			{eps_at, AN_NN_MAX_EPS * 2, 0, "approximate above its maximum"},
 		};
 
 		CHECK_STATUS(fit_with(&ctx, ops, X, n, d, &model, "k", 5), AN_OK);
@@ -443,7 +624,7 @@ test_corrupt(void)
 		}
 		CHECK(all_rejected, "%s: a truncation was accepted", ops->name);
 		an_reader_init(&r, w.data, w.len);
-		CHECK_STATUS(ops->read(&ctx, &r, 2, d, &back), AN_ERR_CORRUPT);
+		CHECK_STATUS(ops->read(&ctx, &r, ops->version + 1, d, &back), AN_ERR_CORRUPT);
 		for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
 		{
 			an_writer	patch;
@@ -540,6 +721,8 @@ int
 main(void)
 {
 	run("tree_matches_brute", test_tree_matches_brute);
+	run("approximate_search", test_approximate_search);
+	run("approximate_option", test_approximate_option);
 	run("scaling", test_scaling);
 	run("lof_values", test_lof_values);
 	run("knn_values", test_knn_values);
