@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define AN_VERSION_STRING "0.3.0"
-#define AN_VERSION_NUM 200		/* major * 10000 + minor * 100 + patch */
+#define AN_VERSION_NUM 300		/* major * 10000 + minor * 100 + patch */
 #define AN_NAME_MAX 64			/* feature names, NUL included */
 #define AN_MAX_COLUMNS 1600
 #define AN_MSG_MAX 256

@@ -2,7 +2,8 @@
  * test_series_context_exact.c - the series method "context" scores long
  * seeded series exactly as the detector did before it was made faster: the
  * CRC32C of every score and the CRC32C and length of the final state's bytes
- * are compared with figures recorded from the code before the change
+ * (the header's stamp of the release that wrote them and the checksum left
+ * out, so that a release bump changes no figure) are compared with figures recorded from the code before the change
  * (src/core/series_context.c at commit 9c613cb, which crossed every
  * semi-context at every step).  Three seeded series: 8,000 points of
  * uniform noise (as NAB's art_noisy; it reaches the cap of 65,536 contexts
@@ -30,6 +31,8 @@
 
 #define LENGTH 24000			/* the longest series */
 #define LEARNING 750
+#define WRITER_STAMP_AT 16		/* header offsets of the writer's release stamp */
+#define CHECKSUM_AT 24			/* and of the checksum that covers it */
 
 enum shape
 {
@@ -48,11 +51,13 @@ typedef struct figures
 	size_t		len;
 } figures;
 
-/* The figures recorded from the code before the speed-up, by shape. */
+/* The figures recorded from the code before the speed-up, by shape (the
+ * state's CRC taken again without the stamp of the bytes that gave the
+ * recorded 0x84d2f180, 0xe66bce2c and 0xfec4ab2c with 0.2.0's stamp). */
 static const figures reference[] = {
-	{0xb9b28ae1, 0x84d2f180, 1092245},
-	{0x75038d8a, 0xe66bce2c, 154498},
-	{0x98f05eb1, 0xfec4ab2c, 99624},
+	{0xb9b28ae1, 0xb1575c30, 1092245},
+	{0x75038d8a, 0xdecd893b, 154498},
+	{0x98f05eb1, 0xa4b1da38, 99624},
 };
 
 /* A seeded series of the given shape into x[0..n). */
@@ -117,13 +122,16 @@ feed(an_series *s, const double *x, int from, int to, uint32_t *crc, double *wan
 	}
 }
 
-/* The CRC32C and length of s's state bytes into f. */
+/* The CRC32C (stamp and checksum zeroed) and length of s's state bytes into f. */
 static void
 state_figures(an_series *s, an_ctx *ctx, figures *f)
 {
 	unsigned char *bytes;
 
 	CHECK(an_series_write(s, ctx, &bytes, &f->len) == AN_OK, "write: %s", ctx->message);
+	/* leave out the writer's release stamp and the checksum that covers it */
+	memset(bytes + WRITER_STAMP_AT, 0, 4);
+	memset(bytes + CHECKSUM_AT, 0, 4);
 	f->state = an_crc32c(bytes, f->len);
 }
 
