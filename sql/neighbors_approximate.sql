@@ -48,9 +48,14 @@ SELECT eps, bool_and(s > 0 AND s < 'Infinity') AS finite,
           FROM nn_probe p, (VALUES ('0.5'), ('2')) e(eps)) t
  GROUP BY eps ORDER BY eps;
 
--- the aggregate takes the option too, up to its maximum, and its model scores by it
-SELECT anomaly_score(anomaly_fit(t, 'knn', '{"approximate": 100, "k": 5}'), ARRAY[5, 5, 5, 5]::float8[]) > 0 AS scored
-  FROM (SELECT a, b, c, d FROM nn) t;
+-- the aggregate takes the option too, up to its maximum, and its model scores
+-- by it: no nearer than the exact model of the same rows, and farther on some
+WITH f AS (SELECT anomaly_fit(t, 'knn', '{"approximate": 100, "k": 5}') AS approx,
+                  anomaly_fit(t, 'knn', '{"k": 5}') AS exact
+             FROM (SELECT a, b, c, d FROM nn) t)
+SELECT bool_and(anomaly_score(f.approx, p) >= anomaly_score(f.exact, p)) AS no_nearer,
+       count(*) FILTER (WHERE anomaly_score(f.approx, p) > anomaly_score(f.exact, p)) > 0 AS some_farther
+  FROM f, (SELECT a, b, c, d FROM nn_probe) p;
 
 -- bad values (negative, beyond 100, a word, true, on an algorithm without
 -- it) are refused with the range in the hint: detectors.sql's error paths

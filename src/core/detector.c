@@ -23,6 +23,13 @@ static const an_detector_ops *const registry[] = {
 
 #define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))
 
+/* The layout version model, fitted or read by ops, writes. */
+uint16_t
+an_detector_layout(const an_detector_ops *ops, const void *model)
+{
+	return ops->layout != NULL ? ops->layout(model) : ops->version;
+}
+
 /* The detector named name, or NULL. */
 const an_detector_ops *
 an_detector_by_name(const char *name)

@@ -36,10 +36,19 @@ typedef struct an_detector_ops
 	void		(*write) (const void *model, an_writer *w);
 	an_status	(*read) (an_ctx *ctx, an_reader *r, uint16_t version,
 						 size_t d, void **model);
+	/*
+	 * The layout a fitted or read model writes, when it may be older than
+	 * version (a model without an option a later layout added keeps the
+	 * layout older releases read); NULL: always version.
+	 */
+	uint16_t	(*layout) (const void *model);
 } an_detector_ops;
 
 /* The algorithm used when none is named. */
 #define AN_DEFAULT_ALGORITHM "auto"
+
+/* The layout version model, fitted or read by ops, writes. */
+uint16_t	an_detector_layout(const an_detector_ops *ops, const void *model);
 
 /* The detector named name, or NULL. */
 const an_detector_ops *an_detector_by_name(const char *name);

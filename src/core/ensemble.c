@@ -192,7 +192,6 @@ ensemble_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		if (mb->ops == NULL)
 			return an_fail(ctx, AN_ERR_PARAM, "Set its weight to 0.",
 						   "ensemble member \"%s\" is not available", specs[i].name);
-		mb->version = mb->ops->version;
 		mb->weight = p->values[i];
 		an_params_defaults(&mp, mb->ops);
 		memcpy(mp.common, p->common, sizeof(mp.common));
@@ -208,6 +207,7 @@ ensemble_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 		if (st != AN_OK)
 			return an_set_hint(ctx, st, "ensemble member %s: %s", mb->ops->name,
 							   ctx->hint[0] ? ctx->hint : "set its weight to 0");
+		mb->version = an_detector_layout(mb->ops, mb->model);
 		mb->quantiles = member_quantiles(ctx, mb, X, n, d, (uint64_t) p->common[AN_P_SEED]);
 		e->n_members++;
 	}

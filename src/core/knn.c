@@ -13,7 +13,9 @@
  *
  * Option "approximate" (eps, version 2) scores with the (1 + eps)-approximate
  * search (an_nn_search_approx): each of the k distances is at most 1 + eps
- * times the true one.  Version 1 models, and eps = 0, search exactly.
+ * times the true one.  Version 1 models, and eps = 0, search exactly; a
+ * model without eps is written in layout 1, byte for byte as before, so
+ * older releases read it.
  */
 #include "detector.h"
 #include "neighbors.h"
@@ -55,7 +57,7 @@ typedef struct knn_model
 {
 	uint32_t	k;
 	uint32_t	method;
-	uint16_t	version;		/* the layout, as fitted or read */
+	uint16_t	version;		/* the layout: 1 unless eps is set, or as read */
 	double		eps;			/* of the scoring search; 0 is exact */
 	an_nn_index *ix;
 } knn_model;
@@ -70,7 +72,7 @@ knn_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 
 	m->k = (uint32_t) p->values[P_K];
 	m->method = (uint32_t) p->values[P_METHOD];
-	m->version = an_knn_ops.version;
+	m->version = p->values[P_APPROXIMATE] > 0 ? 2 : 1;
 	m->eps = p->values[P_APPROXIMATE];
 	st = an_nn_check_k(ctx, "knn", m->k, n);
 	if (st != AN_OK)
@@ -175,6 +177,13 @@ knn_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 	return AN_OK;
 }
 
+/* The layout m writes: 1, the one older releases read, unless eps is set. */
+static uint16_t
+knn_layout(const void *model)
+{
+	return ((const knn_model *) model)->version;
+}
+
 /* No natural threshold: distances depend on the data's scale and dimension. */
 const an_detector_ops an_knn_ops = {
 	.name = "knn",
@@ -188,4 +197,5 @@ const an_detector_ops an_knn_ops = {
 	.explain = knn_explain,
 	.write = knn_write,
 	.read = knn_read,
+	.layout = knn_layout,
 };

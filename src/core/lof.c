@@ -25,7 +25,8 @@
  * score of each x near it, so an error there would be paid on every score
  * rather than on one, and lof_explain, which repeats a fit search, still
  * finds what the fit found.  Training is paid once; scoring is the hot loop.
- * Version 1 models, and eps = 0, search exactly.
+ * Version 1 models, and eps = 0, search exactly; a model without eps is
+ * written in layout 1, byte for byte as before, so older releases read it.
  *
  * Exactly k neighbours are used (not the paper's tie-extended neighbourhood,
  * which is unbounded with duplicates), ties broken by position.  eps = 1e-10
@@ -60,7 +61,7 @@ static const an_param_spec lof_params[P_COUNT] = {
 typedef struct lof_model
 {
 	uint32_t	k;
-	uint16_t	version;		/* the layout, as fitted or read */
+	uint16_t	version;		/* the layout: 1 unless eps is set, or as read */
 	double		eps;			/* of the scoring search; 0 is exact */
 	an_nn_index *ix;
 	double	   *kdist;			/* per reference point, in tree order */
@@ -78,7 +79,7 @@ lof_fit(an_ctx *ctx, const an_params *p, const double *X, size_t n,
 	an_status	st;
 
 	m->k = (uint32_t) p->values[P_K];
-	m->version = an_lof_ops.version;
+	m->version = p->values[P_APPROXIMATE] > 0 ? 2 : 1;
 	m->eps = p->values[P_APPROXIMATE];
 	st = an_nn_check_k(ctx, "lof", m->k, n);
 	if (st != AN_OK)
@@ -240,6 +241,13 @@ lof_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 	return AN_OK;
 }
 
+/* The layout m writes: 1, the one older releases read, unless eps is set. */
+static uint16_t
+lof_layout(const void *model)
+{
+	return ((const lof_model *) model)->version;
+}
+
 /*
  * auto_threshold 1.5: LOF is about 1 for a point as dense as its
  * neighbourhood (the paper's lemma 1 bounds it near 1 deep in a cluster);
@@ -259,4 +267,5 @@ const an_detector_ops an_lof_ops = {
 	.explain = lof_explain,
 	.write = lof_write,
 	.read = lof_read,
+	.layout = lof_layout,
 };

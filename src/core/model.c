@@ -336,7 +336,6 @@ an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 		return an_fail(ctx, AN_ERR_DATA, "Train on at least 2 rows.",
 					   "cannot train on %llu row%s", (unsigned long long) st->seen,
 					   st->seen == 1 ? "" : "s");
-	m->algo_version = m->ops->version;
 	m->params = st->params;
 	m->train_rows = st->seen > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) st->seen;
 	m->features = an_alloc(ctx, sizeof(an_feature) * st->n_cols);
@@ -358,6 +357,7 @@ an_model_train(an_ctx *ctx, const an_state *st, an_model **out,
 	status = m->ops->fit(ctx, &m->params, X, st->filled, m->n_features, &m->detector);
 	if (status != AN_OK)
 		return status;
+	m->algo_version = an_detector_layout(m->ops, m->detector);
 	if (ctx->phase)
 		ctx->phase(AN_PHASE_CALIBRATING);
 	calibrate(ctx, m, X, st->filled);

@@ -890,7 +890,8 @@ leaf_box_dist2(const an_nn_index *ix, const double *q, double *dist2)
  * leaves within a quarter of the distance it bounds the k-th neighbour by,
  * so that the bound tightens before the farther leaves are tested (on
  * uniform rows of 8 features, 36 leaves of 64 scanned instead of 44); then
- * every other leaf not farther than the current k-th distance.
+ * every other leaf not farther than the current k-th distance (over 1 + eps
+ * for an approximate search: box_bound).
  */
 FLAT_SEARCH_TARGETS static void
 search_flat(search_state *s)

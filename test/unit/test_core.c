@@ -2725,6 +2725,8 @@ static const algorithm_seed algorithm_seeds[] = {
 	{"knn_median_minmax", "knn", {"k"}, {4}, {"method", "scaling"}, {"median", "minmax"}, 30},
 	{"lof", "lof", {"k"}, {6}, {NULL}, {NULL}, 40},
 	{"lof_minmax", "lof", {"k"}, {3}, {"scaling"}, {"minmax"}, 30},
+	{"knn_approximate", "knn", {"k", "approximate"}, {5, 1}, {NULL}, {NULL}, 40},
+	{"lof_approximate", "lof", {"k", "approximate"}, {6, 0.5}, {NULL}, {NULL}, 40},
 	{"ocsvm", "ocsvm", {"nu", "max_train"}, {0.2, 24}, {NULL}, {NULL}, 40},
 	{"ocsvm_gamma", "ocsvm", {"nu", "gamma", "tol"}, {0.5, 0.7, 1e-4}, {NULL}, {NULL}, 30},
 	{"ensemble_mean", "ensemble", {"iforest", "knn", "hbos", "lof"}, {0, 2, 1, 1}, {NULL}, {NULL}, 24},

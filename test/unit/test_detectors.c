@@ -96,7 +96,8 @@ test_ranking(void)
 	CHECK(mt.roc_auc > 0.95, "ROC AUC %.4f on planted outliers", mt.roc_auc);
 }
 
-/* The same seed gives the same bytes; reading them back gives the same scores. */
+/* The same seed gives the same bytes, in a layout the detector knows; reading them back gives
+ * the same scores. */
 static void
 test_round_trip(void)
 {
@@ -120,7 +121,11 @@ test_round_trip(void)
 	ba = detector_bytes(&ctx, current_ops, a, &la);
 	bb = detector_bytes(&ctx, current_ops, b, &lb);
 	CHECK(la == lb && memcmp(ba, bb, la) == 0, "training is not deterministic");
-	CHECK_STATUS(read_model(&ctx, current_ops, ba, la, DIMS, &back), AN_OK);
+	CHECK(an_detector_layout(current_ops, a) >= 1 &&
+		  an_detector_layout(current_ops, a) <= current_ops->version,
+		  "a fresh model's layout is %u", an_detector_layout(current_ops, a));
+	CHECK_STATUS(read_model_layout(&ctx, current_ops, an_detector_layout(current_ops, a), ba, la,
+								   DIMS, &back), AN_OK);
 	if (back == NULL)
 		return;
 	for (int i = 0; i < N_ROWS; i++)
@@ -146,6 +151,7 @@ test_damaged_bytes(void)
 			   *copy;
 	size_t		len;
 	int			refused = 1;
+	uint16_t	layout;
 	an_prng		r;
 	double		probe[DIMS] = {0.5, -0.5, 2, -2};
 
@@ -153,6 +159,7 @@ test_damaged_bytes(void)
 	if (model == NULL)
 		return;
 	bytes = detector_bytes(&ctx, current_ops, model, &len);
+	layout = an_detector_layout(current_ops, model);
 	copy = test_alloc(NULL, len);
 	/* every prefix among the first 256 bytes, then 256 spread over the rest */
 	for (size_t cut = 0; cut < len; cut += cut < 256 ? 1 : (len - 256) / 256 + 1)
@@ -160,7 +167,7 @@ test_damaged_bytes(void)
 		void	   *m = NULL;
 
 		memcpy(copy, bytes, cut);
-		if (read_model(&ctx, current_ops, copy, cut, DIMS, &m) == AN_OK)
+		if (read_model_layout(&ctx, current_ops, layout, copy, cut, DIMS, &m) == AN_OK)
 			refused = 0;
 	}
 	CHECK(refused, "a truncated model was accepted");
@@ -168,7 +175,7 @@ test_damaged_bytes(void)
 	{
 		void	   *m = NULL;
 
-		if (read_model(&ctx, current_ops, bytes, len, DIMS + 1, &m) == AN_OK)
+		if (read_model_layout(&ctx, current_ops, layout, bytes, len, DIMS + 1, &m) == AN_OK)
 			(void) current_ops->score(m, (double[DIMS + 1]) {0});
 	}
 	/* random damage: whatever the reader says, scoring what it accepts is safe */
@@ -182,7 +189,7 @@ test_damaged_bytes(void)
 		copy[at] ^= (unsigned char) (1 + an_prng_below(&r, 255));
 		if (k % 4 == 0 && at + 8 <= len)
 			memset(copy + at, 0xFF, 8);
-		if (read_model(&ctx, current_ops, copy, len, DIMS, &m) == AN_OK)
+		if (read_model_layout(&ctx, current_ops, layout, copy, len, DIMS, &m) == AN_OK)
 			(void) current_ops->score(m, probe);
 	}
 	CHECK(1, "damaged bytes survived");
@@ -228,6 +235,21 @@ test_edge_data(void)
 			  "duplicated rows: status %d without a message and hint", (int) st);
 }
 
+/*
+ * The version that added each option never decreases along the options and
+ * is at most the detector's, so that a model of an older version stores a
+ * prefix of them (an_params_stored).
+ */
+static void
+test_option_versions(void)
+{
+	for (int i = 0; i < current_ops->n_params; i++)
+		CHECK(current_ops->params[i].since <= current_ops->version &&
+			  (i == 0 || current_ops->params[i].since >= current_ops->params[i - 1].since),
+			  "option %s was added in version %u", current_ops->params[i].name,
+			  current_ops->params[i].since);
+}
+
 int
 main(void)
 {
@@ -247,6 +269,8 @@ main(void)
 		run(name, test_damaged_bytes);
 		snprintf(name, sizeof(name), "%s: edge data", current_ops->name);
 		run(name, test_edge_data);
+		snprintf(name, sizeof(name), "%s: option versions", current_ops->name);
+		run(name, test_option_versions);
 	}
 	return finish();
 }
