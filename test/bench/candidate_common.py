@@ -41,10 +41,8 @@ def robust_mad(X):
     return (X - med) / s
 
 
-def sampled_knn(X, rows=1024, k=10, seed=1):
-    """Distance to the k-th nearest row of a uniform sample of the rows (itself included)."""
-    rng = np.random.RandomState(seed)
-    R = X[rng.choice(len(X), min(rows, len(X)), replace=False)]
+def knn_to(X, R, k):
+    """Distance from every row of X to its k-th nearest row of R."""
     k = min(k, len(R))
     rr = (R * R).sum(1)
     out = np.empty(len(X))
@@ -53,6 +51,12 @@ def sampled_knn(X, rows=1024, k=10, seed=1):
         D = np.maximum((B * B).sum(1)[:, None] + rr[None, :] - 2 * B @ R.T, 0)
         out[s:s + 4096] = np.sqrt(np.partition(D, k - 1, 1)[:, k - 1])
     return out
+
+
+def sampled_knn(X, rows=1024, k=10, seed=1):
+    """Distance to the k-th nearest row of a uniform sample of the rows (itself included)."""
+    rng = np.random.RandomState(seed)
+    return knn_to(X, X[rng.choice(len(X), min(rows, len(X)), replace=False)], k)
 
 
 def rank(s):

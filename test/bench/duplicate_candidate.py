@@ -13,19 +13,7 @@
 #   /usr/bin/python3 test/bench/duplicate_candidate.py DEV_DIR VAL_DIR DUMP [SEED]
 import numpy as np
 
-from candidate_common import dumped, rank, robust_mad, run, sampled_knn
-
-
-def knn_to(X, R, k):
-    """Distance from every row of X to its k-th nearest row of R."""
-    k = min(k, len(R))
-    rr = (R * R).sum(1)
-    out = np.empty(len(X))
-    for s in range(0, len(X), 4096):
-        B = X[s:s + 4096]
-        D = np.maximum((B * B).sum(1)[:, None] + rr[None, :] - 2 * B @ R.T, 0)
-        out[s:s + 4096] = np.sqrt(np.partition(D, k - 1, 1)[:, k - 1])
-    return out
+from candidate_common import dumped, knn_to, rank, robust_mad, run, sampled_knn
 
 
 def candidates(name, X, dump, seed):

@@ -158,9 +158,9 @@ point_dist2(const an_nn_index *ix, const double *q, uint32_t pos)
  * exactly the exact search's neighbours and distances; eps > 0 gives k
  * distinct neighbours, skip left out, nearest first, each at its true
  * distance and within (1 + eps) of the true neighbour of the same rank (so
- * the k-th within (1 + eps) of the true k-th).  On the tree some query must
- * come back with other neighbours at eps >= 1, or the option would not be
- * searching approximately at all.
+ * the k-th within (1 + eps) of the true k-th).  On the flat search and the
+ * tree alike some query must come back with other neighbours at eps >= 1,
+ * or the option would not be searching approximately at all.
  */
 static void
 test_approximate_search(void)
