@@ -162,11 +162,10 @@ knn_read(an_ctx *ctx, an_reader *r, uint16_t version, size_t d, void **model)
 	m->k = an_read_u32(r);
 	m->method = an_read_u32(r);
 	m->version = version;
-	m->eps = version >= 2 ? an_read_f64(r) : 0;
 	if (r->failed || m->k < 1 || m->k > AN_NN_MAX_K || m->method >= METHOD_COUNT)
 		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "knn k or method is invalid");
-	if (!(m->eps >= 0 && m->eps <= AN_NN_MAX_EPS))
-		return an_fail(ctx, AN_ERR_CORRUPT, NULL, "knn approximate is invalid");
+	if (an_nn_read_eps(ctx, r, "knn", version, &m->eps) != AN_OK)
+		return AN_ERR_CORRUPT;
 	m->ix = an_nn_read(ctx, r, d);
 	if (m->ix == NULL)
 		return AN_ERR_CORRUPT;

@@ -388,6 +388,18 @@ an_nn_check_k(an_ctx *ctx, const char *detector, uint32_t k, size_t n)
 					   n - 1);
 }
 
+/* Read the eps of layout version (0 before version 2) and check its range. */
+an_status
+an_nn_read_eps(an_ctx *ctx, an_reader *r, const char *detector,
+			   uint16_t version, double *eps)
+{
+	*eps = version >= 2 ? an_read_f64(r) : 0;
+	if (r->failed || !(*eps >= 0 && *eps <= AN_NN_MAX_EPS))
+		return an_fail(ctx, AN_ERR_CORRUPT, NULL,
+					   "%s approximate is invalid", detector);
+	return AN_OK;
+}
+
 /* Build the index over X (n rows, d features) with a scaling of an_nn_scalings. */
 an_nn_index *
 an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d, int scaling)

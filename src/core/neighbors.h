@@ -88,6 +88,13 @@ typedef struct an_nn_hit
 an_status	an_nn_check_k(an_ctx *ctx, const char *detector, uint32_t k,
 						  size_t n);
 
+/*
+ * Read the eps of a model in layout version (2 stores it, 1 means 0) into
+ * *eps; AN_ERR_CORRUPT, naming detector, unless it lies in [0, AN_NN_MAX_EPS].
+ */
+an_status	an_nn_read_eps(an_ctx *ctx, an_reader *r, const char *detector,
+						   uint16_t version, double *eps);
+
 /* Build the index over X (n rows, d features) with a scaling of an_nn_scalings. */
 an_nn_index *an_nn_build(an_ctx *ctx, const double *X, size_t n, size_t d,
 						 int scaling);
