@@ -223,10 +223,12 @@ SELECT anomaly_score(substring(model from 1 for 100), p)
 
 -- the model cache shows what it holds; anomaly.model_cache_size bounds it
 -- (read in the statement that scores, after it: between two statements an
--- invalidation, say autovacuum analyzing anomaly_models, may empty the cache)
+-- invalidation, say autovacuum analyzing anomaly_models, may empty the cache;
+-- OFFSET 0 keeps the lateral subquery whole, or the planner may flatten it and
+-- read the cache before the scoring, which a new plan after such an analyze did)
 WITH s AS MATERIALIZED (SELECT count(*) AS scored FROM probe p WHERE anomaly_score('shops', p) IS NOT NULL)
 SELECT s.scored, c.segmented, c.segments_loaded, c.bytes > octet_length(m.model) AS holds_bytes
-  FROM s, LATERAL (SELECT * FROM anomaly_model_cache() WHERE s.scored > 0) c
+  FROM s, LATERAL (SELECT * FROM anomaly_model_cache() WHERE s.scored > 0 OFFSET 0) c
        JOIN anomaly_models m USING (id) WHERE m.name = 'shops';
 CREATE TABLE wide AS SELECT p.*, tx_id % 2 = 0 AS online, 1 AS k FROM probe p;
 CREATE TABLE before AS SELECT tx_id, anomaly_score('auto', p) AS a, anomaly_score('shops', p) AS s FROM wide p;
