@@ -32,28 +32,14 @@ SERIAL="SET client_min_messages = warning;"
 source "$(dirname "$0")/bench_lib.sh"
 per() { awk "BEGIN { printf \"%.1f\", ($1 - $2) * 1000 / $3 }"; }
 
-psql_q -c "CREATE EXTENSION anomaly;"
+series_trigger_model
 psql_q <<'SQL'
-SET client_min_messages = warning;
-CREATE TABLE hist AS
-  SELECT 'h' || (i % 10) AS host, timestamptz '2026-01-01' + (i / 10) * interval '1 minute' AS ts,
-         100 + 20 * sin(2 * pi() * (i / 10) / 60) + sin(i * 1.7) AS value
-    FROM generate_series(0, 1999) i;
-SELECT anomaly_ts_train('bench', 'hist', 'ts', 'value', ARRAY['host']) > 0 AS trained;
 CREATE TABLE one_state AS SELECT state FROM anomaly_ts_state LIMIT 1;
 CREATE TABLE blob (id int PRIMARY KEY, b bytea);
 ALTER TABLE blob ALTER COLUMN b SET STORAGE EXTERNAL;
 INSERT INTO blob SELECT 1, state FROM one_state;
 CREATE TABLE small (id int PRIMARY KEY, n bigint, b bytea);
 INSERT INTO small VALUES (1, 0, NULL);
-CREATE TABLE plain (host text, ts timestamptz, value float8, score float8);
-CREATE TABLE scored (LIKE plain);
-CREATE FUNCTION score_row() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.score := (anomaly_ts_update('bench', NEW.host, NEW.ts, NEW.value)).score;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER score_row BEFORE INSERT ON scored FOR EACH ROW EXECUTE FUNCTION score_row();
 SQL
 echo "  state: $(psql_q -At -c "SELECT octet_length(state) FROM one_state") bytes"
 

@@ -2833,6 +2833,7 @@ write_algorithm_seeds(an_ctx *ctx, const char *mdir, const char *sdir)
 	return err;
 }
 
+/* Write the fuzz harnesses' seed corpus under dir (model/ and state/); nonzero on a failed write. */
 static int
 write_seeds(const char *dir)
 {
