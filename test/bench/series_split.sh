@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/bench/series_split.sh - where a stored series model's update spends its
 # time, part by part, on the states of series_bench.sh's model (10 series,
-# states of about 740 bytes; 9 kB before the likelihood's window became two
+# states of about 1.4 kB, as it prints; 9 kB before the likelihood's window became two
 # moments); medians of BENCH_REPEAT timed runs after one warm-up:
 #   1. CALLS calls of each part in one DO block (one transaction): the loop
 #      alone, anomaly_ts_step over a stored state, the model lookup, the row
